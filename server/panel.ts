@@ -1,0 +1,36 @@
+import type { Config } from './config/index.js';
+import type { LogLevel } from './cli/args.js';
+import { createLogger, type Logger } from './log.js';
+import { createApp } from './http/app.js';
+import { closeOnSignals, listen, type RunningServer } from './http/server.js';
+import { VERSION } from './version.js';
+
+export interface Panel {
+  server: RunningServer;
+  logger: Logger;
+  /** Resolves with the exit code once the panel has shut down after a signal. */
+  closed: Promise<number>;
+}
+
+/** Wires the layers together for one config and starts serving. */
+export async function startPanel(config: Config, options: { logLevel: LogLevel }): Promise<Panel> {
+  const logger = createLogger(options.logLevel);
+  const app = createApp({
+    logger,
+    trustedProxies: config.trustedProxies,
+    staticCacheSeconds: config.staticCacheSeconds,
+  });
+  const server = await listen(app, { host: config.listen.host, port: config.listen.port, tls: config.tls });
+  logger.info(
+    { version: VERSION, address: `${server.address.host}:${server.address.port}`, tls: Boolean(config.tls), debug: config.debug },
+    'starting server',
+  );
+  const closed = new Promise<number>((resolveClosed) => {
+    closeOnSignals(server, logger, () => {
+      logger.info('stopped');
+      logger.flush();
+      resolveClosed(0);
+    });
+  });
+  return { server, logger, closed };
+}
