@@ -1,0 +1,5 @@
+export { ConfigError, type ConfigProblem } from './config-error.js';
+export { parseDuration } from './duration.js';
+export { loadConfig } from './load-config.js';
+export { parseConfig, type ParseConfigOptions } from './parse-config.js';
+export type { Config, ConfigDriveFormat, HypervisorConfig, PlanConfig, SshKeyConfig, UserConfig } from './types.js';

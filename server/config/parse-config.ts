@@ -1,0 +1,170 @@
+import { closeSync, openSync, fstatSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError } from './config-error.js';
+import { describeValue, isPlainObject } from './describe-value.js';
+import { parseDuration } from './duration.js';
+import { keyPath, readBoolean, readDuration, readString, readStringList, type BlockReader } from './fields.js';
+import { parseHcl } from './hcl-parse.js';
+import { readHypervisor } from './hypervisor.js';
+import { readLabeledBlocks } from './labeled-blocks.js';
+import { DEFAULT_LISTEN, parseListenAddress } from './listen-address.js';
+import { readPlan } from './plan.js';
+import { Problems } from './problems.js';
+import { proxyAddressProblem } from './proxy-address.js';
+import { readSshKey } from './ssh-key.js';
+import { describeFsError } from './template-file.js';
+import type { Config } from './types.js';
+import { reportUnknownKeys } from './unknown-keys.js';
+import { readUser } from './user.js';
+
+export const TOP_LEVEL_KEYS = [
+  'listen',
+  'session_secret',
+  'static_cache',
+  'debug',
+  'trusted_proxies',
+  'ssl_key',
+  'ssl_cert',
+  'hypervisor',
+  'plan',
+  'user',
+  'ssh_key',
+] as const;
+
+/** Config files are a few kilobytes; anything this large is not one. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+export interface ParseConfigOptions {
+  /** Used in error positions and as Config.path. */
+  filename: string;
+  /** Directory that relative paths (templates, TLS files) resolve against. */
+  baseDir: string;
+}
+
+/** Parses and validates config text. Throws ConfigError listing every problem, and nothing else. */
+export function parseConfig(text: string, options: ParseConfigOptions): Config {
+  try {
+    return parseConfigUnguarded(text, options);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ConfigError([{ path: options.filename, message: `internal error while reading the config: ${reason}` }]);
+  }
+}
+
+function parseConfigUnguarded(text: string, { filename, baseDir }: ParseConfigOptions): Config {
+  const problems = new Problems();
+  if (typeof text !== 'string') {
+    problems.add(filename, 'config text must be a string');
+    problems.throwIfAny();
+  }
+  if (Buffer.byteLength(text, 'utf8') > MAX_CONFIG_BYTES) {
+    problems.add(filename, `file too large (over ${MAX_CONFIG_BYTES} bytes); a vmango config is a few kilobytes of HCL`);
+    problems.throwIfAny();
+  }
+  const parsed = parseHcl(text, filename);
+  if (!parsed.ok) throw new ConfigError([parsed.problem]);
+  if (!isPlainObject(parsed.value)) {
+    problems.add(filename, `expected HCL keys and blocks at the top level, got ${describeValue(parsed.value)}`);
+    problems.throwIfAny();
+  }
+  const root: BlockReader = { body: parsed.value as Record<string, unknown>, prefix: '', problems };
+  const dir = resolve(baseDir);
+  reportUnknownKeys(root.body, TOP_LEVEL_KEYS, '', problems);
+
+  const listen = readListen(root);
+  const sessionSecret = readSessionSecret(root);
+  const staticCacheMs = readDuration(root, 'static_cache', { defaultMs: 0, parse: parseDuration });
+  const debug = readBoolean(root, 'debug') ?? false;
+  const trustedProxies = readTrustedProxies(root);
+  const tls = readTls(root, dir);
+
+  const hypervisors = readLabeledBlocks(root.body, 'hypervisor', problems).map((block) => readHypervisor(block, dir));
+  const plans = readLabeledBlocks(root.body, 'plan', problems).map(readPlan);
+  const users = readLabeledBlocks(root.body, 'user', problems).map(readUser);
+  const sshKeys = readLabeledBlocks(root.body, 'ssh_key', problems).map(readSshKey);
+
+  problems.throwIfAny();
+  const config: Config = {
+    path: filename,
+    dir,
+    listen: listen ?? { ...DEFAULT_LISTEN },
+    sessionSecret: sessionSecret ?? '',
+    staticCacheSeconds: Math.floor((staticCacheMs ?? 0) / 1000),
+    debug,
+    trustedProxies: trustedProxies ?? [],
+    hypervisors: hypervisors.filter((h) => h !== undefined),
+    plans: plans.filter((p) => p !== undefined),
+    users: users.filter((u) => u !== undefined),
+    sshKeys: sshKeys.filter((k) => k !== undefined),
+  };
+  if (tls) config.tls = tls;
+  return config;
+}
+
+function readListen(root: BlockReader): { host: string; port: number } | undefined {
+  const text = readString(root, 'listen', { what: 'HOST:PORT such as "127.0.0.1:8000"; leave it out for 127.0.0.1:8000' });
+  if (text === undefined) return undefined;
+  try {
+    return parseListenAddress(text);
+  } catch (err) {
+    root.problems.add('listen', (err as Error).message);
+    return undefined;
+  }
+}
+
+const SECRET_HOWTO = 'generate one with `head -c 32 /dev/urandom | base64` and set session_secret = "<that output>"';
+
+function readSessionSecret(root: BlockReader): string | undefined {
+  const value = Object.hasOwn(root.body, 'session_secret') ? root.body['session_secret'] : undefined;
+  if (value === undefined || value === null || value === '') {
+    root.problems.add('session_secret', `required and must not be empty: it signs login sessions and CSRF tokens; ${SECRET_HOWTO}`);
+    return undefined;
+  }
+  return readString(root, 'session_secret', { required: true, what: `a random secret (${SECRET_HOWTO})` });
+}
+
+function readTrustedProxies(root: BlockReader): string[] | undefined {
+  const entries = readStringList(root, 'trusted_proxies', 'IP addresses or CIDR blocks of reverse proxies');
+  if (entries === undefined) return undefined;
+  let ok = true;
+  entries.forEach((entry, index) => {
+    const bad = proxyAddressProblem(entry);
+    if (bad) {
+      root.problems.add(`trusted_proxies[${index}]`, bad);
+      ok = false;
+    }
+  });
+  return ok ? entries : undefined;
+}
+
+function readTls(root: BlockReader, dir: string): { keyPath: string; certPath: string } | undefined {
+  const key = readString(root, 'ssl_key', { what: 'the path of the TLS private key (PEM)' });
+  const cert = readString(root, 'ssl_cert', { what: 'the path of the TLS certificate (PEM)' });
+  const keySet = Object.hasOwn(root.body, 'ssl_key') && root.body['ssl_key'] !== null;
+  const certSet = Object.hasOwn(root.body, 'ssl_cert') && root.body['ssl_cert'] !== null;
+  if (keySet !== certSet) {
+    const [missing, present] = keySet ? ['ssl_cert', 'ssl_key'] : ['ssl_key', 'ssl_cert'];
+    root.problems.add(missing, `required because ${present} is set: set both ssl_key and ssl_cert to serve HTTPS, or neither for plain HTTP`);
+    return undefined;
+  }
+  if (key === undefined || cert === undefined) return undefined;
+  const keyPathResolved = readableFile(root, 'ssl_key', resolve(dir, key));
+  const certPathResolved = readableFile(root, 'ssl_cert', resolve(dir, cert));
+  if (keyPathResolved === undefined || certPathResolved === undefined) return undefined;
+  return { keyPath: keyPathResolved, certPath: certPathResolved };
+}
+
+function readableFile(root: BlockReader, key: string, path: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    if (!fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
+    return path;
+  } catch (err) {
+    root.problems.add(keyPath(root, key), `cannot read ${path}: ${describeFsError(err)} (relative paths are resolved against the config file's directory)`);
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}

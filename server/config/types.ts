@@ -1,0 +1,59 @@
+import type { Template } from '../gotemplate/index.js';
+
+export interface PlanConfig {
+  name: string;
+  memoryMiB: number;
+  cpus: number;
+  diskSizeGiB: number;
+  memoryBytes: number;
+  diskSizeBytes: number;
+}
+
+export interface UserConfig {
+  name: string;
+  passwordHash: string;
+}
+
+export interface SshKeyConfig {
+  name: string;
+  public: string;
+}
+
+export type ConfigDriveFormat = 'openstack' | 'nocloud';
+
+export interface HypervisorConfig {
+  name: string;
+  /** libvirt URI; '' means libvirt's default URI. */
+  url: string;
+  imageStoragePool: string;
+  rootStoragePool: string;
+  network: string;
+  vmTemplatePath: string;
+  volumeTemplatePath: string;
+  vmTemplate: Template;
+  volumeTemplate: Template;
+  ignoreVms: string[];
+  configDriveFormat: ConfigDriveFormat;
+  callTimeoutMs: number;
+  longCallTimeoutMs: number;
+  keepaliveInterval: number;
+  keepaliveCount: number;
+}
+
+export interface Config {
+  /** Absolute path of the config file (or the filename given to parseConfig). */
+  path: string;
+  /** Directory that relative paths in the file resolve against. */
+  dir: string;
+  /** host '' means every interface. IPv6 hosts are given without brackets. */
+  listen: { host: string; port: number };
+  sessionSecret: string;
+  staticCacheSeconds: number;
+  debug: boolean;
+  trustedProxies: string[];
+  tls?: { keyPath: string; certPath: string };
+  hypervisors: HypervisorConfig[];
+  plans: PlanConfig[];
+  users: UserConfig[];
+  sshKeys: SshKeyConfig[];
+}
