@@ -33,7 +33,40 @@ function syntaxProblem(text: string, filename: string, errorMessage: string): Co
   const line = Number(m[1]);
   const col = Number(m[2]);
   const description = m[3] ?? 'invalid HCL syntax';
-  return { path: `${filename}:${line}:${col}`, message: `${description}\n${showPosition(text, line, col)}` };
+  const hint = atEndOfFile(text, line) ? unclosedBlockHint(text) : '';
+  return { path: `${filename}:${line}:${col}`, message: `${description}${hint}\n${showPosition(text, line, col)}` };
+}
+
+function atEndOfFile(text: string, line: number): boolean {
+  const lines = text.split(/\r?\n/);
+  return lines.slice(line - 1).every((l) => l.trim() === '');
+}
+
+/**
+ * HCL reports a missing `}` as an odd error at the end of the file. Find the innermost brace left
+ * open (skipping strings, comments and heredocs) so the message can point at it.
+ */
+function unclosedBlockHint(text: string): string {
+  const open: number[] = [];
+  let line = 1;
+  let heredocEnd: string | undefined;
+  for (const lineText of text.split(/\r?\n/)) {
+    if (heredocEnd !== undefined) {
+      if (lineText.trim() === heredocEnd) heredocEnd = undefined;
+      line++;
+      continue;
+    }
+    const code = lineText.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/(#|\/\/).*$/, '');
+    const heredoc = /<<-?([A-Za-z_][\w-]*)\s*$/.exec(code);
+    for (const ch of code) {
+      if (ch === '{') open.push(line);
+      else if (ch === '}') open.pop();
+    }
+    if (heredoc) heredocEnd = heredoc[1];
+    line++;
+  }
+  const innermost = open.at(-1);
+  return innermost === undefined ? '' : ` (the file ends inside the block opened on line ${innermost}: is its closing "}" missing?)`;
 }
 
 const BLOCK_HEADER = /^\s*([A-Za-z_][\w-]*)((?:\s+(?:"(?:[^"\\]|\\.)*"|[A-Za-z_][\w-]*))*)\s*\{/;
