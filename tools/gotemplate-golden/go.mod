@@ -1,0 +1,3 @@
+module vmango/gotemplate-golden
+
+go 1.19
