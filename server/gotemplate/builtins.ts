@@ -1,7 +1,7 @@
 /** The predefined functions of Go text/template (funcs.go), operating on the JS value model. */
 import { sprint, sprintf, sprintln } from './fmt.js';
 import { NO_VALUE, kindOf, scalarValue, toBigInt, typeName, type Value } from './gotypes.js';
-import { GoNumber } from './values.js';
+import { GoFunc, GoNumber } from './values.js';
 
 /** An error a builtin returns; the evaluator reports it as `error calling NAME: message`. */
 export class BuiltinError extends Error {}
@@ -216,7 +216,7 @@ function slice(item: Value, ...indexes: Value[]): Value {
 }
 
 function length(item: Value): number {
-  if (kindOf(item) === 'nilptr') throw new BuiltinError('len of nil pointer');
+  if (kindOf(item) === 'nilptr' || item === null) throw new BuiltinError('len of nil pointer');
   if (invalid(item)) throw new BuiltinError('reflect: call of reflect.Value.Type on zero Value');
   switch (kindOf(item)) {
     case 'slice': return (item as unknown[]).length;
@@ -228,6 +228,7 @@ function length(item: Value): number {
 
 function call(fn: Value, ...args: Value[]): Value {
   if (invalid(fn)) throw new BuiltinError('call of nil');
+  if (fn instanceof GoFunc) fn = fn.fn;
   if (typeof fn !== 'function') throw new BuiltinError(`non-function of type ${typeName(fn)}`);
   if (args.length !== fn.length) throw new BuiltinError(`wrong number of args: got ${args.length} want ${fn.length}`);
   try {

@@ -8,7 +8,8 @@ import { BUILTINS, BuiltinError, truth, type ParamType } from './builtins.js';
 import { TemplateError } from './errors.js';
 import { sprint } from './fmt.js';
 import {
-  NO_VALUE, findMethod, isExported, isStructLike, kindOf, sortedMapKeys, structFields, typeName, type Value,
+  NO_VALUE, findMethod, interfaceTyped, isExported, isPointerStruct, isStructLike, kindOf, sortedMapKeys, structFields, typeName,
+  type Value,
 } from './gotypes.js';
 import type { TreeSet } from './parser.js';
 import { goQuote } from './strconv.js';
@@ -182,13 +183,14 @@ class State {
       if (kind === 'slice') {
         const a = val as unknown[];
         if (a.length > 0) {
-          for (let i = 0; i < a.length; i++) oneIteration(i, a[i] ?? null);
+          const untyped = typeof (a as { goTypeName?: unknown }).goTypeName !== 'string';
+          for (let i = 0; i < a.length; i++) oneIteration(i, untyped ? markInterfaceTyped(a[i]) : (a[i] ?? null));
           return;
         }
       } else if (kind === 'map') {
         const m = val as Map<unknown, unknown>;
         if (m.size > 0) {
-          for (const k of sortedMapKeys(m)) oneIteration(k, m.get(k) ?? null);
+          for (const k of sortedMapKeys(m)) oneIteration(k, markInterfaceTyped(m.get(k)));
           return;
         }
       } else if (kind !== 'invalid' && kind !== 'nil') {
@@ -328,7 +330,7 @@ class State {
 
   private evalField(dot: Value, fieldName: string, node: Node, args: Node[] | null, final: Final, receiver: Value): Value {
     if (receiver === NO_VALUE) return NO_VALUE;
-    const typ = typeName(receiver);
+    const typ = typeof receiver === 'object' && receiver !== null && interfaceTyped.has(receiver) ? 'interface {}' : typeName(receiver);
     if (receiver === null || receiver === undefined) this.errorf(`nil pointer evaluating ${typ}.${fieldName}`);
     const method = findMethod(receiver, fieldName);
     if (method) return this.evalMethodCall(dot, receiver, method, node, fieldName, args, final);
@@ -345,8 +347,7 @@ class State {
       if (keyType === 'string') {
         if (hasArgs) this.errorf(`${fieldName} is not a method but has arguments`);
         if (!receiver.has(fieldName)) return NO_VALUE;
-        const v = receiver.get(fieldName);
-        return v === undefined ? null : v;
+        return markInterfaceTyped(receiver.get(fieldName));
       }
     } else if (receiver instanceof GoTypedNil) {
       if (receiver.fields === undefined || receiver.fields.includes(fieldName)) {
@@ -472,7 +473,8 @@ class State {
       this.out.push(v.xml);
       return;
     }
-    const text = v === NO_VALUE ? '<no value>' : sprint([v]);
+    // Go's printableValue dereferences a pointer before printing: *T prints as {..}, not &{..}
+    const text = v === NO_VALUE ? '<no value>' : sprint([v], isPointerStruct(v));
     if (this.ctx.escape === 'xml') {
       const escaped = xmlEscapeChecked(text);
       if (typeof escaped !== 'string') this.errorf(escaped.error);
@@ -492,4 +494,10 @@ export function executeTree(ctx: ExecContext, name: string, data: unknown): stri
   if (tree === undefined) return s.errorf(`${goQuote(name)} is an incomplete or empty template`);
   s.walk(dot, tree);
   return out.join('');
+}
+
+function markInterfaceTyped(v: Value): Value {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'object') interfaceTyped.add(v);
+  return v;
 }

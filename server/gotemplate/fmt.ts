@@ -44,6 +44,8 @@ const isNilValue = (v: Value) => v === null || v === undefined || v === NO_VALUE
 
 class Printer {
   out = '';
+  /** print a top-level pointer-to-struct as the struct itself (text/template's printableValue) */
+  derefPointer = false;
   private erroring = false;
 
   constructor(public f: Flags = noFlags()) {}
@@ -132,7 +134,7 @@ class Printer {
             this.out += '0xc000010000';
             return;
           }
-          this.out += '&';
+          if (!this.derefPointer) this.out += '&';
         }
         if (f.sharpV) this.out += typeName(arg).replace(/^\*/, '');
         this.out += '{';
@@ -335,8 +337,9 @@ function isStringArg(v: Value): boolean {
 }
 
 /** fmt.Sprint: operands separated by a space when neither side is a string. */
-export function sprint(args: Value[]): string {
+export function sprint(args: Value[], derefPointer = false): string {
   const p = new Printer();
+  p.derefPointer = derefPointer;
   let prevString = false;
   args.forEach((arg, i) => {
     const isString = !isNilValue(arg) && isStringArg(arg);

@@ -1,5 +1,11 @@
 /** Go type and kind information for the JS values described in values.ts. */
-import { GoNamed, GoNumber, GoTime, GoTypedNil, TrustedXml, type NumericKind } from './values.js';
+import { GoFunc, GoNamed, GoNumber, GoTime, GoTypedNil, TrustedXml, type NumericKind } from './values.js';
+
+/**
+ * Objects reached through an interface-typed container ([]interface {}, map[string]interface {}): Go names
+ * their static type `interface {}` in field errors.
+ */
+export const interfaceTyped = new WeakSet<object>();
 
 /** Stands for Go's invalid reflect.Value (a missing map key, nil data): prints as `<no value>`. */
 export const NO_VALUE: unique symbol = Symbol('no value');
@@ -15,7 +21,7 @@ export interface ClassWithGoType {
 
 export function isStructLike(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Map) &&
-    !(v instanceof GoNumber) && !(v instanceof GoNamed) && !(v instanceof GoTypedNil);
+    !(v instanceof GoNumber) && !(v instanceof GoNamed) && !(v instanceof GoTypedNil) && !(v instanceof GoFunc);
 }
 
 function scalarKind(v: number | bigint | string | boolean): Kind {
@@ -30,6 +36,7 @@ export function kindOf(v: Value): Kind {
   if (v === NO_VALUE) return 'invalid';
   if (v === null || v === undefined) return 'nil';
   if (v instanceof GoTypedNil) return 'nilptr';
+  if (v instanceof GoFunc) return 'func';
   if (v instanceof GoNumber) return v.kind as NumericKind;
   if (v instanceof GoNamed) return scalarKind(v.value);
   switch (typeof v) {
@@ -66,7 +73,7 @@ export function toNumber(v: Value): number {
 export function typeName(v: Value): string {
   if (v === NO_VALUE) return '<invalid>';
   if (v === null || v === undefined) return 'interface {}';
-  if (v instanceof GoTypedNil || v instanceof GoNumber || v instanceof GoNamed) return v.goType;
+  if (v instanceof GoTypedNil || v instanceof GoNumber || v instanceof GoNamed || v instanceof GoFunc) return v.goType;
   switch (typeof v) {
     case 'string': return 'string';
     case 'boolean': return 'bool';

@@ -89,3 +89,8 @@ export class GoTime {
     return s + ' +0000 UTC';
   }
 }
+
+/** A Go func value (e.g. a struct field of func type): not a method, but callable with the `call` builtin. */
+export class GoFunc {
+  constructor(readonly fn: (...args: never[]) => unknown, readonly goType = 'func()') {}
+}

@@ -288,7 +288,7 @@ def ctx(name='web1', ip=None, arch='x86_64', fmt='qcow2', os_='Ubuntu-16.04', ke
          "imageId": "Ubuntu-16.04_amd64_qcow2.img", "plan": "small", "hwaddr": "52:54:00:2e:54:28", "vncAddr": "127.0.0.1:5900"}
     if ip: m["ip"] = ip
     return {"$vmango": {"machine": m,
-        "image": {"id": "Ubuntu-16.04_amd64_qcow2.img", "os": os_, "arch": arch, "sizeBytes": 314572800, "format": fmt, "date": "2017-07-16T10:04:05.123456789Z", "poolName": "vmango-images"},
+        "image": {"id": "Ubuntu-16.04_amd64_qcow2.img", "os": os_, "arch": arch, "sizeBytes": 314572800, "format": fmt, "date": "2017-07-16T10:04:05.123Z", "poolName": "vmango-images"},
         "plan": {"name": "small", "memoryBytes": 536870912, "cpus": 2, "diskSizeBytes": 5368709120},
         "volumePath": "/var/lib/libvirt/images/web1_disk", "network": "vmango", "metadata": "<vmango:md xmlns:vmango=\"http://vmango.org/schema/md\"><vmango:os>Ubuntu-16.04</vmango:os></vmango:md>"}}
 V = []
