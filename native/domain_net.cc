@@ -1,0 +1,49 @@
+// Guest interface addresses from DHCP leases, the guest agent or the ARP table.
+#include <libvirt/libvirt.h>
+#include <napi.h>
+
+#include "args.h"
+#include "enqueue.h"
+#include "error_info.h"
+#include "register.h"
+
+namespace vmango {
+namespace {
+
+Napi::Value InterfaceAddresses(const Napi::CallbackInfo& info) {
+  HandlePtr domain = HandleFromJs(info[kFirstArg], HandleKind::Domain, "domain");
+  uint32_t source = ArgUint(info, kFirstArg + 1, "source");
+  return Enqueue(info, [domain, source](virConnectPtr) -> Value {
+    virDomainInterfacePtr* ifaces = nullptr;
+    int count = virDomainInterfaceAddresses(domain->domain(), &ifaces, source, 0);
+    if (count < 0) ThrowLastError("virDomainInterfaceAddresses");
+    Value list = Value::Array();
+    for (int i = 0; i < count; ++i) {
+      virDomainInterfacePtr iface = ifaces[i];
+      Value entry = Value::Object();
+      entry.Set("name", Value::String(iface->name != nullptr ? iface->name : ""));
+      entry.Set("hwaddr", iface->hwaddr != nullptr ? Value::String(iface->hwaddr) : Value::Null());
+      Value addrs = Value::Array();
+      for (unsigned int j = 0; j < iface->naddrs; ++j) {
+        Value addr = Value::Object();
+        addr.Set("type", Value::String(iface->addrs[j].type == VIR_IP_ADDR_TYPE_IPV6 ? "ipv6" : "ipv4"));
+        addr.Set("addr", Value::String(iface->addrs[j].addr != nullptr ? iface->addrs[j].addr : ""));
+        addr.Set("prefix", Value::Number(iface->addrs[j].prefix));
+        addrs.Push(std::move(addr));
+      }
+      entry.Set("addrs", std::move(addrs));
+      list.Push(std::move(entry));
+      virDomainInterfaceFree(iface);
+    }
+    free(ifaces);
+    return list;
+  });
+}
+
+}  // namespace
+
+void RegisterDomainNet(Napi::Env env, Napi::Object exports) {
+  exports.Set("domainInterfaceAddresses", Napi::Function::New(env, InterfaceAddresses));
+}
+
+}  // namespace vmango

@@ -1,0 +1,168 @@
+// Storage volumes: bulk listing, lookups, create, clone, delete, XML, info, resize.
+#include <libvirt/libvirt.h>
+#include <napi.h>
+
+#include "args.h"
+#include "enqueue.h"
+#include "error_info.h"
+#include "identity.h"
+#include "register.h"
+
+namespace vmango {
+namespace {
+
+HandlePtr VolumeArg(const Napi::CallbackInfo& info) {
+  return HandleFromJs(info[kFirstArg], HandleKind::StorageVolume, "volume");
+}
+
+void SetInfo(Value& v, const virStorageVolInfo& vi) {
+  v.Set("type", Value::Number(vi.type));
+  v.Set("capacity", Value::Number(static_cast<double>(vi.capacity)));
+  v.Set("allocation", Value::Number(static_cast<double>(vi.allocation)));
+}
+
+Napi::Value ListAll(const Napi::CallbackInfo& info) {
+  HandlePtr pool = HandleFromJs(info[kFirstArg], HandleKind::StoragePool, "pool");
+  return Enqueue(info, [pool](virConnectPtr) -> Value {
+    virStorageVolPtr* volumes = nullptr;
+    int count = virStoragePoolListAllVolumes(pool->pool(), &volumes, 0);
+    if (count < 0) ThrowLastError("virStoragePoolListAllVolumes");
+    Value list = Value::Array();
+    for (int i = 0; i < count; ++i) {
+      virStorageVolPtr volume = volumes[i];
+      virStorageVolInfo vi;
+      bool ok = virStorageVolGetInfo(volume, &vi) == 0;
+      char* path = ok ? virStorageVolGetPath(volume) : nullptr;
+      char* xml = path != nullptr ? virStorageVolGetXMLDesc(volume, 0) : nullptr;
+      Value entry = VolumeValue(volume);
+      if (xml == nullptr) {
+        virResetLastError();  // deleted while listing
+        free(path);
+        continue;
+      }
+      entry.Set("path", Value::OwnedString(path));
+      SetInfo(entry, vi);
+      entry.Set("xml", Value::OwnedString(xml));
+      list.Push(std::move(entry));
+    }
+    free(volumes);
+    return list;
+  });
+}
+
+Napi::Value LookupByName(const Napi::CallbackInfo& info) {
+  HandlePtr pool = HandleFromJs(info[kFirstArg], HandleKind::StoragePool, "pool");
+  std::string name = ArgString(info, kFirstArg + 1, "name");
+  return Enqueue(info, [pool, name](virConnectPtr) -> Value {
+    virStorageVolPtr volume = virStorageVolLookupByName(pool->pool(), name.c_str());
+    if (volume == nullptr) ThrowLastError("virStorageVolLookupByName");
+    return VolumeValue(volume);
+  });
+}
+
+Napi::Value LookupByPath(const Napi::CallbackInfo& info) {
+  std::string path = ArgString(info, kFirstArg, "path");
+  return Enqueue(info, [path](virConnectPtr conn) -> Value {
+    virStorageVolPtr volume = virStorageVolLookupByPath(RequireOpen(conn), path.c_str());
+    if (volume == nullptr) ThrowLastError("virStorageVolLookupByPath");
+    return VolumeValue(volume);
+  });
+}
+
+Napi::Value LookupByKey(const Napi::CallbackInfo& info) {
+  std::string key = ArgString(info, kFirstArg, "key");
+  return Enqueue(info, [key](virConnectPtr conn) -> Value {
+    virStorageVolPtr volume = virStorageVolLookupByKey(RequireOpen(conn), key.c_str());
+    if (volume == nullptr) ThrowLastError("virStorageVolLookupByKey");
+    return VolumeValue(volume);
+  });
+}
+
+Napi::Value CreateXml(const Napi::CallbackInfo& info) {
+  HandlePtr pool = HandleFromJs(info[kFirstArg], HandleKind::StoragePool, "pool");
+  std::string xml = ArgString(info, kFirstArg + 1, "xml");
+  uint32_t flags = ArgUint(info, kFirstArg + 2, "flags");
+  return Enqueue(info, [pool, xml, flags](virConnectPtr) -> Value {
+    virStorageVolPtr volume = virStorageVolCreateXML(pool->pool(), xml.c_str(), flags);
+    if (volume == nullptr) ThrowLastError("virStorageVolCreateXML");
+    return VolumeValue(volume);
+  }, Lane::OwnThread);
+}
+
+Napi::Value CreateXmlFrom(const Napi::CallbackInfo& info) {
+  HandlePtr pool = HandleFromJs(info[kFirstArg], HandleKind::StoragePool, "pool");
+  std::string xml = ArgString(info, kFirstArg + 1, "xml");
+  HandlePtr source = HandleFromJs(info[kFirstArg + 2], HandleKind::StorageVolume, "source volume");
+  uint32_t flags = ArgUint(info, kFirstArg + 3, "flags");
+  return Enqueue(info, [pool, xml, source, flags](virConnectPtr) -> Value {
+    virStorageVolPtr volume = virStorageVolCreateXMLFrom(pool->pool(), xml.c_str(), source->volume(), flags);
+    if (volume == nullptr) ThrowLastError("virStorageVolCreateXMLFrom");
+    return VolumeValue(volume);
+  }, Lane::OwnThread);
+}
+
+Napi::Value Delete(const Napi::CallbackInfo& info) {
+  HandlePtr volume = VolumeArg(info);
+  uint32_t flags = ArgUint(info, kFirstArg + 1, "flags");
+  return Enqueue(info, [volume, flags](virConnectPtr) -> Value {
+    if (virStorageVolDelete(volume->volume(), flags) < 0) ThrowLastError("virStorageVolDelete");
+    return Value::Undefined();
+  });
+}
+
+Napi::Value GetXmlDesc(const Napi::CallbackInfo& info) {
+  HandlePtr volume = VolumeArg(info);
+  return Enqueue(info, [volume](virConnectPtr) -> Value {
+    char* xml = virStorageVolGetXMLDesc(volume->volume(), 0);
+    if (xml == nullptr) ThrowLastError("virStorageVolGetXMLDesc");
+    return Value::OwnedString(xml);
+  });
+}
+
+Napi::Value GetInfo(const Napi::CallbackInfo& info) {
+  HandlePtr volume = VolumeArg(info);
+  return Enqueue(info, [volume](virConnectPtr) -> Value {
+    virStorageVolInfo vi;
+    if (virStorageVolGetInfo(volume->volume(), &vi) < 0) ThrowLastError("virStorageVolGetInfo");
+    Value v = Value::Object();
+    SetInfo(v, vi);
+    return v;
+  });
+}
+
+Napi::Value GetPath(const Napi::CallbackInfo& info) {
+  HandlePtr volume = VolumeArg(info);
+  return Enqueue(info, [volume](virConnectPtr) -> Value {
+    char* path = virStorageVolGetPath(volume->volume());
+    if (path == nullptr) ThrowLastError("virStorageVolGetPath");
+    return Value::OwnedString(path);
+  });
+}
+
+Napi::Value Resize(const Napi::CallbackInfo& info) {
+  HandlePtr volume = VolumeArg(info);
+  uint64_t capacity = ArgUint64(info, kFirstArg + 1, "capacity");
+  uint32_t flags = ArgUint(info, kFirstArg + 2, "flags");
+  return Enqueue(info, [volume, capacity, flags](virConnectPtr) -> Value {
+    if (virStorageVolResize(volume->volume(), capacity, flags) < 0) ThrowLastError("virStorageVolResize");
+    return Value::Undefined();
+  }, Lane::OwnThread);
+}
+
+}  // namespace
+
+void RegisterStorageVolume(Napi::Env env, Napi::Object exports) {
+  exports.Set("listAllVolumes", Napi::Function::New(env, ListAll));
+  exports.Set("volLookupByName", Napi::Function::New(env, LookupByName));
+  exports.Set("volLookupByPath", Napi::Function::New(env, LookupByPath));
+  exports.Set("volLookupByKey", Napi::Function::New(env, LookupByKey));
+  exports.Set("volCreateXml", Napi::Function::New(env, CreateXml));
+  exports.Set("volCreateXmlFrom", Napi::Function::New(env, CreateXmlFrom));
+  exports.Set("volDelete", Napi::Function::New(env, Delete));
+  exports.Set("volGetXmlDesc", Napi::Function::New(env, GetXmlDesc));
+  exports.Set("volGetInfo", Napi::Function::New(env, GetInfo));
+  exports.Set("volGetPath", Napi::Function::New(env, GetPath));
+  exports.Set("volResize", Napi::Function::New(env, Resize));
+}
+
+}  // namespace vmango

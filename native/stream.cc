@@ -1,0 +1,124 @@
+// virStream transfers: volume upload/download and domain consoles. Each stream has
+// two threads of its own (receive, and send/finish/abort), so a transfer never holds
+// up the connection's other calls and a console's blocking read never holds up writes.
+#include <libvirt/libvirt.h>
+#include <napi.h>
+
+#include <algorithm>
+
+#include "args.h"
+#include "enqueue.h"
+#include "error_info.h"
+#include "register.h"
+
+namespace vmango {
+namespace {
+
+constexpr uint32_t kMaxChunk = 1024 * 1024;
+
+virStreamPtr NewStream(virConnectPtr conn) {
+  virStreamPtr stream = virStreamNew(conn, 0);
+  if (stream == nullptr) ThrowLastError("virStreamNew");
+  return stream;
+}
+
+using VolumeTransfer = int (*)(virStorageVolPtr, virStreamPtr, unsigned long long, unsigned long long, unsigned int);
+
+template <VolumeTransfer transfer>
+Napi::Value BeginVolumeTransfer(const Napi::CallbackInfo& info, const char* name) {
+  HandlePtr volume = HandleFromJs(info[kFirstArg], HandleKind::StorageVolume, "volume");
+  uint64_t offset = ArgUint64(info, kFirstArg + 1, "offset");
+  uint64_t length = ArgUint64(info, kFirstArg + 2, "length");
+  uint32_t flags = ArgUint(info, kFirstArg + 3, "flags");
+  return Enqueue(info, [volume, offset, length, flags, name](virConnectPtr) -> Value {
+    virStreamPtr stream = NewStream(virStorageVolGetConnect(volume->volume()));
+    auto handle = std::make_shared<Handle>(HandleKind::Stream, stream);
+    if (transfer(volume->volume(), stream, offset, length, flags) < 0) ThrowLastError(name);
+    return Value::FromHandle(handle);
+  }, Lane::OwnThread);
+}
+
+Napi::Value Upload(const Napi::CallbackInfo& info) {
+  return BeginVolumeTransfer<virStorageVolUpload>(info, "virStorageVolUpload");
+}
+
+Napi::Value Download(const Napi::CallbackInfo& info) {
+  return BeginVolumeTransfer<virStorageVolDownload>(info, "virStorageVolDownload");
+}
+
+// (domain, devName|null, flags)
+Napi::Value OpenConsole(const Napi::CallbackInfo& info) {
+  HandlePtr domain = HandleFromJs(info[kFirstArg], HandleKind::Domain, "domain");
+  auto devName = ArgOptionalString(info, kFirstArg + 1, "devName");
+  uint32_t flags = ArgUint(info, kFirstArg + 2, "flags");
+  return Enqueue(info, [domain, devName, flags](virConnectPtr) -> Value {
+    virStreamPtr stream = NewStream(virDomainGetConnect(domain->domain()));
+    auto handle = std::make_shared<Handle>(HandleKind::Stream, stream);
+    if (virDomainOpenConsole(domain->domain(), devName ? devName->c_str() : nullptr, stream, flags) < 0) {
+      ThrowLastError("virDomainOpenConsole");
+    }
+    return Value::FromHandle(handle);
+  });
+}
+
+HandlePtr StreamArg(const Napi::CallbackInfo& info) {
+  return HandleFromJs(info[kFirstArg], HandleKind::Stream, "stream");
+}
+
+Napi::Value Send(const Napi::CallbackInfo& info) {
+  HandlePtr stream = StreamArg(info);
+  auto bytes = std::make_shared<std::vector<uint8_t>>(ArgBytes(info, kFirstArg + 1, "data"));
+  return EnqueueOn(info, stream->sender(), [stream, bytes](virConnectPtr) -> Value {
+    size_t sent = 0;
+    while (sent < bytes->size()) {
+      int n = virStreamSend(stream->stream(), reinterpret_cast<const char*>(bytes->data() + sent), bytes->size() - sent);
+      if (n < 0) ThrowLastError("virStreamSend");
+      sent += static_cast<size_t>(n);
+    }
+    return Value::Undefined();
+  });
+}
+
+// Resolves with a Buffer of up to maxBytes, or null at end of stream.
+Napi::Value Recv(const Napi::CallbackInfo& info) {
+  HandlePtr stream = StreamArg(info);
+  uint32_t maxBytes = std::min(std::max(ArgUint(info, kFirstArg + 1, "maxBytes"), 1u), kMaxChunk);
+  return EnqueueOn(info, stream->receiver(), [stream, maxBytes](virConnectPtr) -> Value {
+    std::vector<uint8_t> buffer(maxBytes);
+    int n = virStreamRecv(stream->stream(), reinterpret_cast<char*>(buffer.data()), buffer.size());
+    if (n < 0) ThrowLastError("virStreamRecv");
+    if (n == 0) return Value::Null();
+    buffer.resize(static_cast<size_t>(n));
+    return Value::Buffer(std::move(buffer));
+  });
+}
+
+Napi::Value Finish(const Napi::CallbackInfo& info) {
+  HandlePtr stream = StreamArg(info);
+  return EnqueueOn(info, stream->sender(), [stream](virConnectPtr) -> Value {
+    if (virStreamFinish(stream->stream()) < 0) ThrowLastError("virStreamFinish");
+    return Value::Undefined();
+  });
+}
+
+Napi::Value Abort(const Napi::CallbackInfo& info) {
+  HandlePtr stream = StreamArg(info);
+  return EnqueueOn(info, stream->sender(), [stream](virConnectPtr) -> Value {
+    if (virStreamAbort(stream->stream()) < 0) virResetLastError();  // already finished or failed
+    return Value::Undefined();
+  });
+}
+
+}  // namespace
+
+void RegisterStream(Napi::Env env, Napi::Object exports) {
+  exports.Set("volUpload", Napi::Function::New(env, Upload));
+  exports.Set("volDownload", Napi::Function::New(env, Download));
+  exports.Set("domainOpenConsole", Napi::Function::New(env, OpenConsole));
+  exports.Set("streamSend", Napi::Function::New(env, Send));
+  exports.Set("streamRecv", Napi::Function::New(env, Recv));
+  exports.Set("streamFinish", Napi::Function::New(env, Finish));
+  exports.Set("streamAbort", Napi::Function::New(env, Abort));
+}
+
+}  // namespace vmango

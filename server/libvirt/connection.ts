@@ -1,0 +1,431 @@
+import { EventEmitter } from 'node:events';
+
+import { ErrorCode, LibvirtError, toLibvirtError } from './errors.js';
+import { Domain, type DomainListEntry } from './domain.js';
+import { toDomainEvent, type DomainEvent } from './events.js';
+import {
+  loadNative,
+  type NativeBinding,
+  type NativeConnectionObject,
+  type NativeMethodName,
+  type NativeNodeInfo,
+} from './native.js';
+import { Network, type NetworkListEntry } from './network.js';
+import { parseDomainStats, type DomainStats } from './stats.js';
+import { StoragePool, type StoragePoolListEntry } from './storage-pool.js';
+import { StorageVolume } from './storage-volume.js';
+import { DomainStatsTypes, ListDomainsFlags } from './constants.js';
+import { normalizeUuid } from './uuid.js';
+
+export interface OpenOptions {
+  /** Seconds between keepalive probes on remote connections; 0 disables. Default 5. */
+  keepaliveInterval?: number;
+  /** Unanswered probes before the connection is declared dead. Default 3. */
+  keepaliveCount?: number;
+  /** Default deadline of ordinary calls. Default 15 000 ms. */
+  callTimeoutMs?: number;
+  /** Default deadline of clone/upload/download/resize. Default 600 000 ms. */
+  longCallTimeoutMs?: number;
+  /** Deadline of opening the connection. Default 30 000 ms. */
+  openTimeoutMs?: number;
+}
+
+export interface CallOptions {
+  /** Deadline for this call in ms; 0 means none. Defaults to the connection's setting for the kind of call. */
+  timeoutMs?: number;
+  /** Stops waiting for the call (it rejects with OPERATION_ABORTED); the native job's late result is discarded. */
+  signal?: AbortSignal;
+}
+
+export type CallKind = 'ordinary' | 'long';
+
+export interface ClosedEvent {
+  /** 'keepalive' | 'eof' | 'error' | 'unknown': why libvirt reported the connection closed. */
+  reason: string;
+}
+
+export interface TimeoutEvent {
+  call: string;
+  timeoutMs: number;
+}
+
+export interface VersionInfo {
+  /** libvirt library version on the client side, e.g. "9.0.0", and as a number (9000000). */
+  libVersion: string;
+  libVersionNumber: number;
+  /** Hypervisor version, e.g. "7.2.0" for QEMU 7.2, and as a number. */
+  hypervisorVersion: string;
+  hypervisorVersionNumber: number;
+  hypervisorType: string | null;
+}
+
+export type NodeInfo = NativeNodeInfo;
+
+export interface ListAllDomainsOptions extends CallOptions {
+  /** Include each domain's XML (default true). */
+  withXml?: boolean;
+  /** DomainXmlFlags for the XML (default 0). */
+  xmlFlags?: number;
+  /** ListDomainsFlags filter (default 0: all, active and inactive). */
+  flags?: number;
+}
+
+export interface ConnectionEvents {
+  closed: [ClosedEvent];
+  timeout: [TimeoutEvent];
+  domainEvent: [DomainEvent];
+}
+
+const DEFAULTS = {
+  keepaliveInterval: 5,
+  keepaliveCount: 3,
+  callTimeoutMs: 15_000,
+  longCallTimeoutMs: 600_000,
+  openTimeoutMs: 30_000,
+};
+
+/** "9000000" style version numbers as "9.0.0". */
+export function formatVersion(version: number): string {
+  const major = Math.floor(version / 1_000_000);
+  const minor = Math.floor((version % 1_000_000) / 1000);
+  return `${major}.${minor}.${version % 1000}`;
+}
+
+function checkNonNegativeInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new LibvirtError(ErrorCode.INVALID_ARG, `${name} must be a non-negative integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * One libvirt connection. Every call runs on the connection's own native thread and
+ * has a deadline; see docs/libvirt-api.md.
+ */
+export class Connection extends EventEmitter<ConnectionEvents> {
+  readonly uri: string;
+  readonly callTimeoutMs: number;
+  readonly longCallTimeoutMs: number;
+  private readonly binding: NativeBinding;
+  private readonly native: NativeConnectionObject;
+  private nextJobId = 1;
+  private state: 'opening' | 'open' | 'lost' | 'closed' = 'opening';
+  private lostReason: string | undefined;
+  private eventsSubscription: Promise<void> | undefined;
+
+  /** Use openConnection(). */
+  constructor(uri: string, options: Required<Pick<OpenOptions, 'callTimeoutMs' | 'longCallTimeoutMs'>>) {
+    super();
+    this.uri = uri;
+    this.callTimeoutMs = options.callTimeoutMs;
+    this.longCallTimeoutMs = options.longCallTimeoutMs;
+    this.binding = loadNative();
+    // The notify callback must not hold `this` strongly, or a forgotten Connection
+    // could never be collected and closed by its finalizer.
+    const self = new WeakRef(this);
+    this.native = new this.binding.NativeConnection((type, payload) => self.deref()?.onNotify(type, payload));
+    (this as EventEmitter).on('newListener', (event: string | symbol) => {
+      if (event === 'domainEvent') this.subscribeDomainEvents().catch(() => undefined);
+    });
+  }
+
+  /** False once the connection was lost or closed. */
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  get status(): 'opening' | 'open' | 'lost' | 'closed' {
+    return this.state;
+  }
+
+  /** @internal Runs a native method on this connection's thread with a deadline. */
+  invoke<M extends NativeMethodName>(
+    method: M,
+    args: Parameters<NativeBinding[M]> extends [unknown, unknown, ...infer A] ? A : never,
+    options: CallOptions | undefined,
+    kind: CallKind = 'ordinary',
+  ): ReturnType<NativeBinding[M]> {
+    return this.run(method, args as unknown[], options, kind) as ReturnType<NativeBinding[M]>;
+  }
+
+  private run(method: NativeMethodName, args: unknown[], options: CallOptions | undefined, kind: CallKind): Promise<unknown> {
+    if (this.state === 'closed' && method !== 'close') {
+      return Promise.reject(new LibvirtError(ErrorCode.CONNECTION_CLOSED, `${method}: connection to ${this.uri} is closed`, { call: method }));
+    }
+    if (this.state === 'lost' && method !== 'close') {
+      return Promise.reject(
+        new LibvirtError(ErrorCode.CONNECTION_LOST, `${method}: connection to ${this.uri} lost (${this.lostReason ?? 'unknown'})`, {
+          call: method,
+        }),
+      );
+    }
+    let timeoutMs: number;
+    try {
+      timeoutMs = checkNonNegativeInteger(
+        'timeoutMs',
+        options?.timeoutMs,
+        kind === 'long' ? this.longCallTimeoutMs : this.callTimeoutMs,
+      );
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const jobId = this.nextJobId;
+    this.nextJobId = this.nextJobId >= 0xffff_fff0 ? 1 : this.nextJobId + 1;
+    const fn = this.binding[method] as (conn: NativeConnectionObject, id: number, ...rest: unknown[]) => Promise<unknown>;
+    let pending: Promise<unknown>;
+    try {
+      pending = fn(this.native, jobId, ...args);
+    } catch (err) {
+      return Promise.reject(toLibvirtError(err, method));
+    }
+    let settled = pending.then(
+      (value) => value,
+      (err: unknown) => {
+        throw toLibvirtError(err, method);
+      },
+    );
+    const signal = options?.signal;
+    if (signal !== undefined) settled = this.abortable(settled, signal, jobId, method);
+    if (timeoutMs === 0) return settled;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // The job keeps running natively; its late result is discarded by the addon.
+        this.native.abandon(jobId);
+        reject(
+          new LibvirtError(ErrorCode.TIMEOUT, `${method} on ${this.uri} did not complete within ${timeoutMs} ms`, {
+            call: method,
+          }),
+        );
+        this.emit('timeout', { call: method, timeoutMs });
+      }, timeoutMs);
+      timer.unref();
+      settled.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  private abortable(settled: Promise<unknown>, signal: AbortSignal, jobId: number, method: string): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        this.native.abandon(jobId);
+        reject(new LibvirtError(ErrorCode.OPERATION_ABORTED, `${method} was abandoned by its caller`, { call: method }));
+      };
+      if (signal.aborted) onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      settled.then(
+        (value) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(value);
+        },
+        (err: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  private onNotify(type: string, payload: unknown): void {
+    if (type === 'closed') {
+      if (this.state === 'closed') return;
+      const reason = (payload as { reason?: string }).reason ?? 'unknown';
+      this.state = 'lost';
+      this.lostReason = reason;
+      this.emit('closed', { reason });
+    } else if (type === 'domainEvent') {
+      const event = toDomainEvent(payload);
+      if (event !== undefined) this.emit('domainEvent', event);
+    }
+  }
+
+  /** @internal */
+  async openNative(options: OpenOptions): Promise<void> {
+    const keepaliveInterval = checkNonNegativeInteger('keepaliveInterval', options.keepaliveInterval, DEFAULTS.keepaliveInterval);
+    const keepaliveCount = checkNonNegativeInteger('keepaliveCount', options.keepaliveCount, DEFAULTS.keepaliveCount);
+    const openTimeoutMs = checkNonNegativeInteger('openTimeoutMs', options.openTimeoutMs, DEFAULTS.openTimeoutMs);
+    try {
+      await this.invoke('open', [this.uri, keepaliveInterval, keepaliveCount], { timeoutMs: openTimeoutMs });
+      this.state = 'open';
+    } catch (err) {
+      // Queued behind the open: releases the connection if it opens after the deadline.
+      this.close({ timeoutMs: 0 }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Closes the connection: deregisters events and calls virConnectClose on the
+   * connection's thread. Pending and later calls reject with CONNECTION_CLOSED.
+   * Does not emit 'closed' (that event means the connection was lost).
+   */
+  async close(options?: CallOptions): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    try {
+      await this.run('close', [], options, 'ordinary');
+    } catch (err) {
+      // A close that cannot finish (hung hypervisor) still leaves this object closed.
+      if (!(err instanceof LibvirtError && err.code === ErrorCode.TIMEOUT)) throw err;
+    }
+  }
+
+  /** Registers this connection for domain events (done automatically on the first 'domainEvent' listener). */
+  subscribeDomainEvents(options?: CallOptions): Promise<void> {
+    if (this.eventsSubscription === undefined) {
+      this.eventsSubscription = this.invoke('domainEventsSubscribe', [], options).catch((err: unknown) => {
+        this.eventsSubscription = undefined;
+        throw err;
+      });
+    }
+    return this.eventsSubscription;
+  }
+
+  /** Number of calls still waiting for the native side. */
+  get pendingCalls(): number {
+    return this.native.pendingCount();
+  }
+
+  async isAlive(options?: CallOptions): Promise<boolean> {
+    if (this.state !== 'open') return false;
+    return this.invoke('isAlive', [], options);
+  }
+
+  getHostname(options?: CallOptions): Promise<string> {
+    return this.invoke('getHostname', [], options);
+  }
+
+  /** The URI as the server canonicalised it (e.g. "qemu:///system"). */
+  getUri(options?: CallOptions): Promise<string> {
+    return this.invoke('getUri', [], options);
+  }
+
+  async getVersion(options?: CallOptions): Promise<VersionInfo> {
+    const v = await this.invoke('getVersions', [], options);
+    return {
+      libVersion: formatVersion(v.libVersion),
+      libVersionNumber: v.libVersion,
+      hypervisorVersion: formatVersion(v.hypervisorVersion),
+      hypervisorVersionNumber: v.hypervisorVersion,
+      hypervisorType: v.hypervisorType,
+    };
+  }
+
+  /** libvirt library version, e.g. "9.0.0". */
+  async getLibVersion(options?: CallOptions): Promise<string> {
+    return (await this.getVersion(options)).libVersion;
+  }
+
+  getNodeInfo(options?: CallOptions): Promise<NodeInfo> {
+    return this.invoke('getNodeInfo', [], options);
+  }
+
+  /** Host memory in KiB: { total, free, buffers, cached }. */
+  getNodeMemoryStats(options?: CallOptions): Promise<Record<string, number>> {
+    return this.invoke('getNodeMemoryStats', [], options);
+  }
+
+  getCapabilities(options?: CallOptions): Promise<string> {
+    return this.invoke('getCapabilities', [], options);
+  }
+
+  /** Every domain (active and inactive) with state and XML, in one native call. */
+  async listAllDomains(options: ListAllDomainsOptions = {}): Promise<DomainListEntry[]> {
+    const entries = await this.invoke(
+      'listAllDomains',
+      [options.flags ?? 0, options.withXml ?? true, options.xmlFlags ?? 0],
+      options,
+    );
+    return entries.map((entry) => Domain.listEntry(this, entry));
+  }
+
+  async lookupDomainByName(name: string, options?: CallOptions): Promise<Domain> {
+    return new Domain(this, await this.invoke('domainLookupByName', [name], options));
+  }
+
+  /** Accepts dashed UUIDs and 32 hex digits without dashes. */
+  async lookupDomainByUuid(uuid: string, options?: CallOptions): Promise<Domain> {
+    return new Domain(this, await this.invoke('domainLookupByUuid', [normalizeUuid(uuid)], options));
+  }
+
+  /** Defines (or redefines) a persistent domain. flags: DomainDefineFlags. */
+  async defineDomain(xml: string, options?: CallOptions & { flags?: number }): Promise<Domain> {
+    return new Domain(this, await this.invoke('domainDefineXml', [xml, options?.flags ?? 0], options));
+  }
+
+  /** Starts a transient domain from XML. flags: DomainStartFlags. */
+  async createDomain(xml: string, options?: CallOptions & { flags?: number }): Promise<Domain> {
+    return new Domain(this, await this.invoke('domainCreateXml', [xml, options?.flags ?? 0], options));
+  }
+
+  /** Statistics of every domain in one call; stats: DomainStatsTypes bits (default all common groups). */
+  async getAllDomainStats(options?: CallOptions & { stats?: number; flags?: number }): Promise<DomainStats[]> {
+    const records = await this.invoke(
+      'getAllDomainStats',
+      [options?.stats ?? DEFAULT_STATS, options?.flags ?? 0],
+      options,
+    );
+    return records.map(parseDomainStats);
+  }
+
+  async listAllStoragePools(options?: CallOptions & { flags?: number }): Promise<StoragePoolListEntry[]> {
+    const entries = await this.invoke('listAllStoragePools', [options?.flags ?? 0], options);
+    return entries.map((entry) => ({ pool: new StoragePool(this, entry), name: entry.name, uuid: entry.uuid, active: entry.active, xml: entry.xml }));
+  }
+
+  async lookupStoragePoolByName(name: string, options?: CallOptions): Promise<StoragePool> {
+    return new StoragePool(this, await this.invoke('poolLookupByName', [name], options));
+  }
+
+  async lookupStorageVolumeByPath(path: string, options?: CallOptions): Promise<StorageVolume> {
+    return new StorageVolume(this, await this.invoke('volLookupByPath', [path], options));
+  }
+
+  async lookupStorageVolumeByKey(key: string, options?: CallOptions): Promise<StorageVolume> {
+    return new StorageVolume(this, await this.invoke('volLookupByKey', [key], options));
+  }
+
+  async listAllNetworks(options?: CallOptions & { flags?: number }): Promise<NetworkListEntry[]> {
+    const entries = await this.invoke('listAllNetworks', [options?.flags ?? 0], options);
+    return entries.map((entry) => ({ network: new Network(this, entry), name: entry.name, uuid: entry.uuid, active: entry.active, xml: entry.xml }));
+  }
+
+  async lookupNetworkByName(name: string, options?: CallOptions): Promise<Network> {
+    return new Network(this, await this.invoke('networkLookupByName', [name], options));
+  }
+}
+
+const DEFAULT_STATS =
+  DomainStatsTypes.STATE |
+  DomainStatsTypes.CPU_TOTAL |
+  DomainStatsTypes.BALLOON |
+  DomainStatsTypes.VCPU |
+  DomainStatsTypes.INTERFACE |
+  DomainStatsTypes.BLOCK;
+
+// Re-exported so callers filtering listAllDomains do not need a second import.
+export { ListDomainsFlags };
+
+/**
+ * Opens a libvirt connection without interactive authentication, on the
+ * connection's own native thread, within openTimeoutMs.
+ */
+export async function openConnection(uri: string, options: OpenOptions = {}): Promise<Connection> {
+  if (typeof uri !== 'string' || uri.length === 0) {
+    throw new LibvirtError(ErrorCode.INVALID_ARG, 'uri must be a non-empty libvirt URI such as qemu:///system');
+  }
+  const connection = new Connection(uri, {
+    callTimeoutMs: checkNonNegativeInteger('callTimeoutMs', options.callTimeoutMs, DEFAULTS.callTimeoutMs),
+    longCallTimeoutMs: checkNonNegativeInteger('longCallTimeoutMs', options.longCallTimeoutMs, DEFAULTS.longCallTimeoutMs),
+  });
+  await connection.openNative(options);
+  return connection;
+}

@@ -1,0 +1,39 @@
+// The project's libvirt binding: a native N-API addon (native/) with this typed face.
+// Reference: docs/libvirt-api.md.
+export { openConnection, Connection, formatVersion } from './connection.js';
+export type {
+  OpenOptions,
+  CallOptions,
+  CallKind,
+  ClosedEvent,
+  TimeoutEvent,
+  VersionInfo,
+  NodeInfo,
+  ListAllDomainsOptions,
+  ConnectionEvents,
+} from './connection.js';
+export { Domain } from './domain.js';
+export type {
+  DomainListEntry,
+  DomainInfo,
+  DomainStateInfo,
+  FlagOptions,
+  MetadataOptions,
+  GetMetadataOptions,
+  InterfaceAddresses,
+} from './domain.js';
+export { DomainSnapshot } from './snapshot.js';
+export { StoragePool } from './storage-pool.js';
+export type { StoragePoolListEntry, StoragePoolInfo } from './storage-pool.js';
+export { StorageVolume } from './storage-volume.js';
+export type { StorageVolumeListEntry, StorageVolumeInfo } from './storage-volume.js';
+export { Network } from './network.js';
+export type { NetworkListEntry, DhcpLease, NetworkUpdateOptions } from './network.js';
+export { ConsoleStream } from './stream.js';
+export type { TransferOptions } from './stream.js';
+export type { DomainEvent, DomainEventKind } from './events.js';
+export type { DomainStats, InterfaceStats, BlockStats } from './stats.js';
+export { LibvirtError, ErrorCode, errorCodeName, errorDomainName, isLibvirtError, isConnectionErrorCode } from './errors.js';
+export type { ErrorCodeName } from './errors.js';
+export { normalizeUuid } from './uuid.js';
+export * from './constants.js';

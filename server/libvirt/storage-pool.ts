@@ -1,0 +1,76 @@
+import type { CallOptions, Connection } from './connection.js';
+import { STORAGE_POOL_STATE_NAMES, type StoragePoolStateName } from './constants.js';
+import type { NativeHandle, NativePoolRef } from './native.js';
+import { StorageVolume, type StorageVolumeListEntry } from './storage-volume.js';
+
+export interface StoragePoolListEntry {
+  pool: StoragePool;
+  name: string;
+  uuid: string;
+  active: boolean;
+  xml: string;
+}
+
+export interface StoragePoolInfo {
+  state: StoragePoolStateName;
+  /** Bytes. */
+  capacity: number;
+  allocation: number;
+  available: number;
+}
+
+export class StoragePool {
+  readonly connection: Connection;
+  readonly name: string;
+  readonly uuid: string;
+  /** @internal */
+  readonly handle: NativeHandle;
+
+  /** @internal */
+  constructor(connection: Connection, ref: NativePoolRef) {
+    this.connection = connection;
+    this.name = ref.name;
+    this.uuid = ref.uuid;
+    this.handle = ref.handle;
+  }
+
+  /** flags: 1 = INACTIVE (the persistent definition). */
+  getXmlDesc(options?: CallOptions & { flags?: number }): Promise<string> {
+    return this.connection.invoke('poolGetXmlDesc', [this.handle, options?.flags ?? 0], options);
+  }
+
+  async getInfo(options?: CallOptions): Promise<StoragePoolInfo> {
+    const info = await this.connection.invoke('poolGetInfo', [this.handle], options);
+    return { ...info, state: STORAGE_POOL_STATE_NAMES[info.state] ?? 'inaccessible' };
+  }
+
+  isActive(options?: CallOptions): Promise<boolean> {
+    return this.connection.invoke('poolIsActive', [this.handle], options);
+  }
+
+  refresh(options?: CallOptions): Promise<void> {
+    return this.connection.invoke('poolRefresh', [this.handle], options);
+  }
+
+  /** Every volume with path, type, sizes and XML, in one native call. */
+  async listAllVolumes(options?: CallOptions): Promise<StorageVolumeListEntry[]> {
+    const entries = await this.connection.invoke('listAllVolumes', [this.handle], options);
+    return entries.map((entry) => StorageVolume.listEntry(this.connection, entry));
+  }
+
+  async lookupVolumeByName(name: string, options?: CallOptions): Promise<StorageVolume> {
+    return new StorageVolume(this.connection, await this.connection.invoke('volLookupByName', [this.handle, name], options));
+  }
+
+  /** flags: VolCreateFlags. */
+  async createVolume(xml: string, options?: CallOptions & { flags?: number }): Promise<StorageVolume> {
+    const ref = await this.connection.invoke('volCreateXml', [this.handle, xml, options?.flags ?? 0], options, 'long');
+    return new StorageVolume(this.connection, ref);
+  }
+
+  /** Clones `source` (from any pool of the same connection) into this pool. flags: VolCreateFlags. */
+  async createVolumeFrom(xml: string, source: StorageVolume, options?: CallOptions & { flags?: number }): Promise<StorageVolume> {
+    const ref = await this.connection.invoke('volCreateXmlFrom', [this.handle, xml, source.handle, options?.flags ?? 0], options, 'long');
+    return new StorageVolume(this.connection, ref);
+  }
+}
