@@ -79,15 +79,27 @@ export function harnessEnv(): HarnessEnv | undefined {
  * missing harness is an error instead of a skip.
  */
 export function requireHarness(): { env?: HarnessEnv; skipReason?: string } {
+  const required = process.env.VMANGO_REQUIRE_HARNESS === '1';
   const env = harnessEnv();
-  if (env) return { env };
-  if (process.env.VMANGO_REQUIRE_HARNESS === '1') {
-    throw new Error(
-      `the real-hypervisor harness is required (VMANGO_REQUIRE_HARNESS=1) but not up: ${envFilePath()} is missing; ` +
-        'start it with `scripts/harness/harness.sh up` and run tests via `scripts/harness/harness.sh exec …`',
-    );
+  if (!env) {
+    if (required) {
+      throw new Error(
+        `the real-hypervisor harness is required (VMANGO_REQUIRE_HARNESS=1) but not up: ${envFilePath()} is missing; ` +
+          'start it with `scripts/harness/harness.sh up` and run tests via `scripts/harness/harness.sh exec …`',
+      );
+    }
+    return { skipReason: SKIP_REASON };
   }
-  return { skipReason: SKIP_REASON };
+  // The hypervisor listens only on the namespace's loopback, so from outside
+  // every connection would fail (or reach something else on 127.0.0.1).
+  if (!insideHarnessNamespaceOf(env.ns)) {
+    const reason =
+      `real-hypervisor harness is up but this process is not inside its namespace ${env.ns}: ` +
+      'run tests via `scripts/harness/harness.sh exec …`';
+    if (required) throw new Error(`the real-hypervisor harness is required (VMANGO_REQUIRE_HARNESS=1); ${reason}`);
+    return { skipReason: reason };
+  }
+  return { env };
 }
 
 /** Runs scripts/harness/harness.sh with the given arguments, e.g. ('freeze', '2'). */
@@ -111,7 +123,10 @@ export function harnessCommand(...args: string[]): Promise<{ code: number; stdou
 
 /** True when this process runs inside the harness network namespace. */
 export function insideHarnessNamespace(): boolean {
-  const ns = harnessEnv()?.ns ?? process.env.VMANGO_HARNESS_NS ?? 'vmango-h';
+  return insideHarnessNamespaceOf(harnessEnv()?.ns ?? process.env.VMANGO_HARNESS_NS ?? 'vmango-h');
+}
+
+function insideHarnessNamespaceOf(ns: string): boolean {
   try {
     const own = statSync('/proc/self/ns/net');
     const harness = statSync(`/run/netns/${ns}`);
