@@ -11,6 +11,8 @@ export const ErrorCode = {
   INVALID_ARG: 8,
   OPERATION_FAILED: 9,
   XML_ERROR: 27,
+  /** Malformed XML (a parse error); XML_ERROR is XML that parses but is not a valid description. */
+  XML_DETAIL: 35,
   DOM_EXIST: 28,
   SYSTEM_ERROR: 38,
   RPC: 39,
