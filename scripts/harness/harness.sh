@@ -233,6 +233,19 @@ EOF
   done
 }
 
+# libvirtd's sockets live in the shared /run/libvirt, so a second daemon (for
+# example a systemd-started one) would steal or break them.
+refuse_foreign_daemons() {
+  local name pid ours
+  for name in libvirtd virtqemud virtlogd; do
+    ours=$(daemon_pid "$STATE_DIR/$name.pid" "$name" 2>/dev/null || true)
+    for pid in $(pgrep -x "$name" || true); do
+      [[ $pid == "$ours" ]] && continue
+      die "a $name outside the harness is running (pid $pid, $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)); it shares /run/libvirt with the harness. Stop it first (systemctl stop libvirtd.service libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket virtlogd.service virtlogd.socket, or kill $pid if it is left over from a crashed harness run)"
+    done
+  done
+}
+
 # ---------------------------------------------------------------- system config
 
 ensure_qemu_conf() {
@@ -309,6 +322,8 @@ ensure_keys() {
   host_key=$(cut -d' ' -f1,2 "$SSH_DIR/ssh_host_ed25519_key.pub")
   for port in "${PORTS[@]}"; do wanted+=("[127.0.0.1]:$port $host_key"); done
   if [[ -f $KNOWN_HOSTS ]] && all_lines_present "$KNOWN_HOSTS" "${wanted[@]}"; then return 0; fi
+  [[ -d $(dirname "$KNOWN_HOSTS") ]] || record_change created-root-ssh-dir
+  [[ -e $KNOWN_HOSTS ]] || record_change created-known-hosts
   mkdir -p -m 0700 "$(dirname "$KNOWN_HOSTS")"
   remove_known_hosts_entries
   printf '%s\n' "${wanted[@]}" >>"$KNOWN_HOSTS"
@@ -458,6 +473,7 @@ cmd_up() {
   ensure_qemu_accounts
   disable_default_network_autostart
   ensure_namespace
+  refuse_foreign_daemons
   ensure_keys
   ensure_virtlogd
   if [[ $qemu_conf_state == changed ]]; then ensure_libvirtd yes; else ensure_libvirtd no; fi
@@ -628,6 +644,8 @@ cmd_down() {
 
   remove_qemu_conf_block
   remove_known_hosts_entries
+  if has_change created-known-hosts && [[ ! -s $KNOWN_HOSTS ]]; then rm -f "$KNOWN_HOSTS"; fi
+  if has_change created-root-ssh-dir; then rmdir "$(dirname "$KNOWN_HOSTS")" 2>/dev/null || true; fi
   if has_change removed-default-network-autostart; then
     ln -sfn "$(cat "$STATE_DIR/default-network-autostart-target")" "$DEFAULT_NET_AUTOSTART"
   fi
