@@ -60,18 +60,20 @@ function createSandbox(): Sandbox {
  * breaks: time limit exceeded, Go panic, or an unexpected result shape. After such a failure
  * the sandbox is thrown away, since the Go runtime inside may be left in a broken state.
  */
-export function hclToJson(text: string): RawParseResult {
+export function hclToJson(text: string, timeLimitMs: number = PARSE_TIME_LIMIT_MS): RawParseResult {
   sandbox ??= createSandbox();
   const { context } = sandbox;
   context['__input'] = text;
   let result: unknown;
   try {
-    result = vm.runInContext('__parseToString(__input)', context, { timeout: PARSE_TIME_LIMIT_MS });
+    result = vm.runInContext('__parseToString(__input)', context, { timeout: timeLimitMs });
   } catch (err) {
     sandbox = undefined;
-    const reason = err instanceof Error ? err.message : String(err);
-    if (/timed out/i.test(reason)) {
-      throw new ParserTimeout(`the HCL parser did not finish within ${PARSE_TIME_LIMIT_MS} ms`);
+    // Errors thrown inside the context are of its realm, so `instanceof Error` does not apply.
+    const { code, message } = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; message?: unknown };
+    const reason = typeof message === 'string' ? message : String(err);
+    if (code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+      throw new ParserTimeout(`the HCL parser did not finish within ${timeLimitMs} ms`);
     }
     throw new Error(`the HCL parser failed: ${reason}`);
   } finally {

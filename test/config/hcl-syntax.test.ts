@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseHcl, showPosition } from '../../server/config/hcl-parse.js';
+import { hclToJson, ParserTimeout } from '../../server/config/hcl-sandbox.js';
 
 function problemOf(text: string) {
   const result = parseHcl(text, 'vmango.conf');
@@ -59,5 +60,14 @@ describe('parseHcl', () => {
   it('places the caret by grapheme and keeps tabs', () => {
     expect(showPosition('\tq = "😀😀" x', 1, 11)).toBe('    \tq = "😀😀" x\n    \t         ^');
     expect(showPosition('a', 5, 1)).toBe('    (end of file)');
+  });
+});
+
+describe('hclToJson time limit', () => {
+  it('interrupts a parse that runs too long, and the next parse works', () => {
+    const big = Array.from({ length: 3000 }, (_, i) => `plan "p${i}" {\n  memory = ${i + 1}\n  cpus = 1\n  disk_size = 1\n}\n`).join('');
+    expect(() => hclToJson(big, 1)).toThrow(ParserTimeout);
+    expect(() => hclToJson(big, 1)).toThrow(/did not finish within 1 ms/);
+    expect(hclToJson('a = 1')).toEqual({ ok: true, json: '{"a":1}' });
   });
 });
