@@ -29,6 +29,19 @@ interface Sandbox {
 let patchedSource: string | undefined;
 let sandbox: Sandbox | undefined;
 
+// The parser holds ~15 MB of heap; config is read at startup, so let it go once parsing stops.
+const IDLE_RELEASE_MS = 5000;
+let releaseTimer: NodeJS.Timeout | undefined;
+
+function scheduleRelease(): void {
+  clearTimeout(releaseTimer);
+  releaseTimer = setTimeout(() => {
+    sandbox = undefined;
+    patchedSource = undefined;
+  }, IDLE_RELEASE_MS);
+  releaseTimer.unref();
+}
+
 function loadPatchedSource(): string {
   if (patchedSource !== undefined) return patchedSource;
   const require = createRequire(import.meta.url);
@@ -62,6 +75,7 @@ function createSandbox(): Sandbox {
  */
 export function hclToJson(text: string, timeLimitMs: number = PARSE_TIME_LIMIT_MS): RawParseResult {
   sandbox ??= createSandbox();
+  scheduleRelease();
   const { context } = sandbox;
   context['__input'] = text;
   let result: unknown;

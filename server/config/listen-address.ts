@@ -26,7 +26,8 @@ export function parseListenAddress(text: string): { host: string; port: number }
     host = text.slice(0, colon);
     portText = text.slice(colon + 1);
     if (host.includes(':')) fail('an IPv6 address must be written in brackets');
-    if (host !== '' && !isIPv4(host) && !HOSTNAME.test(host)) fail(`"${host}" is not an IP address or host name`);
+    const looksNumeric = /^[\d.]+$/.test(host);
+    if (host !== '' && !isIPv4(host) && (looksNumeric || !HOSTNAME.test(host))) fail(`"${host}" is not an IP address or host name`);
   }
   if (!/^\d{1,5}$/.test(portText)) fail(`port "${portText}" is not a number`);
   const port = Number(portText);

@@ -83,6 +83,11 @@ describe("vmango 0.6's development vmango.conf", () => {
     expect(config.hypervisors[0]?.ignoreVms).toEqual([]);
   });
 
+  it('loads with Windows line endings and a byte order mark', () => {
+    const text = '\uFEFF' + read('vmango.dev.conf').replaceAll('\n', '\r\n');
+    expect(parseInFixtures(text).plans).toHaveLength(3);
+  });
+
   it('loads with TLS files, resolved against the config directory', () => {
     const text = read('vmango.dev.conf').replace('# ssl_key', 'ssl_key').replace('# ssl_cert', 'ssl_cert');
     const config = parseInFixtures(text);

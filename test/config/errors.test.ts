@@ -76,6 +76,7 @@ describe('listen', () => {
     ['::1:8000', /an IPv6 address must be written in brackets/],
     ['[127.0.0.1]:80', /"127.0.0.1" is not an IPv6 address/],
     ['bad_host!:80', /is not an IP address or host name/],
+    ['300.1.1.1:80', /"300.1.1.1" is not an IP address or host name/],
     ['', /must not be empty/],
   ])('refuses %j', (value, why) => {
     const problems = problemsOf(editLine('listen', `listen = "${value}"`));
