@@ -100,7 +100,56 @@ ns_inode() { stat -L -c %i "/run/netns/$NS" 2>/dev/null; }
 
 ns_usable() { [[ -e /run/netns/$NS ]] && ip netns exec "$NS" true 2>/dev/null; }
 
+# Processes left in a namespace that was deleted or replaced: their sockets
+# and bridges are unreachable, so libvirtd would report a dead network active.
+# Only the harness's own daemons and what libvirtd spawned are stopped; other
+# processes (someone's test run) are reported, never killed.
+is_harness_process() {
+  case "$(cat "/proc/$1/comm" 2>/dev/null)" in
+    libvirtd | virtlogd | sshd | dnsmasq | qemu-system-* | virt-ssh-helper) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
+stop_harness_processes_in() {
+  local description=$1 pid others=()
+  shift
+  for pid in "$@"; do
+    process_alive "$pid" || continue
+    if is_harness_process "$pid"; then
+      log "stopping $(cat "/proc/$pid/comm" 2>/dev/null) (pid $pid) in $description"
+      stop_pid "$pid" "process $pid"
+    else
+      others+=("$pid ($(cat "/proc/$pid/comm" 2>/dev/null))")
+    fi
+  done
+  if ((${#others[@]} > 0)); then
+    log "left running in $description (not started by the harness): ${others[*]}"
+  fi
+}
+
+processes_in_netns_inode() {
+  local inode=$1 link pid
+  for link in /proc/[0-9]*/ns/net; do
+    pid=${link#/proc/}; pid=${pid%%/*}
+    [[ "$(stat -L -c %i "$link" 2>/dev/null)" == "$inode" ]] && printf '%s\n' "$pid"
+  done
+}
+
+stop_processes_in_netns_inode() {
+  local pids
+  mapfile -t pids < <(processes_in_netns_inode "$1")
+  stop_harness_processes_in "the previous namespace" "${pids[@]}"
+}
+
 ensure_namespace() {
+  local old_inodes=() name pid inode
+  [[ -s $STATE_DIR/ns-inode ]] && old_inodes+=("$(<"$STATE_DIR/ns-inode")")
+  for name in libvirtd virtlogd sshd; do
+    pid=$(cat "$STATE_DIR/$name.pid" 2>/dev/null || true)
+    [[ $pid =~ ^[0-9]+$ ]] && process_alive "$pid" || continue
+    inode=$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null) && old_inodes+=("$inode")
+  done
   if ! ns_usable; then
     if [[ -e /run/netns/$NS ]]; then
       log "namespace $NS is stale; recreating it"
@@ -108,6 +157,10 @@ ensure_namespace() {
     fi
     ip netns add "$NS" || die "could not create network namespace $NS (is CAP_SYS_ADMIN available in this container?)"
   fi
+  for inode in $(printf '%s\n' "${old_inodes[@]}" | sort -u); do
+    [[ $inode != "$(ns_inode)" ]] && stop_processes_in_netns_inode "$inode"
+  done
+  ns_inode >"$STATE_DIR/ns-inode"
   in_ns ip link set lo up
 }
 
@@ -119,6 +172,14 @@ inside_namespace() {
 
 # ---------------------------------------------------------------- daemons
 
+# Zombies count as dead: PID 1 of a container often never reaps daemonized
+# processes, so a killed daemon can stay in the process table for good.
+process_alive() {
+  local state
+  state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ -n $state && $state != Z && $state != X ]]
+}
+
 # A pid file counts only if its process is alive, is the expected program and
 # lives in the current namespace (a crashed run can leave any of these wrong).
 daemon_pid() {
@@ -126,18 +187,22 @@ daemon_pid() {
   [[ -s $pidfile ]] || return 1
   pid=$(<"$pidfile")
   [[ $pid =~ ^[0-9]+$ ]] || return 1
+  process_alive "$pid" || return 1
   [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == "$comm" ]] || return 1
   [[ "$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null)" == "$(ns_inode)" ]] || return 1
   printf '%s\n' "$pid"
 }
 
+process_dead() { ! process_alive "$1"; }
+
 stop_pid() {
   local pid=$1 name=$2
+  process_alive "$pid" || return 0
   kill -TERM "$pid" 2>/dev/null || return 0
-  if ! wait_until 100 bash -c "! kill -0 $pid"; then
+  if ! wait_until 100 process_dead "$pid"; then
     log "$name (pid $pid) ignored SIGTERM for 10 s; sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
-    wait_until 50 bash -c "! kill -0 $pid" || log "$name (pid $pid) is still alive"
+    wait_until 50 process_dead "$pid" || log "$name (pid $pid) is still alive"
   fi
 }
 
@@ -147,7 +212,7 @@ stop_pidfile_daemon() {
   local pidfile=$1 comm=$2 pid
   [[ -s $pidfile ]] || return 0
   pid=$(<"$pidfile")
-  if [[ $pid =~ ^[0-9]+$ && "$(cat "/proc/$pid/comm" 2>/dev/null)" == "$comm" ]]; then
+  if [[ $pid =~ ^[0-9]+$ ]] && process_alive "$pid" && [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == "$comm" ]]; then
     stop_pid "$pid" "$comm"
   fi
   rm -f "$pidfile"
@@ -238,9 +303,11 @@ EOF
 refuse_foreign_daemons() {
   local name pid ours
   for name in libvirtd virtqemud virtlogd; do
-    ours=$(daemon_pid "$STATE_DIR/$name.pid" "$name" 2>/dev/null || true)
+    # Our own daemon from a replaced namespace is restarted later, not refused.
+    ours=$(cat "$STATE_DIR/$name.pid" 2>/dev/null || true)
     for pid in $(pgrep -x "$name" || true); do
       [[ $pid == "$ours" ]] && continue
+      process_alive "$pid" || continue
       die "a $name outside the harness is running (pid $pid, $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)); it shares /run/libvirt with the harness. Stop it first (systemctl stop libvirtd.service libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket virtlogd.service virtlogd.socket, or kill $pid if it is left over from a crashed harness run)"
     done
   done
@@ -634,11 +701,9 @@ cmd_down() {
   stop_pidfile_daemon "$STATE_DIR/libvirtd.pid" libvirtd
   stop_pidfile_daemon "$STATE_DIR/virtlogd.pid" virtlogd
   if [[ -e /run/netns/$NS ]]; then
-    local pid
-    for pid in $(ip netns pids "$NS" 2>/dev/null); do
-      log "stopping leftover process $pid ($(cat "/proc/$pid/comm" 2>/dev/null || echo gone)) in namespace $NS"
-      stop_pid "$pid" "process $pid"
-    done
+    local pids
+    mapfile -t pids < <(ip netns pids "$NS" 2>/dev/null)
+    stop_harness_processes_in "namespace $NS" "${pids[@]}"
     ip netns delete "$NS" 2>/dev/null || rm -f "/run/netns/$NS"
   fi
 
@@ -649,7 +714,7 @@ cmd_down() {
   if has_change removed-default-network-autostart; then
     ln -sfn "$(cat "$STATE_DIR/default-network-autostart-target")" "$DEFAULT_NET_AUTOSTART"
   fi
-  if has_change created-run-sshd && ! pgrep -x sshd >/dev/null; then rm -rf /run/sshd; fi
+  if has_change created-run-sshd && ! pgrep -x sshd >/dev/null; then rmdir /run/sshd 2>/dev/null || true; fi
   if has_change created-run-libvirt; then rm -rf /run/libvirt; fi
   rm -rf "$DATA_DIR" "$STATE_DIR"
   log "down: namespace, daemons, libvirt objects and $DATA_DIR removed"
