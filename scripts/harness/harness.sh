@@ -147,7 +147,7 @@ ensure_namespace() {
   [[ -s $STATE_DIR/ns-inode ]] && old_inodes+=("$(<"$STATE_DIR/ns-inode")")
   for name in libvirtd virtlogd sshd; do
     pid=$(cat "$STATE_DIR/$name.pid" 2>/dev/null || true)
-    [[ $pid =~ ^[0-9]+$ ]] && process_alive "$pid" || continue
+    if ! [[ $pid =~ ^[0-9]+$ ]] || ! process_alive "$pid"; then continue; fi
     inode=$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null) && old_inodes+=("$inode")
   done
   if ! ns_usable; then
@@ -323,7 +323,7 @@ ensure_qemu_conf() {
   fi
   local key
   for key in user group security_driver cgroup_controllers namespaces remember_owner; do
-    if grep -qE "^[[:space:]]*$key[[:space:]]*=" "$QEMU_CONF"; then
+    if grep -qE "^[[:space:]]*${key}[[:space:]]*=" "$QEMU_CONF"; then
       die "$QEMU_CONF already sets '$key' outside the harness block; comment it out so the harness can run QEMU as root"
     fi
   done
@@ -377,7 +377,7 @@ disable_default_network_autostart() {
 }
 
 ensure_keys() {
-  mkdir -p -m 0700 "$SSH_DIR"
+  mkdir -p "$SSH_DIR" && chmod 0700 "$SSH_DIR"
   [[ -s $SSH_DIR/ssh_host_ed25519_key ]] ||
     ssh-keygen -q -t ed25519 -N '' -C vmango-harness-host -f "$SSH_DIR/ssh_host_ed25519_key"
   [[ -s $SSH_DIR/id_ed25519 ]] ||
@@ -391,7 +391,7 @@ ensure_keys() {
   if [[ -f $KNOWN_HOSTS ]] && all_lines_present "$KNOWN_HOSTS" "${wanted[@]}"; then return 0; fi
   [[ -d $(dirname "$KNOWN_HOSTS") ]] || record_change created-root-ssh-dir
   [[ -e $KNOWN_HOSTS ]] || record_change created-known-hosts
-  mkdir -p -m 0700 "$(dirname "$KNOWN_HOSTS")"
+  mkdir -p "$(dirname "$KNOWN_HOSTS")" && chmod 0700 "$(dirname "$KNOWN_HOSTS")"
   remove_known_hosts_entries
   printf '%s\n' "${wanted[@]}" >>"$KNOWN_HOSTS"
   chmod 0600 "$KNOWN_HOSTS"
@@ -532,7 +532,7 @@ cmd_up() {
   take_lock
   local domain_type qemu_conf_state
   domain_type=$(resolve_domain_type)
-  mkdir -p -m 0755 "$STATE_DIR" "$LOG_DIR"
+  mkdir -p "$STATE_DIR" "$LOG_DIR" && chmod 0755 "$STATE_DIR"
   if [[ ! -d /run/libvirt ]]; then record_change created-run-libvirt; fi
   mkdir -p "$IMAGE_DIR" "$ROOT_DIR"
 
