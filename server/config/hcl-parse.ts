@@ -1,5 +1,5 @@
 import type { ConfigProblem } from './config-error.js';
-import { hclToJson, ParserTimeout } from './hcl-sandbox.js';
+import { hclToJson, ParserPanic, ParserTimeout } from './hcl-sandbox.js';
 
 export type HclParseResult = { ok: true; value: unknown } | { ok: false; problem: ConfigProblem };
 
@@ -13,8 +13,9 @@ export function parseHcl(text: string, filename: string): HclParseResult {
   try {
     raw = hclToJson(text.startsWith('\uFEFF') ? text.slice(1) : text);
   } catch (err) {
+    if (err instanceof ParserPanic) return { ok: false, problem: conversionProblem(text, filename, err.message) };
     if (err instanceof ParserTimeout) return { ok: false, problem: { path: filename, message: err.message } };
-    return { ok: false, problem: conversionProblem(text, filename, (err as Error).message) };
+    return { ok: false, problem: { path: filename, message: `cannot use the HCL parser: ${(err as Error).message}` } };
   }
   if (!raw.ok) {
     if (raw.errorMessage.startsWith('parse config: ')) return { ok: false, problem: syntaxProblem(text, filename, raw.errorMessage) };

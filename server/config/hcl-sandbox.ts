@@ -20,7 +20,10 @@ export const PARSE_TIME_LIMIT_MS = 3000;
 
 export type RawParseResult = { ok: true; json: string } | { ok: false; errorMessage: string };
 
+/** The parse ran past its time limit. */
 export class ParserTimeout extends Error {}
+/** The compiled Go code threw (a Go panic) instead of returning a result or an error. */
+export class ParserPanic extends Error {}
 
 interface Sandbox {
   context: vm.Context;
@@ -89,7 +92,7 @@ export function hclToJson(text: string, timeLimitMs: number = PARSE_TIME_LIMIT_M
     if (code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
       throw new ParserTimeout(`the HCL parser did not finish within ${timeLimitMs} ms`);
     }
-    throw new Error(`the HCL parser failed: ${reason}`);
+    throw new ParserPanic(`the HCL parser failed: ${reason}`);
   } finally {
     context['__input'] = undefined;
   }

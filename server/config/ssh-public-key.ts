@@ -18,8 +18,7 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 /** Checks an OpenSSH public key line. Returns what is wrong, or undefined when it is valid. */
 export function sshPublicKeyProblem(line: string): string | undefined {
   if (/[\r\n]/.test(line)) return `must be a single line; expected ${RULE}`;
-  const [type = '', blob = '', ...comment] = line.trim().split(/[ \t]+/);
-  void comment;
+  const [type = '', blob = ''] = line.trim().split(/[ \t]+/);
   if (!(SSH_KEY_TYPES as readonly string[]).includes(type)) {
     return `unknown key type "${type.slice(0, 40)}"; expected ${RULE}`;
   }
