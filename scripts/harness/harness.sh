@@ -252,8 +252,8 @@ EOF
   log "starting libvirtd"
   in_ns /usr/sbin/libvirtd -d -f "$STATE_DIR/libvirtd.conf" -p "$pidfile" >>"$logfile" 2>&1 9>&- ||
     show_log_and_die "$logfile" "libvirtd failed to start"
-  wait_until 300 libvirtd_answers ||
-    show_log_and_die "$logfile" "libvirtd did not answer on /run/libvirt/libvirt-sock within 30 s"
+  wait_until 600 libvirtd_answers ||
+    show_log_and_die "$logfile" "libvirtd did not answer on /run/libvirt/libvirt-sock within 60 s"
 }
 
 port_listening() { in_ns ss -Hltn "sport = :$1" | grep -q .; }
@@ -308,6 +308,11 @@ refuse_foreign_daemons() {
     for pid in $(pgrep -x "$name" || true); do
       [[ $pid == "$ours" ]] && continue
       process_alive "$pid" || continue
+      if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$STATE_DIR/"; then
+        log "stopping $name (pid $pid) left by an earlier harness run whose pid file is gone"
+        stop_pid "$pid" "$name"
+        continue
+      fi
       die "a $name outside the harness is running (pid $pid, $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)); it shares /run/libvirt with the harness. Stop it first (systemctl stop libvirtd.service libvirtd.socket libvirtd-ro.socket libvirtd-admin.socket virtlogd.service virtlogd.socket, or kill $pid if it is left over from a crashed harness run)"
     done
   done
