@@ -60,6 +60,10 @@ describe.skipIf(skipReason !== undefined)('real-hypervisor harness', () => {
     expect(xml).toMatch(/<ip address='192\.168\.150\.1' netmask='255\.255\.255\.0'>/);
     expect(xml).toMatch(/<range start='192\.168\.150\.10' end='192\.168\.150\.250'/);
     expect(harness.networkCidr).toBe('192.168.150.0/24');
+    // libvirt's dnsmasq for this network serves DHCP inside the namespace.
+    const dhcpListeners = await run('ss', ['-Hlun', 'sport = :67']);
+    expect(dhcpListeners.code).toBe(0);
+    expect(dhcpListeners.stdout).toMatch(/\S/);
   });
 
   it('does not run the NAT default network', async () => {
