@@ -18,6 +18,7 @@ import {
   type DomainEvent,
   type StorageVolume,
 } from '../../server/libvirt/index.js';
+import { loadNative } from '../../server/libvirt/native.js';
 import { harnessCommand, requireHarness, type HarnessEnv } from '../helpers/harness.js';
 
 const harness = requireHarness();
@@ -73,6 +74,8 @@ describe.skipIf(harness.env === undefined)('real hypervisor over qemu+ssh', () =
   const cleanups: (() => Promise<unknown>)[] = [];
 
   beforeAll(async () => {
+    // Loading the addon (dlopen of libvirt, once per process) is not a libvirt call: keep it out of the measurement.
+    loadNative();
     loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
     conn = await openConnection(env.uri, { keepaliveInterval: 2, keepaliveCount: 3 });
@@ -102,7 +105,7 @@ describe.skipIf(harness.env === undefined)('real hypervisor over qemu+ssh', () =
 
   it('reports the hypervisor', async () => {
     expect(await conn.isAlive()).toBe(true);
-    expect(await conn.getUri()).toBe('qemu:///system');
+    expect(await conn.getUri()).toMatch(/^qemu(\+ssh)?:\/\//);
     const version = await conn.getVersion();
     expect(version.hypervisorType).toBe('QEMU');
     expect(version.hypervisorVersion).toMatch(/^\d+\.\d+\.\d+$/);
