@@ -168,7 +168,7 @@ export function parseDomainXml(xml: string): DomainFacts {
   const md = findMetadataElement(child(domain, 'metadata'));
   return {
     hypervisorType: attr(domain, 'type') ?? '',
-    name: child(domain, 'name')?.text.trim() ?? '',
+    name: child(domain, 'name')?.text ?? '',
     uuid: child(domain, 'uuid')?.text.trim() ?? '',
     memoryBytes: scaledBytes(child(domain, 'memory')),
     currentMemoryBytes: scaledBytes(child(domain, 'currentMemory')),

@@ -81,7 +81,7 @@ export function parseNetworkXml(xml: string): NetworkFacts {
   const ips = childrenNamed(network, 'ip').map(readIp);
   const dhcp = ips.find((ip) => ip.family === 'ipv4' && ip.hasDhcp && parseIpv4(ip.address) !== undefined);
   return {
-    name: child(network, 'name')?.text.trim() ?? '',
+    name: child(network, 'name')?.text ?? '',
     uuid: child(network, 'uuid')?.text.trim() ?? '',
     bridge: attr(child(network, 'bridge'), 'name'),
     forwardMode: forward ? attr(forward, 'mode') ?? 'nat' : undefined,
