@@ -136,13 +136,11 @@ function readInterface(nic: XmlElement): DomainInterface {
 }
 
 function readGraphics(graphics: XmlElement): DomainGraphics {
-  const port = attr(graphics, 'port');
-  const portNumber = port === undefined ? undefined : Number.parseInt(port, 10);
   const listenElement = childrenNamed(graphics, 'listen').find((l) => attr(l, 'address') !== undefined);
   return {
     type: attr(graphics, 'type') ?? '',
     listen: attr(graphics, 'listen') ?? attr(listenElement, 'address'),
-    port: portNumber !== undefined && portNumber >= 0 ? portNumber : undefined,
+    port: nonNegativeInteger(attr(graphics, 'port')),
     autoport: attr(graphics, 'autoport') === 'yes',
   };
 }

@@ -179,6 +179,14 @@ describe('parseMetadata reads what vmango 0.6 wrote', () => {
     });
   });
 
+  it('reads what virDomainGetMetadata returns: prefixed names, namespace declaration removed', () => {
+    const md = parseMetadataXml(
+      '<vmango:md>\n  <vmango:imageId>i</vmango:imageId>\n  <vmango:sshkeys>\n    <vmango:key name="k">pub</vmango:key>\n  </vmango:sshkeys>\n' +
+      '  <vmango:userdata>#!/bin/sh\n</vmango:userdata>\n</vmango:md>',
+    );
+    expect(md).toEqual({ imageId: 'i', os: '', creator: '', plan: '', sshKeys: [{ name: 'k', public: 'pub' }], userdata: '#!/bin/sh\n' });
+  });
+
   it('matches by local names whatever the prefix or namespace, as 0.6 does', () => {
     const md = parseMetadataXml(
       '<x:md xmlns:x="urn:other"><x:os>Debian-12</x:os><plan>p</plan><y:sshkeys xmlns:y="urn:y">' +
