@@ -40,8 +40,8 @@ describe('vmango.conf.example', () => {
   });
 });
 
-describe('docs/configuration.md', () => {
-  const text = readFileSync(repoFile('docs/configuration.md'), 'utf8');
+describe('the configuration reference in README.md', () => {
+  const text = readFileSync(repoFile('README.md'), 'utf8');
   it.each(ALL_KEYS)('has a table row for %s', (key) => {
     expect(text).toMatch(new RegExp(`^\\| \`${key}( "NAME" \\{\\})?\` \\|`, 'm'));
   });
