@@ -594,26 +594,76 @@ freeze_rules() {
   printf '%s\n' "INPUT -p tcp --dport $port -j DROP" "INPUT -p tcp --sport $port -j DROP"
 }
 
-cmd_freeze() {
-  local port rule
-  port=$(freeze_port "${1:-}")
-  require_root freeze
-  ns_usable || die "namespace $NS does not exist; start the harness with: $0 up"
+apply_freeze_rules() {
+  local rule
   while IFS= read -r rule; do
     # shellcheck disable=SC2086 # the rule is a fixed list of iptables words
     in_ns iptables -w -C $rule 2>/dev/null || in_ns iptables -w -I $rule
-  done < <(freeze_rules "$port")
+  done < <(freeze_rules "$1")
 }
 
-cmd_unfreeze() {
-  local port rule
-  port=$(freeze_port "${1:-}")
-  require_root unfreeze
-  ns_usable || die "namespace $NS does not exist; start the harness with: $0 up"
+remove_freeze_rules() {
+  local rule
   while IFS= read -r rule; do
     # shellcheck disable=SC2086 # the rule is a fixed list of iptables words
     while in_ns iptables -w -C $rule 2>/dev/null; do in_ns iptables -w -D $rule; done
-  done < <(freeze_rules "$port")
+  done < <(freeze_rules "$1")
+}
+
+# Test files run in parallel and several freeze port 2202. A freeze made with
+# VMANGO_HARNESS_FREEZE_OWNER=<pid> (harnessCommand sets it) is a lease: other
+# owners' freezes wait for it, their unfreezes leave it alone, and it lapses
+# when the owner process exits. A freeze without an owner (by hand) is held
+# until an unfreeze without an owner.
+freeze_owner_file() { echo "$STATE_DIR/freeze-$1.owner"; }
+
+freeze_holder() {
+  local holder
+  holder=$(cat "$(freeze_owner_file "$1")" 2>/dev/null || true)
+  if [[ $holder =~ ^[0-9]+$ ]] && ! process_alive "$holder"; then holder=''; fi
+  echo "$holder"
+}
+
+cmd_freeze() {
+  local port owner=${VMANGO_HARNESS_FREEZE_OWNER:-manual} holder waited=no deadline
+  port=$(freeze_port "${1:-}")
+  require_root freeze
+  ns_usable || die "namespace $NS does not exist; start the harness with: $0 up"
+  exec 8>"$STATE_DIR/freeze-$port.lock"
+  deadline=$((SECONDS + 120))
+  while :; do
+    flock 8
+    holder=$(freeze_holder "$port")
+    if [[ -z $holder || $holder == "$owner" ]]; then break; fi
+    flock -u 8
+    if ((SECONDS >= deadline)); then
+      die "port $port has been frozen by ${holder/#manual/hand (harness.sh freeze without an owner)} for 120 s; release it with: $0 unfreeze ${1}"
+    fi
+    if [[ $waited == no ]]; then
+      log "port $port is frozen by pid $holder; waiting for it to unfreeze"
+      waited=yes
+    fi
+    sleep 0.2
+  done
+  apply_freeze_rules "$port"
+  echo "$owner" >"$(freeze_owner_file "$port")"
+  flock -u 8
+}
+
+cmd_unfreeze() {
+  local port owner=${VMANGO_HARNESS_FREEZE_OWNER:-manual} holder
+  port=$(freeze_port "${1:-}")
+  require_root unfreeze
+  ns_usable || die "namespace $NS does not exist; start the harness with: $0 up"
+  exec 8>"$STATE_DIR/freeze-$port.lock"
+  flock 8
+  holder=$(freeze_holder "$port")
+  if [[ $owner != manual && -n $holder && $holder != "$owner" ]]; then
+    log "port $port stays frozen: pid $holder froze it and is still running"
+    return 0
+  fi
+  remove_freeze_rules "$port"
+  rm -f "$(freeze_owner_file "$port")"
 }
 
 cmd_status() {

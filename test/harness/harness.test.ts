@@ -15,9 +15,16 @@ interface RunResult {
   stderr: string;
 }
 
-function run(command: string, args: string[], options: { input?: string; cwd?: string } = {}): Promise<RunResult> {
+const HARNESS_SCRIPT = join(import.meta.dirname, '../../scripts/harness/harness.sh');
+
+function run(
+  command: string,
+  args: string[],
+  options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = execFile(command, args, { cwd: options.cwd, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    const execOptions = { cwd: options.cwd, env: options.env ?? process.env, maxBuffer: 16 * 1024 * 1024 };
+    const child = execFile(command, args, execOptions, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -143,6 +150,39 @@ describe.skipIf(skipReason !== undefined)('real-hypervisor harness', () => {
       }
     }, 60_000);
 
+    it('lets one process hold a freeze: other owners wait for it and their unfreeze leaves it', async () => {
+      const portFrozen = async () =>
+        (await run('iptables', ['-w', '-C', 'INPUT', '-p', 'tcp', '--dport', '2202', '-j', 'DROP'])).code === 0;
+      const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+      try {
+        const held = await run(HARNESS_SCRIPT, ['freeze', '2'], {
+          env: { ...process.env, VMANGO_HARNESS_FREEZE_OWNER: String(holder.pid) },
+        });
+        expect(held.code, held.stderr).toBe(0);
+
+        const ignored = await harnessCommand('unfreeze', '2');
+        expect(ignored.code, ignored.stderr).toBe(0);
+        expect(ignored.stderr).toContain(`stays frozen: pid ${holder.pid}`);
+        expect(await portFrozen()).toBe(true);
+
+        const started = Date.now();
+        const takeover = harnessCommand('freeze', '2');
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        holder.kill('SIGKILL');
+        const taken = await takeover;
+        expect(taken.code, taken.stderr).toBe(0);
+        expect(taken.stderr).toContain(`frozen by pid ${holder.pid}; waiting`);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
+        expect(await portFrozen()).toBe(true);
+
+        expect((await harnessCommand('unfreeze', '2')).code).toBe(0);
+        expect(await portFrozen()).toBe(false);
+      } finally {
+        holder.kill('SIGKILL');
+        await harnessCommand('unfreeze', '2');
+      }
+    }, 30_000);
+
     it('rejects a port number other than 1 or 2', async () => {
       const result = await harnessCommand('freeze', '3');
       expect(result.code).not.toBe(0);
@@ -186,7 +226,7 @@ describe.skipIf(skipReason !== undefined)('real-hypervisor harness', () => {
     const workDir = await mkdtemp(join(tmpdir(), 'harness-exec-'));
     try {
       const result = await run(
-        join(import.meta.dirname, '../../scripts/harness/harness.sh'),
+        HARNESS_SCRIPT,
         ['exec', 'bash', '-c', 'echo "cwd=$PWD uri=$VMANGO_HARNESS_URI"; cat; echo oops >&2; exit 42'],
         { input: 'from-stdin\n', cwd: workDir },
       );

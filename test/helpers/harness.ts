@@ -102,10 +102,17 @@ export function requireHarness(): { env?: HarnessEnv; skipReason?: string } {
   return { env };
 }
 
-/** Runs scripts/harness/harness.sh with the given arguments, e.g. ('freeze', '2'). */
+/**
+ * Runs scripts/harness/harness.sh with the given arguments, e.g. ('freeze', '2').
+ * A freeze made here belongs to this process: a freeze from another test file
+ * waits until this one unfreezes (or exits), and their unfreezes leave it alone.
+ */
 export function harnessCommand(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(HARNESS_SCRIPT, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(HARNESS_SCRIPT, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, VMANGO_HARNESS_FREEZE_OWNER: String(process.pid) },
+    });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
