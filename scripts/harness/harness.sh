@@ -562,6 +562,7 @@ cmd_up() {
   ensure_pool "$pool_list" "$ROOT_POOL" "$ROOT_DIR"
   if [[ "$(ensure_images)" == yes ]]; then virsh_uri pool-refresh "$IMAGE_POOL" >/dev/null; fi
 
+  release_lapsed_freezes
   write_env_file "$domain_type"
   uri_for_port "${PORTS[0]}"
   echo
@@ -622,6 +623,18 @@ freeze_holder() {
   holder=$(cat "$(freeze_owner_file "$1")" 2>/dev/null || true)
   if [[ $holder =~ ^[0-9]+$ ]] && ! process_alive "$holder"; then holder=''; fi
   echo "$holder"
+}
+
+# A test process that froze a port and died without unfreezing leaves the
+# rules behind; nobody else would lift them.
+release_lapsed_freezes() {
+  local port
+  for port in "${PORTS[@]}"; do
+    [[ -f $(freeze_owner_file "$port") && -z $(freeze_holder "$port") ]] || continue
+    log "unfreezing port $port: the process that froze it has exited"
+    remove_freeze_rules "$port"
+    rm -f "$(freeze_owner_file "$port")"
+  done
 }
 
 cmd_freeze() {
