@@ -26,7 +26,9 @@ readonly IMAGE_POOL=vmango-images
 readonly ROOT_POOL=default
 readonly LOCAL_URI=qemu:///system
 
-NS="${VMANGO_HARNESS_NS:-vmango-h}"
+# The namespace of a running harness wins over the default.
+RUNNING_NS=$(sed -n 's/^VMANGO_HARNESS_NS=//p' "$ENV_FILE" 2>/dev/null | head -n 1 || true)
+NS="${VMANGO_HARNESS_NS:-${RUNNING_NS:-vmango-h}}"
 
 log() { printf 'harness: %s\n' "$*" >&2; }
 die() { printf 'harness: error: %s\n' "$*" >&2; exit 1; }
@@ -387,8 +389,10 @@ ensure_keys() {
     ssh-keygen -q -t ed25519 -N '' -C vmango-harness-host -f "$SSH_DIR/ssh_host_ed25519_key"
   [[ -s $SSH_DIR/id_ed25519 ]] ||
     ssh-keygen -q -t ed25519 -N '' -C vmango-harness-client -f "$SSH_DIR/id_ed25519"
-  cp "$SSH_DIR/id_ed25519.pub" "$SSH_DIR/authorized_keys"
-  chmod 0600 "$SSH_DIR/authorized_keys"
+  if ! cmp -s "$SSH_DIR/id_ed25519.pub" "$SSH_DIR/authorized_keys"; then
+    cp "$SSH_DIR/id_ed25519.pub" "$SSH_DIR/authorized_keys"
+    chmod 0600 "$SSH_DIR/authorized_keys"
+  fi
 
   local host_key wanted=() port
   host_key=$(cut -d' ' -f1,2 "$SSH_DIR/ssh_host_ed25519_key.pub")
@@ -536,6 +540,9 @@ cmd_up() {
   require_commands
   take_lock
   local domain_type qemu_conf_state
+  if [[ -n $RUNNING_NS && $RUNNING_NS != "$NS" && -e /run/netns/$RUNNING_NS ]]; then
+    die "the harness is already up in namespace $RUNNING_NS; take it down first (VMANGO_HARNESS_NS=$RUNNING_NS $0 down) or use that name"
+  fi
   domain_type=$(resolve_domain_type)
   mkdir -p "$STATE_DIR" "$LOG_DIR" && chmod 0755 "$STATE_DIR"
   if [[ ! -d /run/libvirt ]]; then record_change created-run-libvirt; fi
