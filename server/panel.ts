@@ -3,11 +3,14 @@ import type { LogLevel } from './cli/args.js';
 import { createLogger, type Logger } from './log.js';
 import { createApp } from './http/app.js';
 import { closeOnSignals, listen, type RunningServer } from './http/server.js';
+import { ConnectionManager } from './hypervisors/connection-manager.js';
+import { openConnection, type Connection } from './libvirt/index.js';
 import { VERSION } from './version.js';
 
 export interface Panel {
   server: RunningServer;
   logger: Logger;
+  hypervisors: ConnectionManager<Connection>;
   /** Resolves with the exit code once the panel has shut down after a signal. */
   closed: Promise<number>;
 }
@@ -15,10 +18,13 @@ export interface Panel {
 /** Wires the layers together for one config and starts serving. */
 export async function startPanel(config: Config, options: { logLevel: LogLevel }): Promise<Panel> {
   const logger = createLogger(options.logLevel);
+  const hypervisors = new ConnectionManager<Connection>(config.hypervisors, { open: openConnection, logger });
+  hypervisors.start();
   const app = createApp({
     logger,
     trustedProxies: config.trustedProxies,
     staticCacheSeconds: config.staticCacheSeconds,
+    health: () => ({ hypervisors: hypervisors.statuses().map(({ name, state, since }) => ({ name, state, since })) }),
   });
   const server = await listen(app, { host: config.listen.host, port: config.listen.port, tls: config.tls });
   logger.info(
@@ -26,11 +32,12 @@ export async function startPanel(config: Config, options: { logLevel: LogLevel }
     'starting server',
   );
   const closed = new Promise<number>((resolveClosed) => {
-    closeOnSignals(server, logger, () => {
+    closeOnSignals(server, logger, async () => {
+      await hypervisors.close();
       logger.info('stopped');
       logger.flush();
       resolveClosed(0);
     });
   });
-  return { server, logger, closed };
+  return { server, logger, hypervisors, closed };
 }

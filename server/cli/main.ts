@@ -5,6 +5,7 @@ import { runGenpw } from './genpw.js';
 import { VERSION } from '../version.js';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { startPanel } from '../panel.js';
+import { demoConfig, DEMO_USER } from '../demo.js';
 
 export interface CliIo {
   stdin: NodeJS.ReadStream;
@@ -41,6 +42,15 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
   }
 
   const configPath = resolve(io.cwd, args.config ?? io.env.VMANGO_CONFIG ?? 'vmango.conf');
+  const configNamed = Boolean(args.config ?? io.env.VMANGO_CONFIG);
+  if (!existsSync(configPath) && !configNamed && !args.check) {
+    const demo = demoConfig(io.env.VMANGO_DEMO_LISTEN || undefined);
+    io.stderr.write(
+      `vmango: no config file (${configPath} does not exist): starting the demo on libvirt's test driver.\n` +
+        `vmango: open http://${demo.config.listen.host}:${demo.config.listen.port}/ and log in as ${DEMO_USER} / ${demo.password}\n`,
+    );
+    return (await startPanel(demo.config, { logLevel: args.logLevel })).closed;
+  }
   if (!existsSync(configPath)) {
     const how = args.config ? 'given with -config' : io.env.VMANGO_CONFIG ? 'from $VMANGO_CONFIG' : 'the default, ./vmango.conf';
     io.stderr.write(`vmango: config file ${configPath} (${how}) does not exist; give one with -config FILE or $VMANGO_CONFIG\n`);

@@ -151,4 +151,26 @@ describe('bin/vmango.js (the built command)', () => {
     expect(log).toMatch(/"msg":"starting server"/);
     expect(log).toMatch(/"msg":"stopped"/);
   });
+
+  it('starts the demo on the embedded test-driver hypervisor when there is no config file', async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const cwd = mkdtempSync(join(tmpdir(), 'vmango-demo-'));
+    const env = { ...process.env, VMANGO_DEMO_LISTEN: `127.0.0.1:${port}` };
+    delete env.VMANGO_CONFIG;
+    const child = spawn(process.execPath, [join(repoRoot, 'bin/vmango.js')], { cwd, env });
+    let log = '';
+    child.stdout.on('data', (d) => (log += d));
+    child.stderr.on('data', (d) => (log += d));
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    let health: { hypervisors?: { name: string; state: string }[] } | undefined;
+    for (let i = 0; i < 100 && health?.hypervisors?.[0]?.state !== 'connected'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      health = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.json(), () => undefined);
+    }
+    expect(health?.hypervisors).toEqual([expect.objectContaining({ name: 'DEMO', state: 'connected' })]);
+    expect(log).toMatch(/starting the demo on libvirt's test driver/);
+    expect(log).toMatch(new RegExp(`open http://127\\.0\\.0\\.1:${port}/ and log in as demo / \\S{12}`));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
 });
