@@ -155,7 +155,7 @@ describe('bin/vmango.js (the built command)', () => {
   it('starts the demo on the embedded test-driver hypervisor when there is no config file', async () => {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const cwd = mkdtempSync(join(tmpdir(), 'vmango-demo-'));
-    const env = { ...process.env, VMANGO_DEMO_LISTEN: `127.0.0.1:${port}` };
+    const env: NodeJS.ProcessEnv = { ...process.env, VMANGO_DEMO_LISTEN: `127.0.0.1:${port}` };
     delete env.VMANGO_CONFIG;
     const child = spawn(process.execPath, [join(repoRoot, 'bin/vmango.js')], { cwd, env });
     let log = '';
@@ -165,7 +165,7 @@ describe('bin/vmango.js (the built command)', () => {
     let health: { hypervisors?: { name: string; state: string }[] } | undefined;
     for (let i = 0; i < 100 && health?.hypervisors?.[0]?.state !== 'connected'; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      health = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.json(), () => undefined);
+      health = (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.json(), () => undefined)) as typeof health;
     }
     expect(health?.hypervisors).toEqual([expect.objectContaining({ name: 'DEMO', state: 'connected' })]);
     expect(log).toMatch(/starting the demo on libvirt's test driver/);
