@@ -775,6 +775,10 @@ cmd_down() {
   stop_pidfile_daemon "$STATE_DIR/sshd.pid" sshd
   stop_pidfile_daemon "$STATE_DIR/libvirtd.pid" libvirtd
   stop_pidfile_daemon "$STATE_DIR/virtlogd.pid" virtlogd
+  # The recorded namespace may already be unlinked, with dnsmasq or QEMU still in it.
+  if [[ -s $STATE_DIR/ns-inode && "$(<"$STATE_DIR/ns-inode")" != "$(ns_inode || true)" ]]; then
+    stop_processes_in_netns_inode "$(<"$STATE_DIR/ns-inode")"
+  fi
   if [[ -e /run/netns/$NS ]]; then
     local pids
     mapfile -t pids < <(ip netns pids "$NS" 2>/dev/null)
