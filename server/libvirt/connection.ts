@@ -15,6 +15,7 @@ import { parseDomainStats, type DomainStats } from './stats.js';
 import { StoragePool, type StoragePoolListEntry } from './storage-pool.js';
 import { StorageVolume } from './storage-volume.js';
 import { DomainStatsTypes, ListDomainsFlags } from './constants.js';
+import { nonInteractiveUri } from './uri.js';
 import { normalizeUuid } from './uuid.js';
 
 export interface OpenOptions {
@@ -253,7 +254,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const keepaliveCount = checkNonNegativeInteger('keepaliveCount', options.keepaliveCount, DEFAULTS.keepaliveCount);
     const openTimeoutMs = checkNonNegativeInteger('openTimeoutMs', options.openTimeoutMs, DEFAULTS.openTimeoutMs);
     try {
-      await this.invoke('open', [this.uri, keepaliveInterval, keepaliveCount], { timeoutMs: openTimeoutMs });
+      await this.invoke('open', [nonInteractiveUri(this.uri), keepaliveInterval, keepaliveCount], { timeoutMs: openTimeoutMs });
       this.state = 'open';
     } catch (err) {
       // Queued behind the open: releases the connection if it opens after the deadline.
