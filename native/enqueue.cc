@@ -12,6 +12,8 @@ struct Job {
   uint32_t id = 0;
   JobFn fn;
   bool ignoreLost = false;
+  // Only the connection's own thread may read ConnState::conn (it also writes it).
+  bool onConnectionThread = true;
   bool ok = false;
   Value result = Value::Undefined();
   ErrorInfo error;
@@ -45,7 +47,7 @@ void Execute(Job* job) {
     job->error.message = "connection lost: " + state.lostReason;
   } else {
     try {
-      job->result = job->fn(state.conn);
+      job->result = job->fn(job->onConnectionThread ? state.conn : nullptr);
       job->ok = true;
     } catch (const LibvirtFailure& failure) {
       job->error = failure.info();
@@ -89,6 +91,7 @@ Napi::Value Enqueue(const Napi::CallbackInfo& info, JobFn fn, Lane lane) {
   Job* job = Prepare(info, std::move(fn), deferred, false);
   if (job != nullptr) {
     if (lane == Lane::OwnThread) {
+      job->onConnectionThread = false;
       std::thread([job] { Execute(job); }).detach();
     } else {
       job->state->worker.Post([job] { Execute(job); });
@@ -100,7 +103,10 @@ Napi::Value Enqueue(const Napi::CallbackInfo& info, JobFn fn, Lane lane) {
 Napi::Value EnqueueOn(const Napi::CallbackInfo& info, Worker& worker, JobFn fn) {
   auto deferred = Napi::Promise::Deferred::New(info.Env());
   Job* job = Prepare(info, std::move(fn), deferred, false);
-  if (job != nullptr) worker.Post([job] { Execute(job); });
+  if (job != nullptr) {
+    job->onConnectionThread = false;
+    worker.Post([job] { Execute(job); });
+  }
   return deferred.Promise();
 }
 

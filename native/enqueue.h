@@ -11,6 +11,8 @@
 
 namespace vmango {
 
+// `conn` is the open connection for jobs on the connection's thread, and nullptr on
+// other lanes: those jobs work through the handles they captured.
 using JobFn = std::function<Value(virConnectPtr conn)>;
 
 enum class Lane {
