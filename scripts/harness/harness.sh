@@ -195,6 +195,14 @@ daemon_pid() {
   printf '%s\n' "$pid"
 }
 
+any_live_process() {
+  local pid
+  for pid in $(pgrep -x "$1" || true); do
+    process_alive "$pid" && return 0
+  done
+  return 1
+}
+
 process_dead() { ! process_alive "$1"; }
 
 stop_pid() {
@@ -793,7 +801,7 @@ cmd_down() {
   if has_change removed-default-network-autostart; then
     ln -sfn "$(cat "$STATE_DIR/default-network-autostart-target")" "$DEFAULT_NET_AUTOSTART"
   fi
-  if has_change created-run-sshd && ! pgrep -x sshd >/dev/null; then rmdir /run/sshd 2>/dev/null || true; fi
+  if has_change created-run-sshd && ! any_live_process sshd; then rmdir /run/sshd 2>/dev/null || true; fi
   if has_change created-run-libvirt; then rm -rf /run/libvirt; fi
   rm -rf "$DATA_DIR" "$STATE_DIR"
   log "down: namespace, daemons, libvirt objects and $DATA_DIR removed"
