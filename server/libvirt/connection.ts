@@ -122,10 +122,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.callTimeoutMs = options.callTimeoutMs;
     this.longCallTimeoutMs = options.longCallTimeoutMs;
     this.binding = loadNative();
-    // The notify callback must not hold `this` strongly, or a forgotten Connection
-    // could never be collected and closed by its finalizer.
-    const self = new WeakRef(this);
-    this.native = new this.binding.NativeConnection((type, payload) => self.deref()?.onNotify(type, payload));
+    this.native = new this.binding.NativeConnection(notifyThrough(new WeakRef(this)));
     (this as EventEmitter).on('newListener', (event: string | symbol) => {
       if (event === 'domainEvent') this.subscribeDomainEvents().catch(() => undefined);
     });
@@ -235,7 +232,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     });
   }
 
-  private onNotify(type: string, payload: unknown): void {
+  /** @internal */
+  onNotify(type: string, payload: unknown): void {
     if (type === 'closed') {
       if (this.state === 'closed') return;
       const reason = (payload as { reason?: string }).reason ?? 'unknown';
@@ -402,6 +400,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   async lookupNetworkByName(name: string, options?: CallOptions): Promise<Network> {
     return new Network(this, await this.invoke('networkLookupByName', [name], options));
   }
+}
+
+/**
+ * The native side holds its notify callback strongly. Built outside the class so the
+ * closure cannot capture `this`: a forgotten Connection must stay collectable, so the
+ * addon's finalizer can close it.
+ */
+function notifyThrough(target: WeakRef<Connection>): (type: string, payload: unknown) => void {
+  return (type, payload) => target.deref()?.onNotify(type, payload);
 }
 
 const DEFAULT_STATS =

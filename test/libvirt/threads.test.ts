@@ -97,6 +97,7 @@ describe('process lifetime', () => {
   it('a forgotten connection is finalized without crashing and the process exits', async () => {
     const { stdout } = await runChild('idle-connection.ts', [FIXTURE_URI, 'forget'], {}, ['--expose-gc']);
     expect(stdout).toContain('ready forget');
+    expect(stdout).toContain('collected');
   });
 
   it("libvirt calls never wait for libuv's thread pool", async () => {

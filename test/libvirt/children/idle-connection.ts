@@ -4,12 +4,34 @@ import { openConnection } from '../../../server/libvirt/index.js';
 
 const uri = process.argv[2] ?? 'test:///default';
 const mode = process.argv[3] ?? 'idle';
-const conn = await openConnection(uri);
-if (mode === 'events') conn.on('domainEvent', () => undefined);
-if (mode === 'events') await conn.subscribeDomainEvents();
-await conn.getHostname();
-if (mode === 'forget') {
-  // Drop every reference; the addon's finalizer must close it on its own thread.
-  (globalThis as { gc?: () => void }).gc?.();
+
+async function openAndUse(): Promise<void> {
+  const conn = await openConnection(uri);
+  if (mode === 'events') {
+    conn.on('domainEvent', () => undefined);
+    await conn.subscribeDomainEvents();
+  }
+  await conn.getHostname();
+  if (mode === 'forget') {
+    // Nothing refers to the connection once this function returns: it must be
+    // collectable, and the addon's finalizer then closes it on its own thread.
+    const registry = new FinalizationRegistry<string>(() => process.stdout.write('collected\n'));
+    registry.register(conn, 'conn');
+    forgetRegistry = registry;
+  } else {
+    keep = conn;
+  }
 }
-process.stdout.write(`ready ${mode}\n`);
+
+let keep: unknown;
+let forgetRegistry: unknown;
+await openAndUse();
+if (mode === 'forget') {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run with --expose-gc');
+  for (let i = 0; i < 10; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    gc();
+  }
+}
+process.stdout.write(`ready ${mode} ${keep === undefined ? '' : 'kept'} ${forgetRegistry === undefined ? '' : 'watched'}\n`);
