@@ -17,6 +17,9 @@ case "$profile" in
   test) packages=("${demo_packages[@]}" "${test_packages[@]}") ;;
   *) echo "usage: scripts/setup.sh [demo|test]" >&2; exit 2 ;;
 esac
+# Extra Debian packages a site wants checked too (space-separated).
+read -r -a extra_packages <<<"${VMANGO_SETUP_EXTRA_PACKAGES:-}"
+packages+=("${extra_packages[@]}")
 
 say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
