@@ -8,7 +8,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
+  AffectFlags,
   DomainUndefineFlags,
+  DomainXmlFlags,
   ErrorCode,
   LibvirtError,
   NetworkUpdateFlags,
@@ -129,6 +131,14 @@ describe.skipIf(harness.env === undefined)('real hypervisor over qemu+ssh', () =
     const stats = await domain.getStats();
     expect(stats.state?.state).toBe('running');
     expect(stats.cpu?.timeNs).toBeGreaterThan(0);
+    // QEMU reports a reset as a guest reboot.
+    const rebooted = waitForEvent(conn, (e) => e.domainUuid === domain.uuid && e.kind === 'reboot');
+    await domain.reset();
+    expect(await rebooted).toMatchObject({ kind: 'reboot', domainName: domain.name });
+    const suspended = waitForEvent(conn, (e) => e.domainUuid === domain.uuid && e.event === 'suspended');
+    await domain.suspend();
+    expect(await suspended).toMatchObject({ event: 'suspended', detail: 'paused' });
+    await domain.resume();
     const stopped = waitForEvent(conn, (e) => e.domainUuid === domain.uuid && e.event === 'stopped');
     await domain.destroy();
     expect(await stopped).toMatchObject({ event: 'stopped', detail: 'destroyed' });
@@ -136,6 +146,37 @@ describe.skipIf(harness.env === undefined)('real hypervisor over qemu+ssh', () =
     await domain.undefine();
     await undefinedEvent;
     await expect(conn.lookupDomainByUuid(domain.uuid.replace(/-/g, ''))).rejects.toMatchObject({ codeName: 'NO_DOMAIN' });
+  });
+
+  it('round-trips vmango metadata, edits the persistent config and reads addresses', async () => {
+    const domain = await defineTiny('meta');
+    const ns = 'http://vmango.org/schema/md';
+    const changed = waitForEvent(conn, (e) => e.domainUuid === domain.uuid && e.kind === 'metadata-change');
+    await domain.setMetadata('<md><os>Cirros-0.6</os><plan>small</plan></md>', {
+      type: 'element',
+      key: 'vmango',
+      uri: ns,
+      flags: AffectFlags.CONFIG,
+    });
+    expect(await changed).toMatchObject({ metadataType: 'element', nsUri: ns });
+    expect(await domain.getMetadata({ type: 'element', uri: ns, flags: AffectFlags.CONFIG })).toMatch(/<vmango:os>Cirros-0.6<\/vmango:os>|<os>Cirros-0.6<\/os>/);
+    expect(await domain.getXmlDesc({ flags: DomainXmlFlags.INACTIVE })).toContain(`xmlns:vmango="${ns}"`);
+
+    const nic = `<interface type='network'><mac address='52:54:00:7e:57:02'/><source network='${env.network}'/><model type='virtio'/></interface>`;
+    await domain.attachDevice(nic, { flags: AffectFlags.CONFIG });
+    expect(await domain.getXmlDesc({ flags: DomainXmlFlags.INACTIVE })).toContain('52:54:00:7e:57:02');
+    await domain.detachDevice(nic, { flags: AffectFlags.CONFIG });
+    expect(await domain.getXmlDesc({ flags: DomainXmlFlags.INACTIVE })).not.toContain('52:54:00:7e:57:02');
+    await domain.setVcpus(1, { flags: AffectFlags.CONFIG });
+    await domain.setMemory(24 * 1024, { flags: AffectFlags.CONFIG });
+    expect((await domain.getInfo()).memoryKiB).toBe(24 * 1024);
+
+    await domain.start();
+    try {
+      expect(await domain.interfaceAddresses('lease')).toEqual([]);
+    } finally {
+      await domain.destroy();
+    }
   });
 
   it('carries console bytes from SeaBIOS on the serial port', async () => {
