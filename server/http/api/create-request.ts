@@ -1,0 +1,110 @@
+/**
+ * The fields of a create-machine request, from a form (as vmango 0.6 took them, decoded like
+ * gorilla/schema: names match case-insensitively, `SSHKey` repeats) or from a JSON document.
+ */
+import type { CreateMachineRequest } from '../../machines/service-api.js';
+import type { ParsedBody } from '../body.js';
+import { HttpError } from '../errors.js';
+
+type Field = 'Name' | 'Plan' | 'Image' | 'Provider' | 'Userdata' | 'SSHKey';
+
+const SINGLE_FIELDS = ['Name', 'Plan', 'Image', 'Provider', 'Userdata'] as const;
+/** In 0.6's order of validation messages. */
+const REQUIRED_FIELDS = ['Name', 'Plan', 'Image', 'Provider'] as const;
+/** 0.6's form carried the CSRF token in a `CSRF` field; the API ignores it. */
+const IGNORED_FIELDS = ['csrf'];
+const FORM_FIELDS = 'Name, Plan, Image, Provider, Userdata, SSHKey (repeatable)';
+const JSON_FIELDS = 'Name, Plan, Image, Provider, Userdata (strings), SSHKey or SSHKeys (a string or a list of strings)';
+
+interface Collected {
+  single: Partial<Record<(typeof SINGLE_FIELDS)[number], string>>;
+  sshKeys: string[];
+}
+
+export function createRequestFromBody(body: ParsedBody, creator: string): CreateMachineRequest {
+  const collected = body.kind === 'form' ? collectForm(body.fields) : collectJson(body.value);
+  const missing = REQUIRED_FIELDS.filter((field) => !collected.single[field]);
+  if (missing.length > 0) throw new HttpError(400, missing.map((field) => `${field.toLowerCase()} required`).join(', '));
+  const { Name, Plan, Image, Provider, Userdata } = collected.single;
+  return {
+    provider: Provider!,
+    name: Name!,
+    plan: Plan!,
+    image: Image!,
+    sshKeys: collected.sshKeys,
+    userdata: Userdata ?? '',
+    creator,
+  };
+}
+
+function fieldNamed(name: string, aliases: Record<string, Field>): Field | undefined {
+  return aliases[name.toLowerCase()];
+}
+
+const FORM_ALIASES: Record<string, Field> = {
+  name: 'Name',
+  plan: 'Plan',
+  image: 'Image',
+  provider: 'Provider',
+  userdata: 'Userdata',
+  sshkey: 'SSHKey',
+};
+
+function collectForm(fields: [string, string][]): Collected {
+  const collected: Collected = { single: {}, sshKeys: [] };
+  for (const [name, value] of fields) {
+    if (IGNORED_FIELDS.includes(name.toLowerCase())) continue;
+    const field = fieldNamed(name, FORM_ALIASES);
+    if (field === undefined) throw new HttpError(400, `unknown form field "${clip(name)}"; the fields are ${FORM_FIELDS}`);
+    if (field === 'SSHKey') collected.sshKeys.push(value);
+    else setOnce(collected, field, value, 'form field');
+  }
+  return collected;
+}
+
+const JSON_ALIASES: Record<string, Field> = { ...FORM_ALIASES, sshkeys: 'SSHKey' };
+
+function collectJson(value: unknown): Collected {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new HttpError(400, `the JSON body must be an object with the fields ${JSON_FIELDS}`);
+  }
+  const collected: Collected = { single: {}, sshKeys: [] };
+  let keysFrom: string | undefined;
+  for (const [name, item] of Object.entries(value)) {
+    if (IGNORED_FIELDS.includes(name.toLowerCase())) continue;
+    const field = fieldNamed(name, JSON_ALIASES);
+    if (field === undefined) throw new HttpError(400, `unknown field "${clip(name)}"; the fields are ${JSON_FIELDS}`);
+    if (item === null) continue;
+    if (field === 'SSHKey') {
+      if (keysFrom !== undefined) throw new HttpError(400, `the SSH keys are given twice ("${keysFrom}" and "${clip(name)}"); give one list`);
+      keysFrom = name;
+      collected.sshKeys = jsonKeyList(name, item);
+      continue;
+    }
+    if (typeof item !== 'string') throw new HttpError(400, `field "${clip(name)}" must be a string, not ${jsonTypeOf(item)}`);
+    setOnce(collected, field, item, 'field');
+  }
+  return collected;
+}
+
+function jsonKeyList(name: string, item: unknown): string[] {
+  if (typeof item === 'string') return [item];
+  if (Array.isArray(item) && item.every((key): key is string => typeof key === 'string')) return item;
+  throw new HttpError(400, `field "${clip(name)}" must be a list of SSH key names (strings), not ${jsonTypeOf(item)}`);
+}
+
+function setOnce(collected: Collected, field: (typeof SINGLE_FIELDS)[number], value: string, what: string): void {
+  if (collected.single[field] !== undefined) throw new HttpError(400, `${what} "${field}" is given more than once; it takes one value`);
+  collected.single[field] = value;
+}
+
+function jsonTypeOf(value: unknown): string {
+  if (Array.isArray(value)) return value.every((v) => typeof v === 'string') ? 'a list' : 'a list with non-string items';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object';
+  return `a ${typeof value}`;
+}
+
+function clip(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}

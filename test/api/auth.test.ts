@@ -1,0 +1,212 @@
+import { describe, expect, it } from 'vitest';
+import { Router } from 'express';
+import { hashPassword } from '../../server/cli/genpw.js';
+import { apiAuthentication, authenticatedUser } from '../../server/http/auth/api-auth.js';
+import { CredentialCache } from '../../server/http/auth/credential-cache.js';
+import { FailureLimiter } from '../../server/http/auth/failure-limiter.js';
+import { PasswordVerifier } from '../../server/http/auth/password-verifier.js';
+import { clientAddressResolver } from '../../server/http/client-address.js';
+import { capturedLogger, rawRequest, startApp } from './helpers.js';
+
+const adminHash = hashPassword('secret');
+const users = [{ name: 'admin', passwordHash: adminHash }];
+
+async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = performance.now();
+  const value = await run();
+  return { value, ms: performance.now() - started };
+}
+
+describe('CredentialCache', () => {
+  it('remembers for the TTL only, and forgets a user on request', () => {
+    let now = 1_000;
+    const cache = new CredentialCache({ ttlMs: 100, now: () => now });
+    cache.remember('a', 'pw', 'h');
+    expect(cache.has('a', 'pw', 'h')).toBe(true);
+    expect(cache.has('a', 'pw', 'h2')).toBe(false);
+    expect(cache.has('a', 'pw2', 'h')).toBe(false);
+    // The separator keeps "a"+"b\0c" apart from "a\0b"+"c".
+    expect(cache.has('a\0pw', '', 'h')).toBe(false);
+    now += 100;
+    expect(cache.has('a', 'pw', 'h')).toBe(false);
+    cache.remember('a', 'pw', 'h');
+    cache.remember('b', 'pw', 'h');
+    cache.forgetUser('a');
+    expect(cache.has('a', 'pw', 'h')).toBe(false);
+    expect(cache.has('b', 'pw', 'h')).toBe(true);
+  });
+
+  it('holds at most maxEntries, dropping the oldest', () => {
+    const cache = new CredentialCache({ maxEntries: 3 });
+    for (const user of ['a', 'b', 'c', 'd']) cache.remember(user, 'p', 'h');
+    expect(cache.size).toBe(3);
+    expect(cache.has('a', 'p', 'h')).toBe(false);
+    expect(cache.has('d', 'p', 'h')).toBe(true);
+  });
+
+  it('refuses nonsense limits', () => {
+    expect(() => new CredentialCache({ ttlMs: 0 })).toThrow(/ttlMs > 0/);
+    expect(() => new CredentialCache({ maxEntries: 0 })).toThrow(/maxEntries ≥ 1/);
+  });
+});
+
+describe('PasswordVerifier', () => {
+  it('accepts the right password, refuses a wrong one and unknown users with the reason', async () => {
+    const verifier = new PasswordVerifier(users);
+    expect(await verifier.verify('admin', 'secret')).toEqual({ ok: true, user: 'admin' });
+    expect(await verifier.verify('admin', 'Secret')).toEqual({ ok: false, reason: 'invalid password' });
+    expect(await verifier.verify('nobody', 'secret')).toEqual({ ok: false, reason: 'no user found' });
+  });
+
+  it('answers a repeated good login from the cache, fast', async () => {
+    const verifier = new PasswordVerifier(users);
+    const first = await timed(() => verifier.verify('admin', 'secret'));
+    const second = await timed(() => verifier.verify('admin', 'secret'));
+    expect(second.value.ok).toBe(true);
+    expect(first.ms).toBeGreaterThan(10);
+    expect(second.ms).toBeLessThan(first.ms / 5);
+  });
+
+  it('never serves an old password from the cache once the config has a new hash', async () => {
+    const cache = new CredentialCache();
+    const before = new PasswordVerifier(users, cache);
+    expect((await before.verify('admin', 'secret')).ok).toBe(true);
+    const after = new PasswordVerifier([{ name: 'admin', passwordHash: hashPassword('changed') }], cache);
+    expect(await after.verify('admin', 'secret')).toEqual({ ok: false, reason: 'invalid password' });
+    expect((await after.verify('admin', 'changed')).ok).toBe(true);
+  });
+
+  it('drops the user\'s cached logins after a failed attempt', async () => {
+    const cache = new CredentialCache();
+    const verifier = new PasswordVerifier(users, cache);
+    await verifier.verify('admin', 'secret');
+    expect(cache.has('admin', 'secret', adminHash)).toBe(true);
+    await verifier.verify('admin', 'wrong');
+    expect(cache.has('admin', 'secret', adminHash)).toBe(false);
+  });
+
+  it('spends about as long on an unknown user as on a wrong password', async () => {
+    const verifier = new PasswordVerifier(users);
+    await verifier.verify('nobody', 'warm-up');
+    const unknown = await timed(() => verifier.verify('nobody', 'x'));
+    const wrong = await timed(() => verifier.verify('admin', 'x'));
+    expect(unknown.ms).toBeGreaterThan(wrong.ms * 0.4);
+    expect(unknown.ms).toBeLessThan(wrong.ms * 2.5);
+  });
+
+  it('first user block wins when a name repeats, as in 0.6', async () => {
+    const verifier = new PasswordVerifier([...users, { name: 'admin', passwordHash: hashPassword('other') }]);
+    expect((await verifier.verify('admin', 'secret')).ok).toBe(true);
+    expect((await verifier.verify('admin', 'other')).ok).toBe(false);
+  });
+});
+
+describe('FailureLimiter', () => {
+  it('locks a key out after maxFailures in the window, until the window ends', async () => {
+    const limiter = new FailureLimiter({ maxFailures: 2, windowMs: 300 });
+    try {
+      expect(await limiter.lockout(['k'])).toBeUndefined();
+      await limiter.recordFailure(['k']);
+      expect(await limiter.lockout(['k'])).toBeUndefined();
+      await limiter.recordFailure(['k']);
+      expect(await limiter.lockout(['k', 'other'])).toEqual({ retryAfterSeconds: 1 });
+      expect(await limiter.lockout(['other'])).toBeUndefined();
+      await new Promise((r) => setTimeout(r, 350));
+      expect(await limiter.lockout(['k'])).toBeUndefined();
+    } finally {
+      limiter.close();
+    }
+  });
+
+  it('refuses nonsense limits', () => {
+    expect(() => new FailureLimiter({ maxFailures: 0 })).toThrow(/maxFailures ≥ 1/);
+  });
+});
+
+async function authServer(options: { maxFailures?: number; windowMs?: number; trustedProxies?: string[]; cache?: CredentialCache; users?: typeof users } = {}) {
+  const { logger, lines } = capturedLogger();
+  const router = Router();
+  router.use(
+    '/api',
+    apiAuthentication({
+      verifier: new PasswordVerifier(options.users ?? users, options.cache),
+      limiter: new FailureLimiter({ maxFailures: options.maxFailures, windowMs: options.windowMs }),
+      clientAddress: clientAddressResolver(options.trustedProxies ?? []),
+      logger,
+    }),
+  );
+  router.get('/api/whoami/', (_req, res) => {
+    res.json({ user: authenticatedUser(res) });
+  });
+  return { base: await startApp([router], logger), lines };
+}
+
+const login = (user: string, pass: string) => ({ 'X-Vmango-User': user, 'X-Vmango-Pass': pass });
+
+describe('apiAuthentication', () => {
+  it('lets the configured user through and hands the name to the handler', async () => {
+    const { base } = await authServer();
+    const res = await fetch(`${base}/api/whoami/`, { headers: login('admin', 'secret') });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ user: 'admin' });
+  });
+
+  it('answers 401 {"Error": "Authentication failed"} for a missing header, unknown user or bad password, never a redirect', async () => {
+    const { base, lines } = await authServer();
+    for (const headers of [{}, { 'X-Vmango-User': 'admin' }, { 'X-Vmango-Pass': 'secret' }, login('root', 'secret'), login('admin', 'nope'), login('admin', '')]) {
+      const res = await fetch(`${base}/api/whoami/`, { headers, redirect: 'manual' });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('location')).toBeNull();
+      expect(await res.json()).toEqual({ Error: 'Authentication failed' });
+    }
+    const warnings = lines.filter((l) => l.msg === 'api authentication failed');
+    expect(warnings.map((l) => l.reason)).toEqual(['no user found', 'invalid password']);
+    expect(JSON.stringify(lines)).not.toContain('nope');
+  });
+
+  it('compares UTF-8 passwords byte for byte, as 0.6 did', async () => {
+    const { base } = await authServer({ users: [{ name: 'jörg', passwordHash: hashPassword('pässwörd✓') }] });
+    const res = await rawRequest(`${base}/api/whoami/`, {
+      headers: { 'X-Vmango-User': Buffer.from('jörg').toString('latin1'), 'X-Vmango-Pass': Buffer.from('pässwörd✓').toString('latin1') },
+    });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ user: 'jörg' });
+  });
+
+  it('answers 429 with Retry-After after repeated failures for a user, even with the right password then', async () => {
+    const { base } = await authServer({ maxFailures: 3, windowMs: 60_000 });
+    for (let i = 0; i < 3; i++) expect((await fetch(`${base}/api/whoami/`, { headers: login('admin', `guess${i}`) })).status).toBe(401);
+    const locked = await fetch(`${base}/api/whoami/`, { headers: login('admin', 'secret') });
+    expect(locked.status).toBe(429);
+    const retryAfter = Number(locked.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(50);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(await locked.json()).toEqual({ Error: `too many failed logins; try again in ${retryAfter} seconds` });
+  });
+
+  it('limits per client address too, across user names, and lifts the limit when the window ends', async () => {
+    const { base } = await authServer({ maxFailures: 3, windowMs: 1_500, trustedProxies: ['127.0.0.1'] });
+    const from = (address: string, user: string, pass: string) => ({ ...login(user, pass), 'X-Real-IP': address });
+    for (const user of ['a', 'b', 'c']) expect((await fetch(`${base}/api/whoami/`, { headers: from('10.0.0.1', user, 'x') })).status).toBe(401);
+    expect((await fetch(`${base}/api/whoami/`, { headers: from('10.0.0.1', 'admin', 'secret') })).status).toBe(429);
+    // Another address is not affected.
+    expect((await fetch(`${base}/api/whoami/`, { headers: from('10.0.0.2', 'admin', 'secret') })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1_600));
+    expect((await fetch(`${base}/api/whoami/`, { headers: from('10.0.0.1', 'admin', 'secret') })).status).toBe(200);
+  });
+
+  it('does not count requests without credentials, nor successes, as failures', async () => {
+    const { base } = await authServer({ maxFailures: 2 });
+    for (let i = 0; i < 5; i++) expect((await fetch(`${base}/api/whoami/`)).status).toBe(401);
+    const parallel = await Promise.all(Array.from({ length: 10 }, () => fetch(`${base}/api/whoami/`, { headers: login('admin', 'secret') })));
+    expect(parallel.map((r) => r.status)).toEqual(Array(10).fill(200));
+  });
+
+  it('keeps each request\'s user to itself under concurrency', async () => {
+    const both = [...users, { name: 'bob', passwordHash: hashPassword('bobpw') }];
+    const { base } = await authServer({ users: both });
+    const requests = Array.from({ length: 20 }, (_, i) => (i % 2 ? ['bob', 'bobpw'] : ['admin', 'secret']) as const);
+    const answers = await Promise.all(requests.map(([u, p]) => fetch(`${base}/api/whoami/`, { headers: login(u, p) }).then((r) => r.json())));
+    expect(answers).toEqual(requests.map(([u]) => ({ user: u })));
+  });
+});
