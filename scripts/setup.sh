@@ -44,7 +44,7 @@ mkdir -p "$stamp_dir"
 # Runs "$@" only when the hash of the named inputs changed since the last success.
 step() {
   local name=$1 inputs=$2; shift 2
-  local sum; sum=$(eval "$inputs" 2>/dev/null | sha256sum | cut -d' ' -f1)
+  local sum; sum=$({ eval "$inputs" 2>/dev/null || true; } | sha256sum | cut -d' ' -f1)
   if [[ -f $stamp_dir/$name && $(cat "$stamp_dir/$name") == "$sum" ]]; then return 0; fi
   say "$name"
   "$@"
