@@ -153,7 +153,8 @@ describe('apiAuthentication', () => {
 
   it('answers 401 {"Error": "Authentication failed"} for a missing header, unknown user or bad password, never a redirect', async () => {
     const { base, lines } = await authServer();
-    for (const headers of [{}, { 'X-Vmango-User': 'admin' }, { 'X-Vmango-Pass': 'secret' }, login('root', 'secret'), login('admin', 'nope'), login('admin', '')]) {
+    const attempts: Record<string, string>[] = [{}, { 'X-Vmango-User': 'admin' }, { 'X-Vmango-Pass': 'secret' }, login('root', 'secret'), login('admin', 'nope'), login('admin', '')];
+    for (const headers of attempts) {
       const res = await fetch(`${base}/api/whoami/`, { headers, redirect: 'manual' });
       expect(res.status).toBe(401);
       expect(res.headers.get('location')).toBeNull();
@@ -205,7 +206,7 @@ describe('apiAuthentication', () => {
   it('keeps each request\'s user to itself under concurrency', async () => {
     const both = [...users, { name: 'bob', passwordHash: hashPassword('bobpw') }];
     const { base } = await authServer({ users: both });
-    const requests = Array.from({ length: 20 }, (_, i) => (i % 2 ? ['bob', 'bobpw'] : ['admin', 'secret']) as const);
+    const requests: [string, string][] = Array.from({ length: 20 }, (_, i) => (i % 2 ? ['bob', 'bobpw'] : ['admin', 'secret']));
     const answers = await Promise.all(requests.map(([u, p]) => fetch(`${base}/api/whoami/`, { headers: login(u, p) }).then((r) => r.json())));
     expect(answers).toEqual(requests.map(([u]) => ({ user: u })));
   });

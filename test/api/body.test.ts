@@ -76,7 +76,7 @@ describe('readBody', () => {
     const base = await echoServer();
     const bad = await fetch(`${base}/api/echo/`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"Name":' });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).Error).toMatch(/^the request body is not valid JSON: /);
+    expect(((await bad.json()) as { Error: string }).Error).toMatch(/^the request body is not valid JSON: /);
     const latin1 = await rawRequest(`${base}/api/echo/`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -99,7 +99,7 @@ describe('readBody', () => {
       body: 'Name=x',
     });
     expect(charset.status).toBe(415);
-    expect((await charset.json()).Error).toBe('charset "iso-8859-1" is not supported; send the body as UTF-8');
+    expect(((await charset.json()) as { Error: string }).Error).toBe('charset "iso-8859-1" is not supported; send the body as UTF-8');
     const encoding = await rawRequest(`${base}/api/echo/`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'compress' },
@@ -113,6 +113,6 @@ describe('readBody', () => {
     const base = await echoServer(10);
     const res = await fetch(`${base}/api/echo/`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"Name":"0123456789"}' });
     expect(res.status).toBe(413);
-    expect((await res.json()).Error).toBe('the request body is larger than 10 bytes, the most the API accepts');
+    expect(((await res.json()) as { Error: string }).Error).toBe('the request body is larger than 10 bytes, the most the API accepts');
   });
 });

@@ -22,12 +22,18 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.close(100)));
 });
 
-/** The real app with `routers`, listening on a free loopback port. */
-export async function startApp(routers: Router[], logger = capturedLogger().logger) {
+/** The real app with `routers`, listening on a free loopback port; closed after the test. */
+export async function startApp(routers: Router[], logger = capturedLogger().logger): Promise<string> {
+  const { base, server } = await startAppServer(routers, logger);
+  running.push(server);
+  return base;
+}
+
+/** As startApp, closed by the caller (for servers shared by a file's tests). */
+export async function startAppServer(routers: Router[], logger = capturedLogger().logger) {
   const app = createApp({ logger, trustedProxies: [], staticCacheSeconds: 0, routers });
   const server = await listen(app, { host: '127.0.0.1', port: 0 });
-  running.push(server);
-  return `http://127.0.0.1:${server.address.port}`;
+  return { base: `http://127.0.0.1:${server.address.port}`, server, close: () => server.close(100) };
 }
 
 export interface RawResponse {
