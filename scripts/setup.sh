@@ -51,8 +51,11 @@ step() {
   echo "$sum" >"$stamp_dir/$name"
 }
 
-step "npm-ci" "cat package-lock.json; node --version; [ -d node_modules ] && echo present" \
-  npm ci --no-audit --no-fund --loglevel=error
+# Not `npm ci`: the registry served here lacks other platforms' optional packages
+# (e.g. rollup's darwin builds), which npm ci insists on finding in the lock file.
+# `npm install --no-save` installs the locked versions and leaves the lock as it is.
+step "npm-install" "cat package-lock.json; node --version; [ -d node_modules ] && echo present" \
+  npm install --no-save --no-audit --no-fund --loglevel=error
 step "native-build" "cat binding.gyp native/* 2>/dev/null; node --version; [ -f build/Release/vmango_libvirt.node ] && echo built" \
   npx --no-install node-gyp rebuild --loglevel=error
 step "typescript-build" "find server -name '*.ts' -print0 | sort -z | xargs -0 cat; cat tsconfig*.json; [ -d dist ] && echo built" \
