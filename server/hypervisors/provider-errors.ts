@@ -6,9 +6,17 @@ import { HypervisorUnavailableError, UnknownHypervisorError } from './connection
 /** Seconds a client should wait before retrying a request that met an unavailable hypervisor. */
 export const RETRY_AFTER_SECONDS = 5;
 
-/** True when the error means the hypervisor itself cannot be reached in time (not that the request was wrong). */
+const LOST_CODES: ReadonlySet<number> = new Set([
+  ErrorCode.TIMEOUT, ErrorCode.CONNECTION_LOST, ErrorCode.CONNECTION_CLOSED, ErrorCode.NO_CONNECT, ErrorCode.RPC,
+]);
+
+/**
+ * True when the error means the hypervisor itself cannot be reached in time (not that the request
+ * failed there). SYSTEM_ERROR is left out: libvirt also reports the host's own errno failures with
+ * it (e.g. "Cannot access storage file"), and a transport that really died fires the close event.
+ */
 export function isHypervisorLost(err: unknown): err is LibvirtError {
-  return err instanceof LibvirtError && (err.code === ErrorCode.TIMEOUT || err.isConnectionError);
+  return err instanceof LibvirtError && LOST_CODES.has(err.code);
 }
 
 export function errorMessage(err: unknown): string {
