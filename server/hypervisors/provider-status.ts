@@ -29,7 +29,6 @@ export interface SummaryInput {
   hv: HypervisorConfig;
   status: HypervisorStatus;
   conn?: Connection;
-  machineCount?: number;
   /** Deadline of each fact's call. */
   timeoutMs: number;
 }
@@ -42,7 +41,6 @@ export async function providerSummary(input: SummaryInput): Promise<ProviderSumm
     ...(status.error ? { error: status.error } : {}),
     since: status.since,
     uri: status.uri,
-    ...(input.machineCount !== undefined ? { machineCount: input.machineCount } : {}),
   };
   if (!conn || status.state !== 'connected') return summary;
   const call = { timeoutMs: input.timeoutMs };

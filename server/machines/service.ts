@@ -186,14 +186,12 @@ export function createMachineService(deps: MachineServiceDeps): MachineService &
         } catch {
           conn = undefined;
         }
-        const list = conn ? await cacheOf(name).read() : cacheOf(name).peek();
-        return providerSummary({
-          hv,
-          status,
-          conn,
-          machineCount: list.fetchedAt ? list.machines.length : undefined,
-          timeoutMs: Math.min(hv.callTimeoutMs, PROVIDER_FACT_TIMEOUT_MS),
-        });
+        const [list, summary] = await Promise.all([
+          conn ? cacheOf(name).read() : Promise.resolve(cacheOf(name).peek()),
+          providerSummary({ hv, status, conn, timeoutMs: Math.min(hv.callTimeoutMs, PROVIDER_FACT_TIMEOUT_MS) }),
+        ]);
+        if (list.fetchedAt) summary.machineCount = list.machines.length;
+        return summary;
       }));
     },
 

@@ -152,7 +152,9 @@ class Creation {
       if (leftovers.length > 0) {
         this.ctx.logger.error({ hypervisor: hv.name, machine: req.name, leftovers }, 'create failed and could not be fully undone');
       }
-      if (err instanceof LibvirtError && err.code === ErrorCode.DOM_EXIST) throw conflict(req.name, hv.name);
+      const cause = err instanceof Error && err.cause !== undefined ? err.cause : err;
+      // Someone outside vmango defined a domain of that name while we worked.
+      if (cause instanceof LibvirtError && cause.code === ErrorCode.DOM_EXIST) throw conflict(req.name, hv.name);
       throw err;
     }
   }
