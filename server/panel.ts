@@ -2,15 +2,19 @@ import type { Config } from './config/index.js';
 import type { LogLevel } from './cli/args.js';
 import { createLogger, type Logger } from './log.js';
 import { createApp } from './http/app.js';
+import { createApiRouter } from './http/api/router.js';
 import { closeOnSignals, listen, type RunningServer } from './http/server.js';
 import { ConnectionManager } from './hypervisors/connection-manager.js';
 import { openConnection, type Connection } from './libvirt/index.js';
+import type { MachineService } from './machines/service-api.js';
+import { createMachineService } from './machines/service.js';
 import { VERSION } from './version.js';
 
 export interface Panel {
   server: RunningServer;
   logger: Logger;
   hypervisors: ConnectionManager<Connection>;
+  machines: MachineService;
   /** Resolves with the exit code once the panel has shut down after a signal. */
   closed: Promise<number>;
 }
@@ -20,8 +24,10 @@ export async function startPanel(config: Config, options: { logLevel: LogLevel }
   const logger = createLogger(options.logLevel);
   const hypervisors = new ConnectionManager<Connection>(config.hypervisors, { open: openConnection, logger });
   hypervisors.start();
+  const machines = createMachineService({ config, hypervisors, logger });
   const app = createApp({
     logger,
+    routers: [createApiRouter({ service: machines, config, logger })],
     trustedProxies: config.trustedProxies,
     staticCacheSeconds: config.staticCacheSeconds,
     health: () => ({ hypervisors: hypervisors.statuses().map(({ name, state, since }) => ({ name, state, since })) }),
@@ -33,11 +39,12 @@ export async function startPanel(config: Config, options: { logLevel: LogLevel }
   );
   const closed = new Promise<number>((resolveClosed) => {
     closeOnSignals(server, logger, async () => {
+      await machines.close();
       await hypervisors.close();
       logger.info('stopped');
       logger.flush();
       resolveClosed(0);
     });
   });
-  return { server, logger, hypervisors, closed };
+  return { server, logger, hypervisors, machines, closed };
 }
