@@ -75,16 +75,26 @@ function formBody(fields: Record<string, string | string[]>, extraKey?: string):
   return params.toString();
 }
 
+/** A path segment sent as is: letters and %-escapes, some of them malformed. */
+const rawSegment = fc
+  .array(fc.oneof(fc.stringMatching(/^[a-zA-Z0-9._~-]{1,4}$/), fc.stringMatching(/^%[0-9A-Fa-fGZz]{0,2}$/)), { minLength: 1, maxLength: 6 })
+  .map((parts) => parts.join(''));
+
 const request = fc.oneof(
   fc.record({ kind: fc.constant('create' as const), fields: createFields, json: fc.boolean(), extraKey: fc.option(tricky, { freq: 5 }), credentials }),
   fc.record({ kind: fc.constant('detail' as const), provider, id: machineId, method: fc.constantFrom('GET', 'HEAD', 'PUT', 'POST'), credentials }),
   fc.record({ kind: fc.constant('action' as const), provider, id: machineId, action, method: fc.constantFrom('POST', 'POST', 'GET'), credentials }),
+  fc.record({ kind: fc.constant('raw' as const), segments: fc.array(rawSegment, { minLength: 1, maxLength: 3 }), method: fc.constantFrom('GET', 'POST', 'DELETE'), credentials }),
 );
 type Generated = typeof request extends fc.Arbitrary<infer T> ? T : never;
 
 function allowed(req: Generated, status: number): boolean {
   if (status < 500) return true;
-  if (status === 503) return req.kind === 'create' ? req.fields.Provider === 'GONE' : req.provider === 'GONE';
+  if (status === 503) {
+    if (req.kind === 'create') return req.fields.Provider === 'GONE';
+    if (req.kind === 'raw') return req.segments[0] === 'GONE';
+    return req.provider === 'GONE';
+  }
   if (status === 501) return true; // Not implemented methods, and creates the test driver cannot clone
   return false;
 }
@@ -100,6 +110,9 @@ async function send(req: Generated): Promise<{ status: number; contentType: stri
     url = '/api/machines/';
   } else if (req.kind === 'detail') {
     url = `/api/machines/${seg(req.provider)}/${seg(req.id)}/`;
+    init = { method: req.method, headers: req.credentials };
+  } else if (req.kind === 'raw') {
+    url = `/api/machines/${req.segments.join('/')}/`;
     init = { method: req.method, headers: req.credentials };
   } else {
     url = `/api/machines/${seg(req.provider)}/${seg(req.id)}/${seg(req.action)}/`;

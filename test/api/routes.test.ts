@@ -176,6 +176,14 @@ describe('paths 0.6 did not serve', () => {
     }
   });
 
+  it('answers 400 for a path segment with a malformed %-escape', async () => {
+    for (const path of ['/api/machines/DEMO/%E0%A4%A/', '/api/machines/%ZZ/abc/', `/api/machines/DEMO/${WEB1_ID}/%ZZ/`]) {
+      const res = await rawRequest(panel.base + path, { headers: authHeaders() });
+      expect(res.status, path).toBe(400);
+      expect(JSON.parse(res.body).Error).toMatch(/^the path has a malformed %-escape: Failed to decode param/);
+    }
+  });
+
   it('asks for credentials before saying what exists', async () => {
     const res = await fetch(`${panel.base}/api/nothing/`);
     expect(res.status).toBe(401);

@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Logger } from '../../log.js';
 import { ServiceError, type ServiceErrorKind } from '../../machines/service-api.js';
 import { HttpError } from '../errors.js';
@@ -40,7 +40,7 @@ export function apiErrorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (err instanceof ServiceError) {
       const status = STATUS_BY_KIND[err.kind] ?? 500;
-      if (status === 500) logger.error({ err, method: req.method, path: req.path }, 'failed to handle request');
+      if (status === 500) logger.error({ err, method: req.method, path: pathOf(req) }, 'failed to handle request');
       const headers: Record<string, string> =
         status === 503 ? { 'Retry-After': String(Math.max(1, Math.ceil(err.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS))) } : {};
       sendError(res, status, err.message, headers);
@@ -50,7 +50,23 @@ export function apiErrorHandler(logger: Logger): ErrorRequestHandler {
       sendError(res, err.status, err.message, err.headers);
       return;
     }
-    logger.error({ err, method: req.method, path: req.path }, 'failed to handle request');
+    const clientStatus = clientErrorStatus(err);
+    if (clientStatus !== undefined) {
+      // Express's own 4xx errors, e.g. a path segment with a malformed %-escape.
+      const message = err instanceof URIError ? `the path has a malformed %-escape: ${err.message}` : 'Bad request';
+      sendError(res, clientStatus, message);
+      return;
+    }
+    logger.error({ err, method: req.method, path: pathOf(req) }, 'failed to handle request');
     sendError(res, 500, 'Internal server error');
   };
+}
+
+function clientErrorStatus(err: unknown): number | undefined {
+  const status = (err as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+function pathOf(req: Request): string {
+  return req.originalUrl.split('?')[0] ?? req.originalUrl;
 }
