@@ -71,6 +71,13 @@ describe('createRequestFromBody', () => {
     expect(errorOf(() => createRequestFromBody(json({ Nmae: 'x' }), 'u')).message).toMatch(/^unknown field "Nmae"; the fields are /);
   });
 
+  it('refuses field names that are properties of every JS object', () => {
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      expect(errorOf(() => createRequestFromBody(form([name, 'x']), 'u')).message).toMatch(new RegExp(`^unknown form field "${name}"`));
+      expect(errorOf(() => createRequestFromBody(json(JSON.parse(`{"${name}": "x"}`)), 'u')).message).toMatch(new RegExp(`^unknown field "${name}"`));
+    }
+  });
+
   it('takes the creator from the caller, never from the body', () => {
     expect(errorOf(() => createRequestFromBody(form(['Creator', 'mallory']), 'u')).message).toMatch(/unknown form field "Creator"/);
     expect(createRequestFromBody(json({ Name: 'a', Plan: 'p', Image: 'i', Provider: 'P' }), 'alice').creator).toBe('alice');

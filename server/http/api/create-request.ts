@@ -37,18 +37,19 @@ export function createRequestFromBody(body: ParsedBody, creator: string): Create
   };
 }
 
-function fieldNamed(name: string, aliases: Record<string, Field>): Field | undefined {
-  return aliases[name.toLowerCase()];
+// Maps, not objects: a field called "constructor" or "__proto__" must not find Object's properties.
+function fieldNamed(name: string, aliases: ReadonlyMap<string, Field>): Field | undefined {
+  return aliases.get(name.toLowerCase());
 }
 
-const FORM_ALIASES: Record<string, Field> = {
-  name: 'Name',
-  plan: 'Plan',
-  image: 'Image',
-  provider: 'Provider',
-  userdata: 'Userdata',
-  sshkey: 'SSHKey',
-};
+const FORM_ALIASES: ReadonlyMap<string, Field> = new Map([
+  ['name', 'Name'],
+  ['plan', 'Plan'],
+  ['image', 'Image'],
+  ['provider', 'Provider'],
+  ['userdata', 'Userdata'],
+  ['sshkey', 'SSHKey'],
+]);
 
 function collectForm(fields: [string, string][]): Collected {
   const collected: Collected = { single: {}, sshKeys: [] };
@@ -62,7 +63,7 @@ function collectForm(fields: [string, string][]): Collected {
   return collected;
 }
 
-const JSON_ALIASES: Record<string, Field> = { ...FORM_ALIASES, sshkeys: 'SSHKey' };
+const JSON_ALIASES: ReadonlyMap<string, Field> = new Map([...FORM_ALIASES, ['sshkeys', 'SSHKey']]);
 
 function collectJson(value: unknown): Collected {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
