@@ -1,0 +1,72 @@
+/** /login/ and /logout/ (POST only: a link or an image cannot log anyone out). */
+import { Router, type RequestHandler } from 'express';
+import type { Logger } from '../../log.js';
+import type { PasswordVerifier } from '../auth/password-verifier.js';
+import { logIn, logOut, sessionUser } from '../session/authentication.js';
+import { formField } from '../session/csrf.js';
+import { safeNextPath } from '../session/safe-next.js';
+import { sendErrorPage } from './page-errors.js';
+import { sendPage } from './render.js';
+import type { ViewRenderer } from './views.js';
+
+export interface LoginRouteDeps {
+  render: ViewRenderer;
+  verifier: PasswordVerifier;
+  limitLogins: RequestHandler;
+  clientAddress: (req: Parameters<RequestHandler>[0]) => string;
+  logger: Logger;
+}
+
+export function loginRoutes({ render, verifier, limitLogins, clientAddress, logger }: LoginRouteDeps): Router {
+  const router = Router({ strict: true, caseSensitive: true });
+
+  router.get('/login/', (req, res) => {
+    const next = safeNextPath(req.query.next);
+    if (sessionUser(res) !== undefined) {
+      res.redirect(302, next);
+      return;
+    }
+    sendPage(render, req, res, 'login', { title: 'Log in', next, username: '' });
+  });
+
+  router.post('/login/', limitLogins, async (req, res) => {
+    const username = formField(req.body, 'Username') ?? '';
+    const password = formField(req.body, 'Password') ?? '';
+    const next = safeNextPath(formField(req.body, 'next') ?? req.query.next);
+    const result = username && password ? await verifier.verify(username, password) : ({ ok: false, reason: 'no user found' } as const);
+    if (!result.ok) {
+      logger.warn({ user: username.slice(0, 100), reason: result.reason, remote: clientAddress(req) }, 'authentication failed');
+      sendPage(render, req, res, 'login', {
+        title: 'Log in', next, username, error: 'Wrong user name or password.',
+      }, 400);
+      return;
+    }
+    logIn(req, result.user);
+    logger.info({ user: result.user, remote: clientAddress(req) }, 'logged in');
+    res.redirect(303, next);
+  });
+
+  router.get('/logout/', (req, res) => {
+    if (sessionUser(res) === undefined) {
+      res.redirect(302, '/login/');
+      return;
+    }
+    sendPage(render, req, res, 'logout', { title: 'Log out' });
+  });
+
+  router.post('/logout/', (req, res) => {
+    logOut(req);
+    res.redirect(303, '/login/');
+  });
+
+  return router;
+}
+
+/** The page shown when login attempts are rate-limited. */
+export function tooManyLogins(render: ViewRenderer): RequestHandler {
+  return (req, res) => {
+    const retry = res.getHeader('Retry-After');
+    const wait = typeof retry === 'string' || typeof retry === 'number' ? ` Try again in ${Math.ceil(Number(retry) / 60)} min.` : '';
+    sendErrorPage(render, req, res, 429, `Too many failed login attempts from your address.${wait}`);
+  };
+}

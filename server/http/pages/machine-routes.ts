@@ -1,0 +1,125 @@
+/** The machines list, a machine's page, its power actions and its deletion. */
+import { Router, type Request } from 'express';
+import type { Config } from '../../config/index.js';
+import { MACHINE_ACTIONS, type MachineAction, type MachineService } from '../../machines/service-api.js';
+import { sshKeyFingerprint } from '../api/ssh-fingerprint.js';
+import { HttpError } from '../errors.js';
+import { SORT_KEYS, listQueryFrom, sortLinks, sortRows } from './machine-list.js';
+import { actionLabel, actionViews, machineSummary, machineUrl, needsConfirmation } from './machine-view.js';
+import { sendPage } from './render.js';
+import type { ViewRenderer } from './views.js';
+
+export interface MachineRouteDeps {
+  render: ViewRenderer;
+  service: MachineService;
+  config: Config;
+}
+
+function isMachineAction(action: string): action is MachineAction {
+  return (MACHINE_ACTIONS as readonly string[]).includes(action);
+}
+
+export function machineRoutes({ render, service, config }: MachineRouteDeps): Router {
+  const router = Router({ strict: true, caseSensitive: true });
+  const providerNames = config.hypervisors.map((hv) => hv.name);
+
+  router.get('/machines/', async (req, res) => {
+    const query = listQueryFrom(req.query as Record<string, unknown>, providerNames);
+    const { machines, providers } = await service.listMachines(query.filter);
+    const rows = sortRows([...machines.values()].flat().map(machineSummary), query.sort, query.descending);
+    const unavailable = providers.filter((p) => p.state !== 'connected');
+    sendPage(render, req, res, 'machines', {
+      title: 'Machines',
+      section: 'machines',
+      scripts: ['live.js'],
+      rows,
+      unavailable,
+      query: query.filter,
+      filtered: Boolean(query.filter.q || query.filter.provider || query.filter.state),
+      sort: sortLinks(query),
+      sortOptions: SORT_KEYS.map((key) => ({ key, selected: key === query.sort })),
+      descending: query.descending,
+      providerOptions: providerNames.map((name) => ({ name, selected: name === query.filter.provider })),
+      stateOptions: ['running', 'stopped', 'paused', 'unknown'].map((state) => ({ state, selected: state === query.filter.state })),
+    });
+  });
+
+  router.get('/machines/:provider/:id/', async (req, res) => {
+    const { provider, id } = ref(req);
+    const machine = await service.getMachine(provider, id);
+    sendPage(render, req, res, 'machine', {
+      title: machine.name,
+      section: 'machines',
+      scripts: ['live.js'],
+      machine,
+      summary: machineSummary(machine),
+      actions: actionViews(machine),
+      url: machineUrl(provider, machine.id),
+      sshKeys: machine.sshKeys.map((key) => ({ ...key, fingerprint: sshKeyFingerprint(key.public) ?? 'unknown fingerprint' })),
+      userdata: machine.userdata.trim(),
+      providerUnavailable: false,
+    });
+  });
+
+  router.get('/machines/:provider/:id/delete/', async (req, res) => {
+    const { provider, id } = ref(req);
+    const machine = await service.getMachine(provider, id);
+    sendPage(render, req, res, 'confirm', {
+      title: `Delete ${machine.name}`,
+      section: 'machines',
+      machine,
+      url: machineUrl(provider, machine.id),
+      formAction: `${machineUrl(provider, machine.id)}delete/`,
+      verb: 'Delete',
+      danger: true,
+      question: 'Delete machine',
+      warning: 'This cannot be undone. The machine is powered off and its own disks and config drive are erased.',
+    });
+  });
+
+  router.post('/machines/:provider/:id/delete/', async (req, res) => {
+    const { provider, id } = ref(req);
+    const machine = await service.deleteMachine(provider, id);
+    res.redirect(303, `/machines/?deleted=${encodeURIComponent(machine.name)}`);
+  });
+
+  router.get('/machines/:provider/:id/:action/', async (req, res) => {
+    const { provider, id } = ref(req);
+    const action = actionOf(req);
+    const machine = await service.getMachine(provider, id);
+    sendPage(render, req, res, 'confirm', {
+      title: `${actionLabel(action)} ${machine.name}`,
+      section: 'machines',
+      machine,
+      url: machineUrl(provider, machine.id),
+      formAction: `${machineUrl(provider, machine.id)}${action}/`,
+      verb: actionLabel(action),
+      danger: action === 'stop',
+      question: `${actionLabel(action)} machine`,
+      warning: action === 'stop'
+        ? 'Power off cuts the power at once, like pulling the plug: unsaved data in the machine is lost. Use Shut down for a clean stop.'
+        : needsConfirmation(action) ? 'The machine restarts; its services are briefly unavailable.' : undefined,
+    });
+  });
+
+  router.post('/machines/:provider/:id/:action/', async (req, res) => {
+    const { provider, id } = ref(req);
+    const action = actionOf(req);
+    const machine = await service.changeState(provider, id, action);
+    res.redirect(303, machineUrl(provider, machine.id));
+  });
+
+  return router;
+}
+
+function ref(req: Request): { provider: string; id: string } {
+  return { provider: req.params.provider as string, id: req.params.id as string };
+}
+
+function actionOf(req: Request): MachineAction {
+  const action = req.params.action as string;
+  if (!isMachineAction(action)) {
+    throw new HttpError(404, `There is no action "${action.slice(0, 60)}"; the actions are ${MACHINE_ACTIONS.join(', ')}.`);
+  }
+  return action;
+}

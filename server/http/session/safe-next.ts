@@ -1,0 +1,26 @@
+/**
+ * Where to go after logging in: only a path on this site. Anything that a browser could read as
+ * another origin (`//host`, `/\host`, a scheme, control characters) falls back to `/`.
+ */
+const PROBE_ORIGIN = 'http://vmango.invalid';
+
+export function safeNextPath(next: unknown): string {
+  if (typeof next !== 'string' || next === '' || next.length > 2048) return '/';
+  if (!next.startsWith('/') || next.startsWith('//')) return '/';
+  // Browsers treat "\" as "/" in URLs, and strip tabs and newlines before parsing.
+  if (/[\\\u0000-\u001f\u007f]/.test(next)) return '/';
+  let url: URL;
+  try {
+    url = new URL(next, PROBE_ORIGIN);
+  } catch {
+    return '/';
+  }
+  if (url.origin !== PROBE_ORIGIN) return '/';
+  return `${url.pathname}${url.search}${url.hash}`;
+}
+
+/** The login page URL that brings the user back to `originalUrl`. */
+export function loginUrlFor(originalUrl: string): string {
+  const next = safeNextPath(originalUrl);
+  return next === '/' ? '/login/' : `/login/?next=${encodeURIComponent(next)}`;
+}
