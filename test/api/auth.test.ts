@@ -88,10 +88,12 @@ describe('PasswordVerifier', () => {
   it('spends about as long on an unknown user as on a wrong password', async () => {
     const verifier = new PasswordVerifier(users);
     await verifier.verify('nobody', 'warm-up');
-    const unknown = await timed(() => verifier.verify('nobody', 'x'));
-    const wrong = await timed(() => verifier.verify('admin', 'x'));
-    expect(unknown.ms).toBeGreaterThan(wrong.ms * 0.4);
-    expect(unknown.ms).toBeLessThan(wrong.ms * 2.5);
+    // The fastest of three, so a busy machine's pauses do not decide the comparison.
+    const fastest = async (user: string) => Math.min(...[(await timed(() => verifier.verify(user, 'x'))).ms, (await timed(() => verifier.verify(user, 'y'))).ms, (await timed(() => verifier.verify(user, 'z'))).ms]);
+    const unknown = await fastest('nobody');
+    const wrong = await fastest('admin');
+    expect(unknown).toBeGreaterThan(wrong * 0.5);
+    expect(unknown).toBeLessThan(wrong * 2);
   });
 
   it('first user block wins when a name repeats, as in 0.6', async () => {
