@@ -226,6 +226,14 @@ async function listPhase(): Promise<void> {
     note: `${result.requests.total} requests, latency p50 ${result.latency.p50} ms p99 ${result.latency.p99} ms, ` +
       `non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}`,
   });
+  // Context, not targets: the same load on routes that do not touch the machine list.
+  for (const [path, headers] of [['/healthz', {}], ['/api/plans/', AUTH]] as const) {
+    const base = await autocannon({ url: `${panel.base}${path}`, headers, connections: 32, duration: 3 });
+    console.log(
+      `context: ${path} with 32 connections: ${(base.requests.total / (base.duration || 3)).toFixed(0)} req/s ` +
+        `(p50 ${base.latency.p50} ms, non-2xx ${base.non2xx})`,
+    );
+  }
   await stopPanel(panel);
 }
 
@@ -256,6 +264,27 @@ async function createDeletePhase(linked: boolean): Promise<void> {
     if (del.status !== 204) throw new Error(`delete ${name}: ${del.status} ${(await del.text()).slice(0, 400)}`);
     deletes.push(deleteMs);
     console.log(`${kind} ${name}: create ${ms(createMs)}, delete ${ms(deleteMs)}`);
+  }
+  if (!linked) {
+    // Context: how much of a delete is libvirt's destroy of the running guest alone.
+    const name = `${PREFIX}d0`;
+    const res = await fetch(`${panel.base}/api/machines/`, {
+      method: 'POST',
+      headers: { ...AUTH, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ Name: name, Plan: PLAN.name, Image: IMAGE, Provider: PROVIDER }),
+    });
+    await res.text();
+    if (res.status === 201) {
+      let started = performance.now();
+      await (await conn!.lookupDomainByName(name)).destroy();
+      const destroyMs = performance.now() - started;
+      started = performance.now();
+      const del = await fetch(`${panel.base}${res.headers.get('location')}`, { method: 'DELETE', headers: AUTH });
+      console.log(
+        `context: virDomainDestroy of a just-started TCG guest through the binding ${ms(destroyMs)}; ` +
+          `then DELETE of the stopped machine ${ms(performance.now() - started)} (${del.status})`,
+      );
+    }
   }
   const createMedian = median(creates);
   report({
