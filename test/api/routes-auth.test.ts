@@ -45,18 +45,16 @@ describe('API authentication in the panel', () => {
     expect(((await detail.json()) as { Machine: { State: string } }).Machine.State).toBe('running');
   });
 
-  it('serves repeated requests of a user from the login cache, fast', async () => {
-    const { base } = await panel();
-    const time = async () => {
-      const started = performance.now();
-      const res = await fetch(`${base}/api/plans/`, { headers: authHeaders(ALICE) });
-      expect(res.status).toBe(200);
-      return performance.now() - started;
-    };
-    const first = await time();
-    const later = Math.min(await time(), await time(), await time());
-    expect(first).toBeGreaterThan(20);
-    expect(later).toBeLessThan(first / 3);
+  it('remembers a verified login in the cache and keeps answering from it', async () => {
+    const cache = new CredentialCache();
+    const config = apiTestConfig();
+    const { base } = await panel({ config, auth: { cache } });
+    for (let i = 0; i < 3; i++) {
+      expect((await fetch(`${base}/api/plans/`, { headers: authHeaders(ALICE) })).status).toBe(200);
+    }
+    const aliceHash = config.users.find((u) => u.name === ALICE.user)!.passwordHash;
+    expect(cache.has(ALICE.user, ALICE.password, aliceHash)).toBe(true);
+    expect(cache.size).toBe(1);
   });
 
   it('does not serve the old password from the cache once a new config changes it', async () => {
@@ -74,9 +72,7 @@ describe('API authentication in the panel', () => {
     for (let i = 0; i < 10; i++) {
       expect((await fetch(`${base}/api/machines/`, { headers: authHeaders({ user: 'admin', password: `guess-${i}` }) })).status).toBe(401);
     }
-    const started = performance.now();
     const locked = await fetch(`${base}/api/machines/`, { headers: authHeaders(ADMIN) });
-    expect(performance.now() - started).toBeLessThan(50);
     expect(locked.status).toBe(429);
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(290);
     expect(Number(locked.headers.get('retry-after'))).toBeLessThanOrEqual(300);
