@@ -16,10 +16,12 @@
     statusBox.hidden = !text;
   }
   events.addEventListener('open', function () {
+    document.body.setAttribute('data-live-state', 'open');
     clearTimeout(downTimer);
     showStatus('');
   });
   events.addEventListener('error', function () {
+    document.body.setAttribute('data-live-state', 'reconnecting');
     // Brief drops are normal (a proxy timeout, a restart): say something only if it lasts.
     clearTimeout(downTimer);
     downTimer = setTimeout(function () {
