@@ -134,7 +134,9 @@ describe('actions, delete and create through the pages', () => {
     const wizard = await page('/machines/add/');
     const res = await client.post('/machines/add/', { csrf: csrfOf(wizard), Provider: 'DEMO', Name: 'ok-name' });
     expect(res.status).toBe(400);
-    expect(await res.text()).toMatch(/plan required, image required/);
+    const html = await res.text();
+    expect(html).toMatch(/data-create-problem>[\s\S]*plan required, image required/);
+    expect(html).not.toContain('data-field-error');
   });
 
   it('a create the test driver cannot do ends in the service message, shown in the wizard', async () => {
@@ -155,6 +157,8 @@ describe('actions, delete and create through the pages', () => {
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/machines/?deleted=db-1');
     await expect(panel.service.getMachine('DEMO', DB1_ID)).rejects.toMatchObject({ kind: 'not-found' });
-    expect(await page('/machines/')).not.toContain('>db-1</a>');
+    const list = await page('/machines/?deleted=db-1');
+    expect(list).not.toContain('>db-1</a>');
+    expect(list).toContain('Machine <strong>db-1</strong> was deleted.');
   });
 });

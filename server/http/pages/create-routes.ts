@@ -35,6 +35,8 @@ interface WizardValues {
 /** Which field a refusal is about, from the service's wording (e.g. "machine name contains …"). */
 export function fieldOfMessage(message: string): WizardField | undefined {
   const text = message.toLowerCase();
+  // "name required, plan required, …" is about several fields: shown above the form.
+  if (/ required, /.test(text)) return undefined;
   if (/\bname\b/.test(text) && !/\bprovider\b|\bplan\b|\bimage\b/.test(text.split(':')[0] ?? '')) return 'Name';
   if (text.includes('userdata')) return 'Userdata';
   if (text.includes('ssh key')) return 'SSHKey';

@@ -34,6 +34,7 @@ export function machineRoutes({ render, service, config }: MachineRouteDeps): Ro
       scripts: ['live.js'],
       rows,
       unavailable,
+      deleted: typeof req.query.deleted === 'string' ? req.query.deleted.slice(0, 100) : undefined,
       query: query.filter,
       filtered: Boolean(query.filter.q || query.filter.provider || query.filter.state),
       sort: sortLinks(query),
@@ -57,7 +58,7 @@ export function machineRoutes({ render, service, config }: MachineRouteDeps): Ro
       url: machineUrl(provider, machine.id),
       sshKeys: machine.sshKeys.map((key) => ({ ...key, fingerprint: sshKeyFingerprint(key.public) ?? 'unknown fingerprint' })),
       userdata: machine.userdata.trim(),
-      providerUnavailable: false,
+      created: req.query.created === '1',
     });
   });
 
