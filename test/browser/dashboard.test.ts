@@ -115,13 +115,13 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
 
   it('updates a machine state live when it is stopped through the service, without reloading', async () => {
     await page.goto(`${panel.base}/machines/`);
-    await page.evaluate(() => { (window as unknown as { notReloaded: boolean }).notReloaded = true; });
+    await page.evaluate('window.notReloaded = true');
     const row = page.locator(`[data-machine="DEMO/${WEB1_ID}"]`);
     expect(await row.locator('[data-state-badge]').textContent()).toBe('running');
-    await page.waitForFunction(() => document.body.dataset.liveState === 'open');
+    await page.waitForFunction("document.body.dataset.liveState === 'open'");
     await panel.service.changeState('DEMO', WEB1_ID, 'stop');
     await expect.poll(() => row.locator('[data-state-badge]').textContent(), { timeout: 5_000 }).toBe('stopped');
-    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    expect(await page.evaluate('window.notReloaded === true')).toBe(true);
     await panel.service.changeState('DEMO', WEB1_ID, 'start');
     await expect.poll(() => row.locator('[data-state-badge]').textContent(), { timeout: 5_000 }).toBe('running');
   });
@@ -147,7 +147,7 @@ describe.skipIf(!haveChromium)('dashboard in chromium', () => {
 
   it('refuses a form whose CSRF token was tampered with (403 page)', async () => {
     await page.goto(`${panel.base}/machines/DEMO/${WEB1_ID}/stop/`);
-    await page.locator('form.confirm-form input[name="csrf"]').evaluate((input) => { (input as HTMLInputElement).value = 'forged'; });
+    await page.locator('form.confirm-form input[name="csrf"]').evaluate((input: { value: string }) => { input.value = 'forged'; });
     await page.getByRole('button', { name: 'Power off' }).click();
     await page.waitForLoadState('load');
     expect(await page.locator('.error-status').textContent()).toBe('403');
