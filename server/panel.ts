@@ -3,6 +3,7 @@ import type { LogLevel } from './cli/args.js';
 import { createLogger, type Logger } from './log.js';
 import { createApp } from './http/app.js';
 import { createApiRouter } from './http/api/router.js';
+import { createPagesRouter } from './http/pages/index.js';
 import { closeOnSignals, listen, type RunningServer } from './http/server.js';
 import { ConnectionManager } from './hypervisors/connection-manager.js';
 import { openConnection, type Connection } from './libvirt/index.js';
@@ -27,7 +28,10 @@ export async function startPanel(config: Config, options: { logLevel: LogLevel }
   const machines = createMachineService({ config, hypervisors, logger });
   const app = createApp({
     logger,
-    routers: [createApiRouter({ service: machines, config, logger })],
+    routers: [
+      createApiRouter({ service: machines, config, logger }),
+      createPagesRouter({ service: machines, hypervisors, config, logger }),
+    ],
     trustedProxies: config.trustedProxies,
     staticCacheSeconds: config.staticCacheSeconds,
     health: () => ({ hypervisors: hypervisors.statuses().map(({ name, state, since }) => ({ name, state, since })) }),

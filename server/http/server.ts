@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
@@ -23,6 +23,7 @@ export async function listen(app: Express, options: ListenOptions): Promise<Runn
     ? createHttpsServer({ key: readFileSync(options.tls.keyPath), cert: readFileSync(options.tls.certPath) }, app)
     : createHttpServer(app);
   server.keepAliveTimeout = 65_000;
+  const eventStreams = trackEventStreams(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host || undefined, () => {
@@ -48,6 +49,8 @@ export async function listen(app: Express, options: ListenOptions): Promise<Runn
           resolve();
         });
         server.closeIdleConnections();
+        // Server-sent event streams never finish by themselves: end them so pages reconnect elsewhere.
+        eventStreams.end();
       }),
   };
 }
@@ -66,4 +69,20 @@ export function closeOnSignals(running: RunningServer, logger: Logger, onClosed:
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+}
+
+/** The responses in flight; at shutdown those streaming `text/event-stream` are ended. */
+function trackEventStreams(server: Server): { end(): void } {
+  const inFlight = new Set<ServerResponse>();
+  server.on('request', (_req, res: ServerResponse) => {
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+  });
+  return {
+    end: () => {
+      for (const res of inFlight) {
+        if (String(res.getHeader('content-type') ?? '').startsWith('text/event-stream')) res.end();
+      }
+    },
+  };
 }

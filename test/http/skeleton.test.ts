@@ -128,4 +128,20 @@ describe('server skeleton', () => {
     });
     expect(JSON.parse(body)).toMatchObject({ status: 'ok' });
   });
+
+  it('ends server-sent event streams on close instead of waiting for them', async () => {
+    const events = Router();
+    events.get('/events/', (_req, res) => {
+      res.status(200).set('Content-Type', 'text/event-stream');
+      res.flushHeaders();
+      res.write('data: hello\n\n');
+    });
+    const { server, base } = await start({ routers: [events] });
+    const res = await fetch(`${base}/events/`);
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('data: hello\n\n');
+    // With a one-minute grace, only ending the stream lets close() finish within the test's time.
+    await server.close(60_000);
+    expect((await reader.read()).done).toBe(true);
+  });
 });
