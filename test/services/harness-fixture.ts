@@ -71,12 +71,28 @@ async function exists(work: Promise<unknown>, missing: number): Promise<boolean>
   }
 }
 
+/**
+ * libvirt refuses to refresh a pool while a volume is being built in it ("pool 'default' has
+ * asynchronous jobs running"), which other test files running at the same time cause: retry.
+ */
+async function refreshPool(pool: Awaited<ReturnType<Connection['lookupStoragePoolByName']>>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await pool.refresh();
+      return;
+    } catch (err) {
+      if (!(err instanceof LibvirtError && /asynchronous jobs running/.test(err.message)) || attempt >= 40) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
 /** Everything of machine `name` still on the hypervisor: its domain, volumes, DHCP host entries. */
 export async function leftovers(conn: Connection, env: HarnessEnv, network: string, name: string): Promise<string[]> {
   const found: string[] = [];
   if (await exists(conn.lookupDomainByName(name), ErrorCode.NO_DOMAIN)) found.push(`domain ${name}`);
   const pool = await conn.lookupStoragePoolByName(env.rootPool);
-  await pool.refresh();
+  await refreshPool(pool);
   for (const volume of await pool.listAllVolumes()) {
     if (volume.name === `${name}_disk` || volume.name === `${name}_config.iso`) found.push(`volume ${volume.name}`);
   }
@@ -94,7 +110,7 @@ export async function cleanupPrefix(conn: Connection, env: HarnessEnv, prefix: s
   }
   for (const poolName of [env.rootPool, env.imagePool]) {
     const pool = await conn.lookupStoragePoolByName(poolName);
-    await pool.refresh().catch(() => undefined);
+    await refreshPool(pool).catch(() => undefined);
     for (const volume of await pool.listAllVolumes()) {
       if (volume.name.toLowerCase().startsWith(prefix.toLowerCase())) await volume.volume.delete().catch(() => undefined);
     }
