@@ -107,10 +107,11 @@ export function createMachineService(deps: MachineServiceDeps): MachineService &
       const providers: ProviderAvailability[] = [];
       names.forEach((name, i) => {
         const list = lists[i]!;
+        // The cache's machines (and unfiltered, its array) are deeply frozen: shared, not copied.
         let found = list.machines;
         if (filter.state !== undefined) found = found.filter((m) => m.state === filter.state);
         if (filter.q) found = found.filter((m) => matchesQuery(m, filter.q!));
-        machines.set(name, found.map((m) => structuredClone(m)));
+        machines.set(name, found);
         providers.push(availability(name, list.error));
       });
       return { machines, providers };

@@ -18,8 +18,22 @@ export function formatGoJson(value: GoJsonValue): string {
   return write(value, '');
 }
 
+/**
+ * `value` already written for one indent (a cached fragment, see machine-list-json.ts); written
+ * as is at that indent, and formatted afresh at any other.
+ */
+export class PreformattedJson {
+  constructor(readonly indent: string, readonly text: string, readonly value: () => GoJsonValue) {}
+}
+
+/** `value` written at `indent` (the indent of the line it starts on), as formatGoJson writes it there. */
+export function formatGoJsonAt(value: GoJsonValue, indent: string): string {
+  return write(value, indent);
+}
+
 function write(value: unknown, indent: string): string {
   if (value === null || value === undefined) return 'null';
+  if (value instanceof PreformattedJson) return value.indent === indent ? value.text : write(value.value(), indent);
   if (typeof value === 'string') return encodeGoJsonString(value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'number') {

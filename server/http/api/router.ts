@@ -20,6 +20,7 @@ import { apiErrorHandler, apiNotFound, notImplemented } from './errors.js';
 import { sortedByKey } from './go-json.js';
 import { machineFilterFromQuery } from './list-filter.js';
 import { checkMachineRef } from './machine-ref.js';
+import { machineListJson } from './machine-list-json.js';
 import { sendJson } from './respond.js';
 
 export interface ApiRouterDeps {
@@ -48,7 +49,7 @@ export function createApiRouter({ service, config, logger, auth = {} }: ApiRoute
     .get(async (req, res) => {
       const { machines, providers } = await service.listMachines(machineFilterFromQuery(req.query, config));
       sendJson(res, 200, {
-        Machines: sortedByKey([...machines].map(([provider, list]) => [provider, list.map(machineToJson)] as const)),
+        Machines: sortedByKey([...machines].map(([provider, list]) => [provider, machineListJson(list)] as const)),
         Providers: availabilityMap(providers),
         Title: 'Machines',
       });

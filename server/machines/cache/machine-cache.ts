@@ -7,7 +7,7 @@
 import type { HypervisorConfig } from '../../config/index.js';
 import type { Logger } from '../../log.js';
 import type { Machine } from '../machine.js';
-import { machinesFromSnapshot } from './machines-from-snapshot.js';
+import { machinesFromSnapshot, ParsedDomains } from './machines-from-snapshot.js';
 import { takeSnapshot } from './hypervisor-snapshot.js';
 import type { Connection } from '../../libvirt/index.js';
 
@@ -33,8 +33,54 @@ export interface MachineCacheOptions {
   eventDelayMs?: number;
 }
 
+/** Plain data (strings, numbers, booleans, undefined, arrays and objects of these) compared by value. */
+function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const keysA = Object.keys(a);
+  const keysB = Object.keys(b);
+  if (keysA.length !== keysB.length) return false;
+  for (let i = 0; i < keysA.length; i++) {
+    const key = keysA[i]!;
+    if (key !== keysB[i] || !sameData((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+function freezeDeep<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) freezeDeep(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * The new list, frozen, made of the previous list's objects wherever a machine did not change (and
+ * the previous array itself when nothing did), so what readers keep beside them (the API's JSON
+ * text) stays valid.
+ */
+function keepUnchanged(previous: readonly Machine[], next: Machine[]): Machine[] {
+  const before = new Map(previous.map((m) => [m.id, m]));
+  let same = previous.length === next.length;
+  const list = next.map((machine, i) => {
+    const old = before.get(machine.id);
+    if (old && sameData(old, machine)) {
+      if (previous[i] !== old) same = false;
+      return old;
+    }
+    same = false;
+    return freezeDeep(machine);
+  });
+  return same ? (previous as Machine[]) : Object.freeze(list) as Machine[];
+}
+
 export class MachineCache {
-  private machines: Machine[] = [];
+  /** Deeply frozen, as are its machines: readers share them. */
+  private machines: Machine[] = Object.freeze([]) as unknown as Machine[];
+  /** Domain XML already read, by digest, so a resync parses only what changed. */
+  private readonly parsed = new ParsedDomains();
   private fetchedAt: Date | undefined;
   private lastError: string | undefined;
   /** Bumped whenever the hypervisor's domains may have changed; a refresh is current only if it saw the latest. */
@@ -133,10 +179,10 @@ export class MachineCache {
     }
     try {
       const snapshot = await takeSnapshot(conn, hv);
-      const { machines, skipped } = machinesFromSnapshot(hv.name, snapshot, hv.ignoreVms, clock());
+      const { machines, skipped } = machinesFromSnapshot(hv.name, snapshot, hv.ignoreVms, clock(), this.parsed);
       for (const problem of snapshot.problems) logger.warn({ hypervisor: hv.name, problem }, 'machine list is incomplete');
       for (const skip of skipped) logger.warn({ hypervisor: hv.name, domain: skip.name, reason: skip.reason }, 'skipping domain');
-      this.machines = machines;
+      this.machines = keepUnchanged(this.machines, machines);
       this.fetchedAt = clock();
       this.lastError = undefined;
       this.freshGeneration = Math.max(this.freshGeneration, target);
