@@ -14,9 +14,10 @@
 # the outputs. See scripts/guest-image/README.md.
 set -euo pipefail
 
-readonly SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-readonly REPO_DIR=$(cd "$SCRIPT_DIR/../.." && pwd)
-readonly SCRIPT_PATH="$SCRIPT_DIR/$(basename "${BASH_SOURCE[0]}")"
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$SCRIPT_DIR/../.." && pwd)
+SCRIPT_PATH="$SCRIPT_DIR/$(basename "${BASH_SOURCE[0]}")"
+readonly SCRIPT_DIR REPO_DIR SCRIPT_PATH
 readonly PACKAGES_FILE="$SCRIPT_DIR/packages.txt"
 readonly SUITE=bookworm
 readonly IMAGE_NAME=Debian-12_amd64_qcow2.img
@@ -71,6 +72,14 @@ default_mirror() {
 
 package_list() { sed -e 's/#.*//' -e 's/[[:space:]]//g' "$PACKAGES_FILE" | grep -v '^$'; }
 
+# A cache entry counts only with all its outputs (the manifest is written last).
+entry_complete() {
+  local file
+  for file in "$IMAGE_NAME" vmlinuz initrd.img manifest.json; do
+    [[ -s $1/$file ]] || return 1
+  done
+}
+
 cache_key() {
   { printf 'suite=%s\n' "$SUITE"; sha256sum <"$SCRIPT_PATH"; sha256sum <"$PACKAGES_FILE"; } | sha256sum | cut -c1-16
 }
@@ -96,6 +105,29 @@ finish() {
 }
 
 # ------------------------------------------------------------------- build
+
+# Unmounts whatever an interrupted debootstrap left mounted under DIR (its
+# chroot's /proc, /sys, …), deepest first, then removes DIR without crossing
+# into any mount that is still there.
+remove_build_dir() {
+  local dir=$1 mounts
+  [[ -e $dir ]] || return 0
+  mapfile -t mounts < <(awk -v prefix="$dir/" 'index($2, prefix) == 1 { print $2 }' /proc/mounts | sort -r)
+  if ((${#mounts[@]} > 0)); then
+    umount -l "${mounts[@]}" || die "could not unmount ${mounts[*]}"
+  fi
+  rm -rf --one-file-system "$dir"
+}
+
+# Keeps the newest KEEP cache entries; older keys come from earlier inputs.
+prune_cache() {
+  local keep=$1 old
+  mapfile -t old < <(find "$CACHE_DIR" -mindepth 2 -maxdepth 2 -name manifest.json -printf '%T@ %h\n' | sort -rn | tail -n +"$((keep + 1))" | cut -d' ' -f2-)
+  if ((${#old[@]} > 0)); then
+    log "removing older cache entries: ${old[*]##*/}"
+    rm -rf "${old[@]}"
+  fi
+}
 
 write_guest_config() {
   local root=$1
@@ -249,7 +281,7 @@ build() {
   local entry=$1 key=$2 mirror work root kversion packages size_mib
   work=$(mktemp -d "$CACHE_DIR/build.$key.XXXXXX")
   # shellcheck disable=SC2064 # the path is fixed now
-  trap "rm -rf '$work'" EXIT
+  trap "remove_build_dir '$work'" EXIT
   root="$work/rootfs"
   mirror=${VMANGO_GUEST_IMAGE_MIRROR:-$(default_mirror)}
   mapfile -t packages < <(package_list)
@@ -296,7 +328,7 @@ build() {
   rm -rf "$root"
   mv "$work/$IMAGE_NAME" "$work/vmlinuz" "$work/initrd.img" "$work/manifest.json" "$work/debootstrap.log" "$work/du.txt" "$entry.new/"
   trap - EXIT
-  rm -rf "$work"
+  remove_build_dir "$work"
 }
 
 json_string() { printf '"%s"' "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')"; }
@@ -341,7 +373,7 @@ main() {
 
   key=$(cache_key)
   entry="$CACHE_DIR/$key"
-  if [[ -s $entry/manifest.json ]]; then
+  if entry_complete "$entry"; then
     log "cached: $entry (key $key)"
     finish "$entry" "$outdir"
     return
@@ -358,17 +390,23 @@ main() {
   # One build per cache directory at a time; a waiting run finds the entry built.
   exec 8>"$CACHE_DIR/.lock"
   flock -w 1800 8 || die "another build held $CACHE_DIR/.lock for 30 minutes"
-  if [[ -s $entry/manifest.json ]]; then
+  if entry_complete "$entry"; then
     log "cached (built by a concurrent run): $entry"
     finish "$entry" "$outdir"
     return
   fi
+  # Leftovers of interrupted builds (no build runs while we hold the lock).
+  local stale
+  for stale in "$CACHE_DIR"/build.*; do
+    [[ -e $stale ]] && remove_build_dir "$stale"
+  done
   rm -rf "$entry.new"
   mkdir -p "$entry.new"
   log "building key $key into $entry"
   build "$entry" "$key"
   rm -rf "$entry"
   mv "$entry.new" "$entry"
+  prune_cache 3
   log "built in $(elapsed_since "$START_SECONDS")s: $(du -h --apparent-size "$entry/$IMAGE_NAME" | cut -f1) image, kernel $(sed -n 's/.*"kernel": "\(.*\)".*/\1/p' "$entry/manifest.json")"
   finish "$entry" "$outdir"
 }
