@@ -19,7 +19,7 @@ import {
 } from './helpers/guest-image.js';
 import { generateSshKey, sshOk, waitForLease, waitForSsh, type SshTarget } from './helpers/guest.js';
 import { Cleanup, run } from './helpers/run.js';
-import { randomMac, reserveDhcpHost, virsh } from './helpers/virsh.js';
+import { parseLeases, randomMac, reserveDhcpHost, virsh } from './helpers/virsh.js';
 
 const { env, skipReason } = requireHarness();
 const GiB = 1024 ** 3;
@@ -62,6 +62,22 @@ describe('templates/vm-direct-kernel.xml.in', () => {
   });
 });
 
+describe('e2e helpers: parseLeases', () => {
+  it('reads the IPv4 rows of `virsh -q net-dhcp-leases`, skipping IPv6 and other lines', () => {
+    const table = [
+      ' 2026-11-23 15:10:04   52:54:00:42:EC:77   ipv4       192.168.150.136/24        e2e-guest-efa0ff   ff:00:42:ec:77:00:01:00:01',
+      ' 2026-11-23 15:11:00   52:54:00:00:00:02   ipv4       192.168.150.10/24         -                  01:52:54:00:00:00:02',
+      ' 2026-11-23 15:11:00   52:54:00:00:00:03   ipv6       fd00::10/64               guest3             00:04:aa',
+      'error: something',
+      '',
+    ].join('\n');
+    expect(parseLeases(table)).toEqual([
+      { mac: '52:54:00:42:ec:77', ip: '192.168.150.136', hostname: 'e2e-guest-efa0ff' },
+      { mac: '52:54:00:00:00:02', ip: '192.168.150.10', hostname: '-' },
+    ]);
+  });
+});
+
 const title = skipReason === undefined
   ? 'guest image: boots on the real hypervisor from a config drive'
   : `guest image e2e (skipped: ${skipReason})`;
@@ -70,14 +86,15 @@ const title = skipReason === undefined
 const keep = process.env.VMANGO_E2E_KEEP === '1';
 
 describe.skipIf(skipReason !== undefined)(title, () => {
+  // Collected even when skipped: touch the harness env only inside hooks and tests.
   const harness = env!;
-  const uri = harness.uri;
   const shared = new Cleanup();
   let image: GuestImage;
   let imageVolume: string;
 
   // The image, built or from the cache, in the image pool; its kernel where the template reads it.
   beforeAll(async () => {
+    const uri = harness.uri;
     image = await buildGuestImage({ onProgress: (chunk) => process.stderr.write(chunk) });
     console.log(`guest image ${image.dir} (${image.seconds.toFixed(1)} s): kernel ${image.manifest.kernel}, ` +
       `${(image.manifest.files[image.manifest.image]!.bytes / 2 ** 20).toFixed(1)} MiB qcow2, ` +
@@ -98,6 +115,7 @@ describe.skipIf(skipReason !== undefined)(title, () => {
     { format: 'openstack' as const, datasource: 'DataSourceConfigDrive' },
     { format: 'nocloud' as const, datasource: 'DataSourceNoCloud' },
   ])('$format drive: boots, takes its reserved address, and cloud-init applies the drive', async ({ format, datasource }, ) => {
+    const uri = harness.uri;
     const cleanup = new Cleanup();
     onTestFinished(async () => {
       if (!keep) await cleanup.runAll();
