@@ -2,10 +2,13 @@
 #include <libvirt/libvirt.h>
 #include <napi.h>
 
+#include <vector>
+
 #include "args.h"
 #include "enqueue.h"
 #include "error_info.h"
 #include "identity.h"
+#include "parallel.h"
 #include "register.h"
 
 namespace vmango {
@@ -21,34 +24,49 @@ void SetInfo(Value& v, const virStorageVolInfo& vi) {
   v.Set("allocation", Value::Number(static_cast<double>(vi.allocation)));
 }
 
-Napi::Value ListAll(const Napi::CallbackInfo& info) {
+// Without details: names and keys only (one RPC in all), no path, info or XML (three RPCs each).
+Napi::Value ListAllVolumes(const Napi::CallbackInfo& info, bool details) {
   HandlePtr pool = HandleFromJs(info[kFirstArg], HandleKind::StoragePool, "pool");
-  return Enqueue(info, [pool](virConnectPtr) -> Value {
+  return Enqueue(info, [pool, details](virConnectPtr) -> Value {
     virStorageVolPtr* volumes = nullptr;
     int count = virStoragePoolListAllVolumes(pool->pool(), &volumes, 0);
     if (count < 0) ThrowLastError("virStoragePoolListAllVolumes");
+    if (!details) {
+      Value names = Value::Array();
+      for (int i = 0; i < count; ++i) names.Push(VolumeValue(volumes[i]));
+      free(volumes);
+      return names;
+    }
+    // Info, path and XML of each volume, several volumes at once.
+    std::vector<virStorageVolInfo> infos(count);
+    std::vector<char*> paths(count, nullptr);
+    std::vector<char*> xmls(count, nullptr);
+    ParallelFor(count, [&](int i) {
+      bool ok = virStorageVolGetInfo(volumes[i], &infos[i]) == 0;
+      paths[i] = ok ? virStorageVolGetPath(volumes[i]) : nullptr;
+      xmls[i] = paths[i] != nullptr ? virStorageVolGetXMLDesc(volumes[i], 0) : nullptr;
+      if (xmls[i] == nullptr) virResetLastError();
+    });
     Value list = Value::Array();
     for (int i = 0; i < count; ++i) {
-      virStorageVolPtr volume = volumes[i];
-      virStorageVolInfo vi;
-      bool ok = virStorageVolGetInfo(volume, &vi) == 0;
-      char* path = ok ? virStorageVolGetPath(volume) : nullptr;
-      char* xml = path != nullptr ? virStorageVolGetXMLDesc(volume, 0) : nullptr;
-      Value entry = VolumeValue(volume);
-      if (xml == nullptr) {
-        virResetLastError();  // deleted while listing
-        free(path);
+      Value entry = VolumeValue(volumes[i]);
+      if (xmls[i] == nullptr) {
+        free(paths[i]);  // deleted while listing
         continue;
       }
-      entry.Set("path", Value::OwnedString(path));
-      SetInfo(entry, vi);
-      entry.Set("xml", Value::OwnedString(xml));
+      entry.Set("path", Value::OwnedString(paths[i]));
+      SetInfo(entry, infos[i]);
+      entry.Set("xml", Value::OwnedString(xmls[i]));
       list.Push(std::move(entry));
     }
     free(volumes);
     return list;
   });
 }
+
+Napi::Value ListAll(const Napi::CallbackInfo& info) { return ListAllVolumes(info, true); }
+
+Napi::Value ListNames(const Napi::CallbackInfo& info) { return ListAllVolumes(info, false); }
 
 Napi::Value LookupByName(const Napi::CallbackInfo& info) {
   HandlePtr pool = HandleFromJs(info[kFirstArg], HandleKind::StoragePool, "pool");
@@ -153,6 +171,7 @@ Napi::Value Resize(const Napi::CallbackInfo& info) {
 
 void RegisterStorageVolume(Napi::Env env, Napi::Object exports) {
   exports.Set("listAllVolumes", Napi::Function::New(env, ListAll));
+  exports.Set("listVolumeNames", Napi::Function::New(env, ListNames));
   exports.Set("volLookupByName", Napi::Function::New(env, LookupByName));
   exports.Set("volLookupByPath", Napi::Function::New(env, LookupByPath));
   exports.Set("volLookupByKey", Napi::Function::New(env, LookupByKey));

@@ -104,6 +104,7 @@ export interface NativeBinding {
     [pool: NativeHandle],
     (NativeVolumeRef & { path: string; type: number; capacity: number; allocation: number; xml: string })[]
   >;
+  listVolumeNames: Call<[pool: NativeHandle], NativeVolumeRef[]>;
   volLookupByName: Call<[pool: NativeHandle, name: string], NativeVolumeRef>;
   volLookupByPath: Call<[path: string], NativeVolumeRef>;
   volLookupByKey: Call<[key: string], NativeVolumeRef>;

@@ -58,6 +58,12 @@ export class StoragePool {
     return entries.map((entry) => StorageVolume.listEntry(this.connection, entry));
   }
 
+  /** Every volume's name and key in one RPC, without the per-volume path, sizes and XML. */
+  async listVolumeNames(options?: CallOptions): Promise<{ volume: StorageVolume; name: string; key: string }[]> {
+    const refs = await this.connection.invoke('listVolumeNames', [this.handle], options);
+    return refs.map((ref) => ({ volume: new StorageVolume(this.connection, ref), name: ref.name, key: ref.key }));
+  }
+
   async lookupVolumeByName(name: string, options?: CallOptions): Promise<StorageVolume> {
     return new StorageVolume(this.connection, await this.connection.invoke('volLookupByName', [this.handle, name], options));
   }

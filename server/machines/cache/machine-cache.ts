@@ -8,7 +8,7 @@ import type { HypervisorConfig } from '../../config/index.js';
 import type { Logger } from '../../log.js';
 import type { Machine } from '../machine.js';
 import { machinesFromSnapshot, ParsedDomains } from './machines-from-snapshot.js';
-import { takeSnapshot } from './hypervisor-snapshot.js';
+import { fillRootDiskSizes, takeSnapshot } from './hypervisor-snapshot.js';
 import type { Connection } from '../../libvirt/index.js';
 
 export interface CachedList {
@@ -180,6 +180,7 @@ export class MachineCache {
     try {
       const snapshot = await takeSnapshot(conn, hv);
       const { machines, skipped } = machinesFromSnapshot(hv.name, snapshot, hv.ignoreVms, clock(), this.parsed);
+      await fillRootDiskSizes(conn, snapshot, machines);
       for (const problem of snapshot.problems) logger.warn({ hypervisor: hv.name, problem }, 'machine list is incomplete');
       for (const skip of skipped) logger.warn({ hypervisor: hv.name, domain: skip.name, reason: skip.reason }, 'skipping domain');
       this.machines = keepUnchanged(this.machines, machines);
