@@ -3,7 +3,7 @@
 // direct-kernel domain template (templates/vm-direct-kernel.xml.in) expects them.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readlink, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runOk } from './run.js';
@@ -42,15 +42,22 @@ export interface GuestImage {
 }
 
 /**
- * Runs build.sh (root and debootstrap needed unless the cache has the image). Its progress
- * goes to `onProgress` (e.g. console.error); the first build takes a few minutes.
+ * Runs build.sh (root, debootstrap and the Debian mirror needed unless the cache has the image).
+ * Its progress goes to `onProgress` (e.g. process.stderr.write); a build takes 2–4 minutes.
  */
 export async function buildGuestImage(options: { onProgress?: (line: string) => void; timeoutMs?: number } = {}): Promise<GuestImage> {
   const started = performance.now();
-  const stdout = await runOk(BUILD_SCRIPT, [], {
-    timeoutMs: options.timeoutMs ?? 20 * 60_000,
-    onStderr: options.onProgress,
-  });
+  const [command, args] = await buildCommand();
+  let stdout: string;
+  try {
+    stdout = await runOk(command, args, {
+      timeoutMs: options.timeoutMs ?? 20 * 60_000,
+      onStderr: options.onProgress,
+    });
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n(the build needs root and the Debian mirror; ` +
+      `from outside the harness namespace, \`scripts/guest-image/build.sh\` fills the cache)`);
+  }
   const dir = stdout.trim().split('\n').at(-1) ?? '';
   if (!dir.startsWith('/')) throw new Error(`${BUILD_SCRIPT} printed no output directory: ${JSON.stringify(stdout)}`);
   const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as GuestImageManifest;
@@ -62,6 +69,40 @@ export async function buildGuestImage(options: { onProgress?: (line: string) => 
     manifest,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * build.sh downloads packages from the Debian mirror, which the harness namespace cannot reach
+ * (it is isolated). When this process runs in another network namespace than the one it was
+ * started from (`harness.sh exec` from a shell), the build runs in that outer namespace via
+ * nsenter: the nearest ancestor process in a different namespace (the shell that ran
+ * `harness.sh exec`) names it. A cached image needs no network either way.
+ */
+async function buildCommand(): Promise<[string, string[]]> {
+  const outer = await outerNetworkNamespace();
+  if (outer !== undefined && process.getuid?.() === 0) return ['nsenter', [`--net=${outer}`, '--', BUILD_SCRIPT]];
+  return [BUILD_SCRIPT, []];
+}
+
+async function outerNetworkNamespace(): Promise<string | undefined> {
+  let own: string;
+  try {
+    own = await readlink('/proc/self/ns/net');
+  } catch {
+    return undefined;
+  }
+  let pid = process.ppid;
+  for (let depth = 0; depth < 64 && pid > 1; depth++) {
+    try {
+      if ((await readlink(`/proc/${pid}/ns/net`)) !== own) return `/proc/${pid}/ns/net`;
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      // "pid (comm) state ppid …"; comm may contain spaces and parentheses.
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 async function sha256(path: string): Promise<string> {
