@@ -103,6 +103,8 @@ describe.skipIf(skipReason !== undefined)(title, () => {
     const again = await buildGuestImage();
     expect(again.dir).toBe(image.dir);
     expect(again.seconds).toBeLessThan(5);
+    // The template boots the kernel with the command line the image was built for.
+    expect(await readFile(DIRECT_KERNEL_TEMPLATE, 'utf8')).toContain(`<cmdline>${image.manifest.cmdline}</cmdline>`);
     await installGuestKernel(image);
     imageVolume = `Debian-12.e2e${randomBytes(3).toString('hex')}_amd64_qcow2.img`;
     shared.add(`delete image volume ${imageVolume}`, await addImageToPool(uri, { name: harness.imagePool, dir: harness.imageDir }, image, imageVolume));
