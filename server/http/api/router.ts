@@ -6,6 +6,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Config } from '../../config/index.js';
 import type { Logger } from '../../log.js';
 import { imageToJson, machineToJson } from '../../machines/machine-json.js';
+import type { Machine } from '../../machines/machine.js';
 import { MACHINE_ACTIONS, type MachineAction, type MachineService } from '../../machines/service-api.js';
 import { apiAuthentication, authenticatedUser } from '../auth/api-auth.js';
 import { CredentialCache, type CredentialCacheOptions } from '../auth/credential-cache.js';
@@ -17,11 +18,11 @@ import { HttpError } from '../errors.js';
 import { availabilityMap, planToJson, providerToJson, sshKeyToJson } from './catalog-json.js';
 import { createRequestFromBody } from './create-request.js';
 import { apiErrorHandler, apiNotFound, notImplemented } from './errors.js';
-import { sortedByKey } from './go-json.js';
+import { formatGoJson, formatGoJsonAt, PreformattedJson, sortedByKey } from './go-json.js';
 import { machineFilterFromQuery } from './list-filter.js';
 import { checkMachineRef } from './machine-ref.js';
 import { machineListJson } from './machine-list-json.js';
-import { sendJson } from './respond.js';
+import { etagOf, sendJson, sendJsonBytes } from './respond.js';
 
 export interface ApiRouterDeps {
   service: MachineService;
@@ -40,6 +41,9 @@ export function createApiRouter({ service, config, logger, auth = {} }: ApiRoute
     logger,
   });
 
+  /** The last machine list response, reused while the same (frozen) lists and provider states are listed. */
+  let lastList: { lists: ReadonlyMap<string, readonly Machine[]>; providers: string; body: Buffer; etag?: string } | undefined;
+
   // strict: 0.6 (gorilla/mux without StrictSlash) answered paths without the trailing slash with 404.
   const router = Router({ strict: true, caseSensitive: true });
   router.use('/api', authenticate);
@@ -48,11 +52,25 @@ export function createApiRouter({ service, config, logger, auth = {} }: ApiRoute
     .route('/api/machines/')
     .get(async (req, res) => {
       const { machines, providers } = await service.listMachines(machineFilterFromQuery(req.query, config));
-      sendJson(res, 200, {
-        Machines: sortedByKey([...machines].map(([provider, list]) => [provider, machineListJson(list)] as const)),
-        Providers: availabilityMap(providers),
+      const lists = sortedByKey(machines);
+      const availability = availabilityMap(providers);
+      const providersText = formatGoJsonAt(availability, '  ');
+      const last = lastList;
+      if (last && last.providers === providersText && sameLists(last.lists, lists)) {
+        sendJsonBytes(res, 200, last.body, last.etag);
+        return;
+      }
+      const body = Buffer.from(formatGoJson({
+        Machines: new Map([...lists].map(([provider, list]) => [provider, machineListJson(list)] as const)),
+        Providers: new PreformattedJson('  ', providersText, () => availability),
         Title: 'Machines',
-      });
+      }), 'utf8');
+      const etag = etagOf(res, body);
+      // Frozen lists cannot change: while the same lists come back, so does this body.
+      lastList = [...lists.values()].every((list) => Object.isFrozen(list))
+        ? { lists, providers: providersText, body, etag }
+        : undefined;
+      sendJsonBytes(res, 200, body, etag);
     })
     .post(readBody(), async (req, res) => {
       const request = createRequestFromBody(req.body as ParsedBody, authenticatedUser(res));
@@ -127,6 +145,12 @@ export function createApiRouter({ service, config, logger, auth = {} }: ApiRoute
     checkMachineRef(config, provider, id);
     return { provider, id };
   }
+}
+
+function sameLists(a: ReadonlyMap<string, readonly Machine[]>, b: ReadonlyMap<string, readonly Machine[]>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [provider, list] of b) if (a.get(provider) !== list) return false;
+  return true;
 }
 
 function isMachineAction(action: string): action is MachineAction {
