@@ -109,6 +109,25 @@ describe('GET /api/machines/', () => {
     expect(res.text).toBe('');
   });
 
+  it('answers a repeated list (served from the cached body) with the same bytes, headers and ETag, and If-None-Match as other routes', async () => {
+    const first = await api('/api/machines/');
+    const again = await api('/api/machines/');
+    expect(again.text).toBe(first.text);
+    expectApiContentType(again.headers);
+    expect(again.headers.get('cache-control')).toBe('no-store');
+    const etag = first.headers.get('etag');
+    expect(etag).toMatch(/^W\/"/);
+    expect(again.headers.get('etag')).toBe(etag);
+    // A conditional request is answered as for any other API route (sendJson).
+    const plans = await api('/api/plans/');
+    const plansCond = await api('/api/plans/', { headers: { 'If-None-Match': plans.headers.get('etag')! } });
+    const cond = await api('/api/machines/', { headers: { 'If-None-Match': etag! } });
+    expect(cond.status).toBe(plansCond.status);
+    // A filtered list in between does not disturb it.
+    expect((await api('/api/machines/?q=web')).text).not.toBe(first.text);
+    expect((await api('/api/machines/')).text).toBe(first.text);
+  });
+
   it('answers PUT, DELETE and other methods with 501 Not implemented', async () => {
     for (const method of ['PUT', 'DELETE', 'PATCH']) {
       const res = await api('/api/machines/', { method });
