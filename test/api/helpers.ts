@@ -1,21 +1,12 @@
 import { afterEach } from 'vitest';
-import { Writable } from 'node:stream';
 import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import type { Router } from 'express';
-import { createLogger } from '../../server/log.js';
 import { createApp } from '../../server/http/app.js';
 import { listen, type RunningServer } from '../../server/http/server.js';
 
-export function capturedLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: createLogger('info', sink), lines };
-}
+import { capturedLogger } from '../helpers/loggers.js';
+
+export { capturedLogger };
 
 const running: RunningServer[] = [];
 afterEach(async () => {

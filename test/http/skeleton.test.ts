@@ -4,22 +4,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
-import { Writable } from 'node:stream';
 import { Router } from 'express';
-import { createLogger } from '../../server/log.js';
+import { capturedLogger } from '../helpers/loggers.js';
 import { createApp } from '../../server/http/app.js';
 import { listen, type RunningServer } from '../../server/http/server.js';
 
-function capturedLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: createLogger('info', sink), lines };
-}
 
 const running: RunningServer[] = [];
 afterEach(async () => {

@@ -3,8 +3,7 @@ import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Writable } from 'node:stream';
-import { createLogger } from '../../server/log.js';
+import { silentLogger } from '../helpers/loggers.js';
 import {
   ConnectionManager,
   HypervisorUnavailableError,
@@ -16,7 +15,7 @@ import type { Connection } from '../../server/libvirt/index.js';
 import { openLibvirt } from './open.js';
 
 const demoFixture = fileURLToPath(new URL('../../demo/hypervisor.xml', import.meta.url));
-const silent = createLogger('error', new Writable({ write: (_c, _e, done) => done() }));
+const silent = silentLogger();
 
 function endpoint(name: string, url: string): HypervisorEndpoint {
   return { name, url, keepaliveInterval: 5, keepaliveCount: 3, callTimeoutMs: 5_000, longCallTimeoutMs: 60_000 };

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Writable } from 'node:stream';
-import { createLogger } from '../../server/log.js';
+import { silentLogger } from '../helpers/loggers.js';
 import { ConnectionManager, type HypervisorEndpoint } from '../../server/hypervisors/connection-manager.js';
 import type { Connection } from '../../server/libvirt/index.js';
 import { harnessCommand, requireHarness } from '../helpers/harness.js';
@@ -11,7 +10,7 @@ import { openLibvirt } from './open.js';
 const { env, skipReason } = requireHarness();
 if (skipReason) console.warn(`skipping dead-host tests: ${skipReason}`);
 
-const silent = createLogger('error', new Writable({ write: (_c, _e, done) => done() }));
+const silent = silentLogger();
 
 /** The panel's production defaults: keepalive 5 s × 3, 15 s call deadline (tightened to 4 s here), probe every 5 s. */
 function endpoint(name: string, url: string): HypervisorEndpoint {

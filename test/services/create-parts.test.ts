@@ -1,7 +1,6 @@
 // The pure parts of the create flow and the action rules.
 import { describe, expect, it } from 'vitest';
-import { Writable } from 'node:stream';
-import { createLogger } from '../../server/log.js';
+import { silentLogger } from '../helpers/loggers.js';
 import { parseDomainXml } from '../../server/machines/domain-xml.js';
 import { configDriveDevice } from '../../server/machines/create/config-drive-device.js';
 import { ExclusiveKeys, KeyedMutex } from '../../server/machines/create/keyed-lock.js';
@@ -10,7 +9,7 @@ import { readVolumePlan, VolumeTemplateError } from '../../server/machines/creat
 import { allowedActions, assertActionAllowed } from '../../server/machines/state-service.js';
 import { ServiceError } from '../../server/machines/service-api.js';
 
-const silent = createLogger('error', new Writable({ write: (_c, _e, done) => done() }));
+const silent = silentLogger();
 
 describe('readVolumePlan', () => {
   it('reads name, format and whether the volume is an overlay', () => {
