@@ -1,0 +1,165 @@
+// The real panel in-process against the harness hypervisor, and a small client of its REST API.
+// Wired as server/panel.ts wires it (config text → parseConfig, ConnectionManager over
+// openConnection, the machine service, createApp with the API router, listen on 127.0.0.1:0).
+import { Writable } from 'node:stream';
+import { hashPassword } from '../../../server/cli/genpw.js';
+import { parseConfig, type Config } from '../../../server/config/index.js';
+import { createApiRouter } from '../../../server/http/api/router.js';
+import { createApp } from '../../../server/http/app.js';
+import { listen } from '../../../server/http/server.js';
+import { ConnectionManager } from '../../../server/hypervisors/connection-manager.js';
+import { openConnection, type Connection } from '../../../server/libvirt/index.js';
+import { createLogger } from '../../../server/log.js';
+import { createMachineService } from '../../../server/machines/service.js';
+import type { HarnessEnv } from '../../helpers/harness.js';
+import { sleep } from '../helpers/run.js';
+
+export const USER = { user: 'e2e', password: 'e2e-api-secret' };
+export const PLAN = { name: 'e2e', memoryMiB: 512, cpus: 1, diskGiB: 2 };
+
+export interface ProviderSpec {
+  /** Provider (hypervisor block) name, as it appears in the API. */
+  name: string;
+  configDriveFormat: 'openstack' | 'nocloud';
+}
+
+/** One hypervisor block per spec, all on the harness URI (2201, the port nobody freezes). */
+export function harnessPanelConfig(harness: HarnessEnv, options: {
+  repo: string;
+  providers: readonly ProviderSpec[];
+  sshKey: { name: string; public: string };
+}): Config {
+  const blocks = options.providers.map((p) => `
+hypervisor "${p.name}" {
+  url = "${harness.uri}"
+  image_storage_pool = "${harness.imagePool}"
+  root_storage_pool = "${harness.rootPool}"
+  network = "${harness.network}"
+  vm_template = "${options.repo}/templates/vm-direct-kernel.xml.in"
+  volume_template = "${options.repo}/templates/volume.xml.in"
+  config_drive_format = "${p.configDriveFormat}"
+}
+`).join('');
+  const text = `
+listen = "127.0.0.1:8000"
+session_secret = "api-guest-e2e"
+${blocks}
+plan "${PLAN.name}" {
+  memory = ${PLAN.memoryMiB}
+  cpus = ${PLAN.cpus}
+  disk_size = ${PLAN.diskGiB}
+}
+user "${USER.user}" {
+  password = "${hashPassword(USER.password)}"
+}
+ssh_key "${options.sshKey.name}" {
+  public = "${options.sshKey.public}"
+}
+`;
+  return parseConfig(text, { filename: 'api-guest-e2e.conf', baseDir: options.repo });
+}
+
+export interface RunningPanel {
+  base: string;
+  /** The panel's log lines (JSON objects), for failure messages. */
+  logLines: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+export async function startHarnessPanel(config: Config): Promise<RunningPanel> {
+  const logLines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) {
+        try {
+          logLines.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          logLines.push({ raw: line });
+        }
+      }
+      done();
+    },
+  });
+  const logger = createLogger('info', sink);
+  const hypervisors = new ConnectionManager<Connection>(config.hypervisors, { open: openConnection, logger });
+  hypervisors.start();
+  await hypervisors.settled();
+  const machines = createMachineService({ config, hypervisors, logger });
+  const app = createApp({
+    logger,
+    trustedProxies: [],
+    staticCacheSeconds: 0,
+    routers: [createApiRouter({ service: machines, config, logger })],
+  });
+  const server = await listen(app, { host: '127.0.0.1', port: 0 });
+  return {
+    base: `http://127.0.0.1:${server.address.port}`,
+    logLines,
+    close: async () => {
+      await server.close(1000);
+      await machines.close();
+      await hypervisors.close();
+    },
+  };
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: unknown;
+}
+
+export async function api(base: string, method: string, path: string, body?: URLSearchParams): Promise<ApiResponse> {
+  const headers: Record<string, string> = { 'X-Vmango-User': USER.user, 'X-Vmango-Pass': USER.password };
+  if (body) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+  const res = await fetch(`${base}${path}`, { method, headers, body: body?.toString(), redirect: 'manual' });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+/** The VM object of `GET /api/machines/<provider>/<id>/` (the fields this test reads). */
+export interface ApiMachine {
+  Id: string;
+  Name: string;
+  Plan: string;
+  Creator: string;
+  Ip: { Address: string; Gateway: string; Netmask: string; UsedBy: string } | null;
+  HWAddr: string;
+  RootDisk: { Size: number; Driver: string; Type: string } | null;
+  SSHKeys: { Name: string; Public: string }[];
+  State: 'running' | 'stopped' | 'paused' | 'unknown';
+  Managed: boolean;
+  Provider: string;
+}
+
+/** `GET` the machine; throws unless 200. */
+export async function getMachine(base: string, location: string): Promise<ApiMachine> {
+  const res = await api(base, 'GET', location);
+  if (res.status !== 200) throw new Error(`GET ${location}: ${res.status} ${res.text}`);
+  return (res.json as { Machine: ApiMachine }).Machine;
+}
+
+/** Polls `check` every `intervalMs` until it returns a value (not undefined); throws `what` on timeout. */
+export async function pollUntil<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, intervalMs = 2000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${what}: not within ${timeoutMs / 1000} s${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    }
+    await sleep(intervalMs);
+  }
+}
