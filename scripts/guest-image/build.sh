@@ -206,6 +206,64 @@ DHCP=ipv4
 ClientIdentifier=mac
 EOF
   chroot "$root" systemctl enable systemd-networkd.service >&2
+  # systemd 252's networkd sends a DHCPRELEASE when it stops, but without the
+  # server identifier (option 54), and dnsmasq (libvirt's DHCP server) silently
+  # ignores such a release: the lease would outlive a clean shutdown and keep the
+  # reserved address from a new MAC. This unit sends a complete release for each
+  # networkd lease; it stops before systemd-networkd (After=), at shutdown.
+  mkdir -p "$root/usr/local/lib/vmango"
+  cat >"$root/usr/local/lib/vmango/dhcp-release" <<'EOF'
+#!/usr/bin/python3
+# Sends a DHCPRELEASE for every DHCPv4 lease systemd-networkd holds, with the
+# server identifier (option 54) that systemd 252's own RELEASE lacks and without
+# which dnsmasq ignores it. Run at shutdown before systemd-networkd stops.
+import os, random, socket, struct, sys
+
+LEASES = '/run/systemd/netif/leases'
+status = 0
+for ifindex in sorted(os.listdir(LEASES)) if os.path.isdir(LEASES) else []:
+    try:
+        fields = dict(line.rstrip('\n').split('=', 1) for line in open(os.path.join(LEASES, ifindex)) if '=' in line)
+        address, server = fields['ADDRESS'], fields['SERVER_ADDRESS']
+        ifname = socket.if_indextoname(int(ifindex))
+        mac = bytes.fromhex(open(f'/sys/class/net/{ifname}/address').read().strip().replace(':', ''))
+        options = bytes([53, 1, 7]) + bytes([54, 4]) + socket.inet_aton(server)
+        if fields.get('CLIENTID'):
+            clid = bytes.fromhex(fields['CLIENTID'])
+            options += bytes([61, len(clid)]) + clid
+        packet = struct.pack('!BBBBIHH4s4s4s4s16s64s128sI', 1, 1, 6, 0, random.getrandbits(32), 0, 0,
+                             socket.inet_aton(address), bytes(4), bytes(4), bytes(4), mac.ljust(16, b'\0'),
+                             bytes(64), bytes(128), 0x63825363) + options + bytes([255])
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, ifname.encode())
+            try:
+                sock.bind((address, 68))
+            except OSError:
+                sock.bind((address, 0))
+            sock.sendto(packet, (server, 67))
+        print(f'{ifname}: released {address} to {server}')
+    except Exception as error:  # never block the shutdown
+        print(f'ifindex {ifindex}: {error}', file=sys.stderr)
+        status = 1
+sys.exit(status)
+EOF
+  chmod 0755 "$root/usr/local/lib/vmango/dhcp-release"
+  cat >"$root/etc/systemd/system/vmango-dhcp-release.service" <<'EOF'
+[Unit]
+Description=Release DHCPv4 leases (with server identifier) at shutdown
+After=systemd-networkd.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/true
+ExecStop=/usr/local/lib/vmango/dhcp-release
+
+[Install]
+WantedBy=multi-user.target
+EOF
+  chroot "$root" systemctl enable vmango-dhcp-release.service >&2
   # Background jobs that only cost CPU in a short-lived, emulated test guest.
   chroot "$root" systemctl disable e2scrub_reap.service e2scrub_all.timer apt-daily.timer apt-daily-upgrade.timer >&2
   # A serial console getty comes from console=ttyS0 on the kernel command line.
