@@ -1,5 +1,8 @@
 // Domain power and definition lifecycle: start, shutdown, destroy, reboot, reset,
 // suspend, resume, undefine. Each takes (domain handle, flags).
+// Start and destroy wait for a QEMU process to come up or go away (hundreds of ms, seconds
+// when the host is busy), and shutdown/reboot/reset talk to QEMU's monitor: they run on a
+// thread of their own so the connection's other calls (lists, lookups) are not held up.
 #include <libvirt/libvirt.h>
 #include <napi.h>
 
@@ -13,24 +16,24 @@ namespace {
 
 using DomainAction = int (*)(virDomainPtr, unsigned int);
 
-template <DomainAction action>
+template <DomainAction action, Lane lane = Lane::Connection>
 Napi::Value Run(const Napi::CallbackInfo& info, const char* name) {
   HandlePtr domain = HandleFromJs(info[kFirstArg], HandleKind::Domain, "domain");
   uint32_t flags = ArgUint(info, kFirstArg + 1, "flags");
   return Enqueue(info, [domain, flags, name](virConnectPtr) -> Value {
     if (action(domain->domain(), flags) < 0) ThrowLastError(name);
     return Value::Undefined();
-  });
+  }, lane);
 }
 
 int ResumeIgnoringFlags(virDomainPtr domain, unsigned int) { return virDomainResume(domain); }
 int SuspendIgnoringFlags(virDomainPtr domain, unsigned int) { return virDomainSuspend(domain); }
 
-Napi::Value Start(const Napi::CallbackInfo& info) { return Run<virDomainCreateWithFlags>(info, "virDomainCreateWithFlags"); }
-Napi::Value Shutdown(const Napi::CallbackInfo& info) { return Run<virDomainShutdownFlags>(info, "virDomainShutdownFlags"); }
-Napi::Value Destroy(const Napi::CallbackInfo& info) { return Run<virDomainDestroyFlags>(info, "virDomainDestroyFlags"); }
-Napi::Value Reboot(const Napi::CallbackInfo& info) { return Run<virDomainReboot>(info, "virDomainReboot"); }
-Napi::Value Reset(const Napi::CallbackInfo& info) { return Run<virDomainReset>(info, "virDomainReset"); }
+Napi::Value Start(const Napi::CallbackInfo& info) { return Run<virDomainCreateWithFlags, Lane::OwnThread>(info, "virDomainCreateWithFlags"); }
+Napi::Value Shutdown(const Napi::CallbackInfo& info) { return Run<virDomainShutdownFlags, Lane::OwnThread>(info, "virDomainShutdownFlags"); }
+Napi::Value Destroy(const Napi::CallbackInfo& info) { return Run<virDomainDestroyFlags, Lane::OwnThread>(info, "virDomainDestroyFlags"); }
+Napi::Value Reboot(const Napi::CallbackInfo& info) { return Run<virDomainReboot, Lane::OwnThread>(info, "virDomainReboot"); }
+Napi::Value Reset(const Napi::CallbackInfo& info) { return Run<virDomainReset, Lane::OwnThread>(info, "virDomainReset"); }
 Napi::Value Suspend(const Napi::CallbackInfo& info) { return Run<SuspendIgnoringFlags>(info, "virDomainSuspend"); }
 Napi::Value Resume(const Napi::CallbackInfo& info) { return Run<ResumeIgnoringFlags>(info, "virDomainResume"); }
 Napi::Value Undefine(const Napi::CallbackInfo& info) { return Run<virDomainUndefineFlags>(info, "virDomainUndefineFlags"); }

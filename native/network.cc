@@ -78,12 +78,14 @@ Napi::Value Update(const Napi::CallbackInfo& info) {
   int parentIndex = static_cast<int>(ArgInt(info, kFirstArg + 3, "parentIndex"));
   std::string xml = ArgString(info, kFirstArg + 4, "xml");
   uint32_t flags = ArgUint(info, kFirstArg + 5, "flags");
+  // A live update rewrites dnsmasq's files and reloads the network's firewall rules
+  // (a quarter of a second): a thread of its own, like other long calls.
   return Enqueue(info, [network, command, section, parentIndex, xml, flags](virConnectPtr) -> Value {
     if (virNetworkUpdate(network->network(), command, section, parentIndex, xml.c_str(), flags) < 0) {
       ThrowLastError("virNetworkUpdate");
     }
     return Value::Undefined();
-  });
+  }, Lane::OwnThread);
 }
 
 Napi::Value GetDhcpLeases(const Napi::CallbackInfo& info) {

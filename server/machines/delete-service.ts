@@ -63,11 +63,20 @@ async function releaseAddresses(conn: Connection, hv: HypervisorConfig, facts: D
   }
 }
 
+/**
+ * Stopping QEMU and releasing the addresses are both slow on the hypervisor and independent: they
+ * run side by side. The volumes go once QEMU is gone, the definition last.
+ */
 export async function deleteDomain(conn: Connection, hv: HypervisorConfig, domain: Domain, logger: Logger): Promise<void> {
-  if (await domain.isActive()) await domain.destroy({ flags: DomainDestroyFlags.DEFAULT });
   const facts = parseDomainXml(await domain.getXmlDesc({ flags: DomainXmlFlags.INACTIVE }));
-  await deleteOwnVolumes(conn, hv, facts, logger);
-  await releaseAddresses(conn, hv, facts);
+  const results = await Promise.allSettled([
+    (async () => {
+      if (await domain.isActive()) await domain.destroy({ flags: DomainDestroyFlags.DEFAULT });
+      await deleteOwnVolumes(conn, hv, facts, logger);
+    })(),
+    releaseAddresses(conn, hv, facts),
+  ]);
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
   await undefineDomain(domain);
   logger.info({ hypervisor: hv.name, machine: facts.name }, 'machine deleted');
 }

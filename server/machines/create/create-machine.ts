@@ -1,12 +1,13 @@
 /**
- * Creating a machine, vmango 0.6's flow in its order — clone the image, resize, define, reserve an
- * address, upload and attach the config drive, start — where every completed step is undone when a
- * later one fails, so a failed create leaves no volume, domain, DHCP host entry or ISO behind.
+ * Creating a machine, vmango 0.6's flow — clone the image, resize, define, upload and attach the
+ * config drive, reserve an address, start — where every completed step is undone when a later one
+ * fails, so a failed create leaves no volume, domain, DHCP host entry or ISO behind. The two slow
+ * steps, reserving the address and starting QEMU, overlap (see startWithAddress).
  */
 import type { Config, HypervisorConfig } from '../../config/index.js';
 import {
-  AffectFlags, DomainDestroyFlags, DomainXmlFlags, ErrorCode, LibvirtError, NetworkUpdateFlags,
-  type Connection, type Domain, type StoragePool, type StorageVolume,
+  AffectFlags, DomainDestroyFlags, DomainStartFlags, DomainXmlFlags, ErrorCode, LibvirtError, NetworkUpdateFlags,
+  type Connection, type Domain, type Network, type StoragePool, type StorageVolume,
 } from '../../libvirt/index.js';
 import type { Logger } from '../../log.js';
 import { isHypervisorLost, errorMessage } from '../../hypervisors/provider-errors.js';
@@ -15,7 +16,7 @@ import { findImage, type ImageWithVolume } from '../../images/image-service.js';
 import { chooseFreeAddress, dhcpHostXml, NoFreeAddressError, parseNetworkXml } from '../../network/index.js';
 import { escapeXmlText } from '../../network/xml-escape.js';
 import { buildConfigDrive } from '../config-drive.js';
-import { parseDomainXml, uuidToMachineId, type DomainFacts } from '../domain-xml.js';
+import { parseDomainXml, uuidToMachineId, type DomainFacts, type DomainInterface } from '../domain-xml.js';
 import type { Machine } from '../machine.js';
 import { buildMetadata, normalizeUserdata } from '../metadata.js';
 import { ServiceError, type CreateMachineRequest } from '../service-api.js';
@@ -23,6 +24,7 @@ import { vmangoTemplateContext, type TemplateImageInput, type TemplateMachineInp
 import { toLeases } from '../cache/hypervisor-snapshot.js';
 import { readMachine } from '../cache/read-machine.js';
 import { configDriveDevice } from './config-drive-device.js';
+import { connectedInterfaces, untilConnectedOrStartSettles } from './network-port.js';
 import { ExclusiveKeys, KeyedMutex } from './keyed-lock.js';
 import { Rollback } from './rollback.js';
 import { validateCreateRequest, type ValidRequest } from './validate-request.js';
@@ -35,9 +37,9 @@ export type CreateStep =
   | 'volume-created'
   | 'volume-resized'
   | 'domain-defined'
-  | 'ip-reserved'
   | 'config-drive-uploaded'
   | 'config-drive-attached'
+  | 'ip-reserved'
   | 'started';
 
 export interface CreateHooks {
@@ -191,9 +193,6 @@ class Creation {
     await this.after('domain-defined');
     const facts = parseDomainXml(await domain.getXmlDesc({ flags: DomainXmlFlags.INACTIVE }));
 
-    await this.reserveAddress(facts);
-    await this.after('ip-reserved');
-
     const isoPath = await this.uploadConfigDrive(rootPool, uuidToMachineId(facts.uuid));
     await this.after('config-drive-uploaded');
 
@@ -204,8 +203,7 @@ class Creation {
     });
     await this.after('config-drive-attached');
 
-    await step('failed to start machine', () => domain.start());
-    this.rollback.add(`destroy domain ${req.name}`, () => domain.destroy({ flags: DomainDestroyFlags.DEFAULT }));
+    await this.startWithAddress(domain, facts);
     await this.after('started');
 
     this.ctx.logger.info({ hypervisor: hv.name, machine: req.name, id: uuidToMachineId(facts.uuid) }, 'machine created');
@@ -264,15 +262,50 @@ class Creation {
     return domain;
   }
 
-  private async reserveAddress(facts: DomainFacts): Promise<void> {
-    const { hv, conn, req } = this;
+  /** The first interface when it is on the hypervisor's network with a MAC: the one an address is reserved for. */
+  private reservableInterface(facts: DomainFacts): DomainInterface | undefined {
     const nic = facts.interfaces[0];
-    if (!nic || nic.mac === '' || nic.type !== 'network' || nic.sourceNetwork !== hv.network) {
-      this.ctx.logger.info({ hypervisor: hv.name, machine: req.name }, `no interface on network ${hv.network}: no address reserved`);
+    if (!nic || nic.mac === '' || nic.type !== 'network' || nic.sourceNetwork !== this.hv.network) {
+      this.ctx.logger.info({ hypervisor: this.hv.name, machine: this.req.name }, `no interface on network ${this.hv.network}: no address reserved`);
+      return undefined;
+    }
+    return nic;
+  }
+
+  /**
+   * Reserves the machine's address and starts it. Both are slow on the hypervisor (a live network
+   * update reloads dnsmasq's hosts and the firewall; QEMU takes as long to come up), so QEMU starts
+   * paused while the address is reserved, and the guest's CPUs run only once both are done: it can
+   * never ask for an address before dnsmasq knows its reservation.
+   */
+  private async startWithAddress(domain: Domain, facts: DomainFacts): Promise<void> {
+    const nic = this.reservableInterface(facts);
+    if (!nic) {
+      await this.start(domain, DomainStartFlags.NONE);
       return;
     }
+    const network = await step('failed to reserve an IP address', () => this.conn.lookupNetworkByName(this.hv.network));
+    const connectedBefore = await connectedInterfaces(network);
+    const starting = this.start(domain, DomainStartFlags.PAUSED);
+    const reserving = (async () => {
+      if (!(await untilConnectedOrStartSettles(network, connectedBefore, starting))) return;
+      await this.reserveAddress(network, nic);
+      await this.after('ip-reserved');
+    })();
+    const [started, reserved] = await Promise.allSettled([starting, reserving]);
+    if (started.status === 'rejected') throw started.reason;
+    if (reserved.status === 'rejected') throw reserved.reason;
+    await step('failed to start machine', () => domain.resume());
+  }
+
+  private async start(domain: Domain, flags: number): Promise<void> {
+    await step('failed to start machine', () => domain.start({ flags }));
+    this.rollback.add(`destroy domain ${this.req.name}`, () => domain.destroy({ flags: DomainDestroyFlags.DEFAULT }));
+  }
+
+  private async reserveAddress(network: Network, nic: DomainInterface): Promise<void> {
+    const { hv, req } = this;
     await this.ctx.networkLocks.run(`${hv.name}\u0000${hv.network}`, () => step('failed to reserve an IP address', async () => {
-      const network = await conn.lookupNetworkByName(hv.network);
       const [xml, leases] = await Promise.all([network.getXmlDesc(), network.getDhcpLeases()]);
       let ip: string;
       try {
