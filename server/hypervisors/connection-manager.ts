@@ -221,7 +221,7 @@ export class ConnectionManager<C extends ManagedConnection> extends EventEmitter
   }
 
   private adopt(slot: Slot<C>, conn: C): void {
-    const onClosed = (reason?: unknown) => this.lose(slot, `connection closed${reason ? `: ${errorText(reason)}` : ''}`);
+    const onClosed = (event?: unknown) => this.lose(slot, `connection closed${closedReasonText(event)}`);
     const onTimeout = () => this.lose(slot, 'hypervisor did not answer before the deadline');
     const onDomainEvent = (event: unknown) => this.emit('domainEvent', slot.endpoint.name, event);
     conn.on('closed', onClosed);
@@ -278,6 +278,14 @@ export class ConnectionManager<C extends ManagedConnection> extends EventEmitter
 function errorText(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** ': <why>' for a 'closed' event, which libvirt connections emit as { reason: 'keepalive' | 'eof' | 'error' | 'unknown' }. */
+function closedReasonText(event: unknown): string {
+  const reason = typeof event === 'object' && event !== null && !(event instanceof Error) && 'reason' in event
+    ? (event as { reason: unknown }).reason
+    : event;
+  return reason ? `: ${errorText(reason)}` : '';
 }
 
 /** Closes a connection but never waits more than a moment: a hung host must not hold up the caller. */

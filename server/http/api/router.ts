@@ -52,7 +52,10 @@ export function createApiRouter({ service, config, logger, auth = {} }: ApiRoute
     .route('/api/machines/')
     .get(async (req, res) => {
       const { machines, providers } = await service.listMachines(machineFilterFromQuery(req.query, config));
-      const lists = sortedByKey(machines);
+      // The API lists a provider that is not connected with [] (and flags it in Providers), not with
+      // the machines it had when last seen, which the service keeps for the dashboard.
+      const down = new Set(providers.filter((p) => p.state !== 'connected').map((p) => p.name));
+      const lists = sortedByKey([...machines].map(([provider, list]) => [provider, down.has(provider) ? NO_MACHINES : list] as const));
       const availability = availabilityMap(providers);
       const providersText = formatGoJsonAt(availability, '  ');
       const last = lastList;
@@ -146,6 +149,8 @@ export function createApiRouter({ service, config, logger, auth = {} }: ApiRoute
     return { provider, id };
   }
 }
+
+const NO_MACHINES: readonly Machine[] = Object.freeze([]);
 
 function sameLists(a: ReadonlyMap<string, readonly Machine[]>, b: ReadonlyMap<string, readonly Machine[]>): boolean {
   if (a.size !== b.size) return false;
