@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../log.js';
 import { backoffDelay } from './backoff.js';
-import { redactLibvirtUri } from './redact-uri.js';
+import { redactLibvirtUri } from '../libvirt/uri.js';
 
 /** What the manager needs of a libvirt connection (the binding's Connection satisfies it). */
 export interface ManagedConnection extends EventEmitter {

@@ -15,7 +15,7 @@ import { parseDomainStats, type DomainStats } from './stats.js';
 import { StoragePool, type StoragePoolListEntry } from './storage-pool.js';
 import { StorageVolume } from './storage-volume.js';
 import { DomainStatsTypes, ListDomainsFlags } from './constants.js';
-import { nonInteractiveUri } from './uri.js';
+import { nonInteractiveUri, redactLibvirtUri } from './uri.js';
 import { normalizeUuid } from './uuid.js';
 
 export interface OpenOptions {
@@ -106,6 +106,8 @@ function checkNonNegativeInteger(name: string, value: number | undefined, fallba
  */
 export class Connection extends EventEmitter<ConnectionEvents> {
   readonly uri: string;
+  /** The URI as error messages show it: without key file paths or passwords. */
+  private readonly shownUri: string;
   readonly callTimeoutMs: number;
   readonly longCallTimeoutMs: number;
   private readonly binding: NativeBinding;
@@ -119,6 +121,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   constructor(uri: string, options: Required<Pick<OpenOptions, 'callTimeoutMs' | 'longCallTimeoutMs'>>) {
     super();
     this.uri = uri;
+    this.shownUri = redactLibvirtUri(uri);
     this.callTimeoutMs = options.callTimeoutMs;
     this.longCallTimeoutMs = options.longCallTimeoutMs;
     this.binding = loadNative();
@@ -149,11 +152,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   private run(method: NativeMethodName, args: unknown[], options: CallOptions | undefined, kind: CallKind): Promise<unknown> {
     if (this.state === 'closed' && method !== 'close') {
-      return Promise.reject(new LibvirtError(ErrorCode.CONNECTION_CLOSED, `${method}: connection to ${this.uri} is closed`, { call: method }));
+      return Promise.reject(new LibvirtError(ErrorCode.CONNECTION_CLOSED, `${method}: connection to ${this.shownUri} is closed`, { call: method }));
     }
     if (this.state === 'lost' && method !== 'close') {
       return Promise.reject(
-        new LibvirtError(ErrorCode.CONNECTION_LOST, `${method}: connection to ${this.uri} lost (${this.lostReason ?? 'unknown'})`, {
+        new LibvirtError(ErrorCode.CONNECTION_LOST, `${method}: connection to ${this.shownUri} lost (${this.lostReason ?? 'unknown'})`, {
           call: method,
         }),
       );
@@ -191,7 +194,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         // The job keeps running natively; its late result is discarded by the addon.
         this.native.abandon(jobId);
         reject(
-          new LibvirtError(ErrorCode.TIMEOUT, `${method} on ${this.uri} did not complete within ${timeoutMs} ms`, {
+          new LibvirtError(ErrorCode.TIMEOUT, `${method} on ${this.shownUri} did not complete within ${timeoutMs} ms`, {
             call: method,
           }),
         );

@@ -36,5 +36,5 @@ export type { DomainStats, InterfaceStats, BlockStats } from './stats.js';
 export { LibvirtError, ErrorCode, errorCodeName, errorDomainName, isLibvirtError, isConnectionErrorCode } from './errors.js';
 export type { ErrorCodeName } from './errors.js';
 export { normalizeUuid } from './uuid.js';
-export { nonInteractiveUri } from './uri.js';
+export { nonInteractiveUri, redactLibvirtUri } from './uri.js';
 export * from './constants.js';

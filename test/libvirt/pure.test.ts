@@ -10,6 +10,8 @@ import {
   formatVersion,
   nonInteractiveUri,
   normalizeUuid,
+  openConnection,
+  redactLibvirtUri,
 } from '../../server/libvirt/index.js';
 import { toDomainEvent } from '../../server/libvirt/events.js';
 import { parseDomainStats } from '../../server/libvirt/stats.js';
@@ -23,6 +25,22 @@ describe('nonInteractiveUri', () => {
     expect(nonInteractiveUri('qemu+ssh://h/system?no_tty=0')).toBe('qemu+ssh://h/system?no_tty=0');
     expect(nonInteractiveUri('qemu:///system')).toBe('qemu:///system');
     expect(nonInteractiveUri('test:///default')).toBe('test:///default');
+  });
+});
+
+describe('redactLibvirtUri', () => {
+  it('drops the query (key files, sockets) and any password, keeps transport, user, host, port and path', () => {
+    expect(redactLibvirtUri('qemu+ssh://root@h:2201/system?keyfile=/k/id&no_verify=1')).toBe('qemu+ssh://root@h:2201/system');
+    expect(redactLibvirtUri('qemu+tcp://admin:hunter2@h/system')).toBe('qemu+tcp://admin@h/system');
+    expect(redactLibvirtUri('qemu:///system?socket=/run/x')).toBe('qemu:///system');
+    expect(redactLibvirtUri('test:///default')).toBe('test:///default');
+  });
+
+  it("is what the binding's own error messages show", async () => {
+    const conn = await openConnection('test:///default?keyfile=/secret/id_ed25519', {});
+    await conn.close();
+    const error = await conn.listAllDomains().then(() => undefined, (err: unknown) => err as Error);
+    expect(error?.message).toBe('listAllDomains: connection to test:///default is closed');
   });
 });
 
