@@ -145,6 +145,22 @@
     if (empty) empty.hidden = rows.length > 0;
   }
 
+  // As the server writes them (server/http/pages/format.ts readableTime and timeAgo).
+  function readableTime(iso) {
+    var date = new Date(iso);
+    return isNaN(date.getTime()) ? 'unknown' : date.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+  }
+  function timeAgo(iso) {
+    var seconds = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000));
+    if (isNaN(seconds)) return 'unknown';
+    if (seconds < 60) return seconds + ' s ago';
+    var minutes = Math.round(seconds / 60);
+    if (minutes < 60) return minutes + ' min ago';
+    var hours = Math.round(minutes / 60);
+    if (hours < 48) return hours + ' h ago';
+    return Math.round(hours / 24) + ' days ago';
+  }
+
   function updateProvider(p) {
     var label = p.state === 'connected' ? 'connected' : p.state === 'connecting' ? 'connecting' : 'unavailable';
     each(attrSelector('data-provider-badge', p.name), function (badge) {
@@ -158,7 +174,9 @@
       var error = problem.querySelector('[data-provider-error]');
       if (error) error.textContent = p.error || (p.state === 'connecting' ? 'Connecting…' : 'Not connected.');
       var since = problem.querySelector('[data-provider-since]');
-      if (since) { since.textContent = new Date(p.since).toLocaleString(); since.setAttribute('datetime', p.since); }
+      if (since) { since.textContent = readableTime(p.since); since.setAttribute('datetime', p.since); }
+      var ago = problem.querySelector('[data-provider-ago]');
+      if (ago) ago.textContent = timeAgo(p.since);
     });
     each(attrSelector('data-provider-row', p.name), function (row) {
       row.classList.toggle('is-stale', p.state !== 'connected');

@@ -4,40 +4,21 @@
  * wide under test-artifacts/screenshots/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ADMIN, DB1_ID, LEGACY_ID, WEB1_ID, startPagesPanel } from '../pages/pages-fixture.js';
-import { REPO } from '../api/panel-fixture.js';
+import { CHROMIUM, haveChromium, launchChromium, shoot } from './browser-helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
-const SHOTS = join(REPO, 'test-artifacts', 'screenshots');
 
 let panel: Awaited<ReturnType<typeof startPagesPanel>>;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 
-async function shoot(target: Page, name: string): Promise<void> {
-  for (const width of [1280, 375]) {
-    await target.setViewportSize({ width, height: width === 375 ? 812 : 900 });
-    await target.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage: true });
-  }
-  await target.setViewportSize({ width: 1280, height: 900 });
-}
-
 describe.skipIf(!haveChromium)('dashboard in chromium', () => {
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    const { chromium } = await import('playwright-core');
     panel = await startPagesPanel({ withUnavailable: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
   });
