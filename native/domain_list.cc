@@ -87,7 +87,7 @@ Napi::Value ListAllDomains(const Napi::CallbackInfo& info) {
     }
     free(domains);
     return list;
-  });
+  }, Lane::OwnThreadWithConnection);
 }
 
 Napi::Value LookupByName(const Napi::CallbackInfo& info) {

@@ -14,6 +14,8 @@ struct Job {
   bool ignoreLost = false;
   // Only the connection's own thread may read ConnState::conn (it also writes it).
   bool onConnectionThread = true;
+  // Lane::OwnThreadWithConnection: the reference taken on the connection's thread.
+  virConnectPtr borrowed = nullptr;
   bool ok = false;
   Value result = Value::Undefined();
   ErrorInfo error;
@@ -47,7 +49,7 @@ void Execute(Job* job) {
     job->error.message = "connection lost: " + state.lostReason;
   } else {
     try {
-      job->result = job->fn(job->onConnectionThread ? state.conn : nullptr);
+      job->result = job->fn(job->onConnectionThread ? state.conn : job->borrowed);
       job->ok = true;
     } catch (const LibvirtFailure& failure) {
       job->error = failure.info();
@@ -93,6 +95,17 @@ Napi::Value Enqueue(const Napi::CallbackInfo& info, JobFn fn, Lane lane) {
     if (lane == Lane::OwnThread) {
       job->onConnectionThread = false;
       std::thread([job] { Execute(job); }).detach();
+    } else if (lane == Lane::OwnThreadWithConnection) {
+      job->onConnectionThread = false;
+      job->state->worker.Post([job] {
+        virConnectPtr conn = job->state->conn;
+        if (conn != nullptr && virConnectRef(conn) == 0) job->borrowed = conn;
+        std::thread([job] {
+          virConnectPtr borrowed = job->borrowed;  // `job` is gone once Execute has handed it back
+          Execute(job);
+          if (borrowed != nullptr) virConnectClose(borrowed);  // drops our reference only
+        }).detach();
+      });
     } else {
       job->state->worker.Post([job] { Execute(job); });
     }

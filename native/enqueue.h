@@ -18,6 +18,9 @@ using JobFn = std::function<Value(virConnectPtr conn)>;
 enum class Lane {
   Connection,  // the connection's own worker thread, in order
   OwnThread,   // a thread of its own: long calls (clone, resize) must not hold up the rest
+  // Takes a reference to the connection on its thread, then runs on a thread of its own:
+  // connection-wide calls that wait for busy domains (bulk lists) must not hold up the rest.
+  OwnThreadWithConnection,
 };
 
 constexpr size_t kFirstArg = 2;
