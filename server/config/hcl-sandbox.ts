@@ -1,22 +1,27 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import vm from 'node:vm';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 
 /*
- * hcl2-parser is HCL v2 compiled from Go with GopherJS. Two problems with using it as is:
+ * hcl2-parser is HCL v2 compiled from Go with GopherJS. Three problems with using it as is:
  *  1. Its errors come back as `{}`: GopherJS turns a Go error value into a JS object of the
  *     struct's exported fields, and the error (a *errors.errorString) has none. We patch the
  *     runtime's conversion of Go interface values so a Go `error` crosses over as
  *     `{ goErrorMessage: err.Error() }`; the message carries HCL's positioned diagnostics.
- *  2. A bug in compiled Go code could loop forever and freeze the process. The module runs in
- *     its own vm context, so every parse can have a hard time limit.
+ *  2. A bug in compiled Go code could loop forever and freeze the process, so every parse has a
+ *     hard time limit.
+ *  3. It is big: about 50 MB of memory once loaded (4 MB of source, its compiled code, the Go
+ *     runtime's heap), which a panel that reads its config once at startup should not keep.
+ * So the parser runs on a worker thread (in its own vm context there, as a browser script, so it
+ * sees no `require`/`process`). The caller blocks on the answer (Atomics.wait), which keeps this
+ * API synchronous; a parse past its time limit terminates the worker. Terminating the worker
+ * (releaseHclParser, or when it was idle a while) frees all of its memory at once, which letting
+ * go of an in-process sandbox did not: that waited for a full garbage collection, and left the
+ * panel's own heap grown by loading it.
  */
-const EXTERNALIZE_INTERFACE = 'case $kindInterface:return e===$ifaceNil?null:';
-const EXTERNALIZE_INTERFACE_PATCHED =
-  'case $kindInterface:if(n===$error&&e!==$ifaceNil&&typeof e.Error==="function")' +
-  'return {goErrorMessage:e.Error()};return e===$ifaceNil?null:';
 
 export const PARSE_TIME_LIMIT_MS = 3000;
+/** Starting the worker and compiling the parser; only a broken installation takes this long. */
+const LOAD_TIME_LIMIT_MS = 60_000;
 
 export type RawParseResult = { ok: true; json: string } | { ok: false; errorMessage: string };
 
@@ -25,89 +30,171 @@ export class ParserTimeout extends Error {}
 /** The compiled Go code threw (a Go panic) instead of returning a result or an error. */
 export class ParserPanic extends Error {}
 
-interface Sandbox {
-  context: vm.Context;
+const EXTERNALIZE_INTERFACE = 'case $kindInterface:return e===$ifaceNil?null:';
+const EXTERNALIZE_INTERFACE_PATCHED =
+  'case $kindInterface:if(n===$error&&e!==$ifaceNil&&typeof e.Error==="function")' +
+  'return {goErrorMessage:e.Error()};return e===$ifaceNil?null:';
+
+/** What the worker answers: after loading, and for each parse. */
+type WorkerAnswer =
+  | { kind: 'ready' }
+  | { kind: 'load-failed'; message: string }
+  | { kind: 'result'; json: unknown; errorMessage: unknown; hasError: boolean }
+  | { kind: 'unexpected' }
+  | { kind: 'panic'; message: string };
+
+/**
+ * The worker's program (CommonJS, run with `eval: true`, so it needs no file of its own and runs the
+ * same from dist/ and from the TypeScript sources under test). It stores 1 in the shared cell and
+ * wakes the caller after posting each answer.
+ */
+const WORKER_SOURCE = `
+'use strict';
+const { readFileSync } = require('node:fs');
+const vm = require('node:vm');
+const { workerData } = require('node:worker_threads');
+const { file, pattern, replacement, signal, port } = workerData;
+const cell = new Int32Array(signal);
+function answer(message) {
+  port.postMessage(message);
+  Atomics.store(cell, 0, 1);
+  Atomics.notify(cell, 0);
+}
+let parse;
+try {
+  const source = readFileSync(file, 'utf8');
+  if (source.split(pattern).length !== 2) {
+    throw new Error('cannot read syntax errors from ' + file + ': the GopherJS runtime code this loader patches was not found ' +
+      '(hcl2-parser was upgraded?); server/config/hcl-sandbox.ts must be updated');
+  }
+  const module = { exports: {} };
+  const context = vm.createContext({ module, exports: module.exports });
+  vm.runInContext(source.replace(pattern, replacement), context, { filename: 'hcl2-parser/dist/index.js' });
+  if (typeof module.exports.parseToString !== 'function') throw new Error('hcl2-parser did not export parseToString');
+  parse = module.exports.parseToString;
+} catch (err) {
+  answer({ kind: 'load-failed', message: err && typeof err.message === 'string' ? err.message : String(err) });
+}
+if (parse) {
+  port.on('message', (text) => {
+    let result;
+    try {
+      result = parse(text);
+    } catch (err) {
+      // Errors thrown inside the context are of its realm, so instanceof Error does not apply.
+      const message = err !== null && typeof err === 'object' && typeof err.message === 'string' ? err.message : String(err);
+      answer({ kind: 'panic', message });
+      return;
+    }
+    if (!Array.isArray(result) || result.length !== 2) {
+      answer({ kind: 'unexpected' });
+      return;
+    }
+    const [json, error] = result;
+    const hasError = error !== null && error !== undefined;
+    const errorMessage = hasError && typeof error === 'object' ? error.goErrorMessage : undefined;
+    answer({ kind: 'result', json: typeof json === 'string' ? json : undefined, errorMessage, hasError });
+  });
+  answer({ kind: 'ready' });
+}
+`;
+
+interface ParserWorker {
+  worker: Worker;
+  port: MessagePort;
+  cell: Int32Array;
 }
 
-let patchedSource: string | undefined;
-let sandbox: Sandbox | undefined;
+let current: ParserWorker | undefined;
 
-// The parser holds ~15 MB of heap; config is read at startup, so let it go once parsing stops.
+// Config is read at startup; a parser left idle this long is let go (the panel lets go at once).
 const IDLE_RELEASE_MS = 5000;
 let releaseTimer: NodeJS.Timeout | undefined;
 
 function scheduleRelease(): void {
   clearTimeout(releaseTimer);
-  releaseTimer = setTimeout(() => {
-    sandbox = undefined;
-    patchedSource = undefined;
-  }, IDLE_RELEASE_MS);
+  releaseTimer = setTimeout(() => void releaseHclParser(), IDLE_RELEASE_MS);
   releaseTimer.unref();
 }
 
-function loadPatchedSource(): string {
-  if (patchedSource !== undefined) return patchedSource;
-  const require = createRequire(import.meta.url);
-  const file = require.resolve('hcl2-parser');
-  const source = readFileSync(file, 'utf8');
-  if (source.split(EXTERNALIZE_INTERFACE).length !== 2) {
-    throw new Error(
-      `cannot read syntax errors from ${file}: the GopherJS runtime code this loader patches was not found ` +
-        '(hcl2-parser was upgraded?); server/config/hcl-sandbox.ts must be updated',
-    );
+/**
+ * Stops the parser's worker, freeing its memory; the next parse starts a new one. Resolves once
+ * the worker's thread has ended.
+ */
+export async function releaseHclParser(): Promise<void> {
+  clearTimeout(releaseTimer);
+  releaseTimer = undefined;
+  const parser = current;
+  current = undefined;
+  if (parser) {
+    parser.port.close();
+    await parser.worker.terminate();
   }
-  patchedSource = source.replace(EXTERNALIZE_INTERFACE, EXTERNALIZE_INTERFACE_PATCHED);
-  return patchedSource;
 }
 
-function createSandbox(): Sandbox {
-  const module = { exports: {} as Record<string, unknown> };
-  const context = vm.createContext({ module, exports: module.exports });
-  vm.runInContext(loadPatchedSource(), context, { filename: 'hcl2-parser/dist/index.js' });
-  if (typeof module.exports['parseToString'] !== 'function') {
-    throw new Error('hcl2-parser did not export parseToString');
+/** Blocks until the worker answers or `limitMs` passes (undefined then). */
+function awaitAnswer(parser: ParserWorker, limitMs: number): WorkerAnswer | undefined {
+  if (Atomics.wait(parser.cell, 0, 0, limitMs) === 'timed-out') return undefined;
+  Atomics.store(parser.cell, 0, 0);
+  return receiveMessageOnPort(parser.port)?.message as WorkerAnswer | undefined;
+}
+
+function startWorker(): ParserWorker {
+  const file = createRequire(import.meta.url).resolve('hcl2-parser');
+  const signal = new SharedArrayBuffer(4);
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { file, pattern: EXTERNALIZE_INTERFACE, replacement: EXTERNALIZE_INTERFACE_PATCHED, signal, port: port2 },
+    transferList: [port2],
+    stdout: false,
+    stderr: false,
+  });
+  worker.unref();
+  // A worker that dies is noticed by its missing answer; this keeps its error from being unhandled.
+  worker.on('error', () => undefined);
+  const parser: ParserWorker = { worker, port: port1, cell: new Int32Array(signal) };
+  const answer = awaitAnswer(parser, LOAD_TIME_LIMIT_MS);
+  if (answer?.kind !== 'ready') {
+    port1.close();
+    void worker.terminate();
+    throw new Error(
+      answer?.kind === 'load-failed' ? answer.message : `the HCL parser did not load within ${LOAD_TIME_LIMIT_MS} ms`,
+    );
   }
-  context['__parseToString'] = module.exports['parseToString'];
-  return { context };
+  return parser;
 }
 
 /**
  * Converts HCL text to hcl2json's JSON form. Throws (plain Error) only when the parser itself
  * breaks: time limit exceeded, Go panic, or an unexpected result shape. After such a failure
- * the sandbox is thrown away, since the Go runtime inside may be left in a broken state.
+ * the worker is thrown away, since the Go runtime inside may be left in a broken state.
  */
 export function hclToJson(text: string, timeLimitMs: number = PARSE_TIME_LIMIT_MS): RawParseResult {
-  sandbox ??= createSandbox();
+  current ??= startWorker();
   scheduleRelease();
-  const { context } = sandbox;
-  context['__input'] = text;
-  let result: unknown;
-  try {
-    result = vm.runInContext('__parseToString(__input)', context, { timeout: timeLimitMs });
-  } catch (err) {
-    sandbox = undefined;
-    // Errors thrown inside the context are of its realm, so `instanceof Error` does not apply.
-    const { code, message } = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; message?: unknown };
-    const reason = typeof message === 'string' ? message : String(err);
-    if (code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
-      throw new ParserTimeout(`the HCL parser did not finish within ${timeLimitMs} ms`);
-    }
-    throw new ParserPanic(`the HCL parser failed: ${reason}`);
-  } finally {
-    context['__input'] = undefined;
+  const parser = current;
+  parser.port.postMessage(text);
+  const answer = awaitAnswer(parser, timeLimitMs);
+  if (answer === undefined) {
+    void releaseHclParser();
+    throw new ParserTimeout(`the HCL parser did not finish within ${timeLimitMs} ms`);
   }
-  if (!Array.isArray(result) || result.length !== 2) {
-    sandbox = undefined;
+  if (answer.kind === 'panic') {
+    void releaseHclParser();
+    throw new ParserPanic(`the HCL parser failed: ${answer.message}`);
+  }
+  if (answer.kind !== 'result') {
+    void releaseHclParser();
     throw new Error('the HCL parser returned an unexpected result');
   }
-  const [json, error] = result as [unknown, unknown];
-  if (error !== null && error !== undefined) {
-    const message = (error as { goErrorMessage?: unknown }).goErrorMessage;
+  if (answer.hasError) {
+    const message = answer.errorMessage;
     return { ok: false, errorMessage: typeof message === 'string' ? message : 'invalid HCL syntax' };
   }
-  if (typeof json !== 'string') {
-    sandbox = undefined;
+  if (typeof answer.json !== 'string') {
+    void releaseHclParser();
     throw new Error('the HCL parser returned an unexpected result');
   }
-  return { ok: true, json };
+  return { ok: true, json: answer.json };
 }

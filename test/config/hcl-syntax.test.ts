@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseHcl, showPosition } from '../../server/config/hcl-parse.js';
-import { hclToJson, ParserTimeout } from '../../server/config/hcl-sandbox.js';
+import { hclToJson, ParserTimeout, releaseHclParser } from '../../server/config/hcl-sandbox.js';
 
 function problemOf(text: string) {
   const result = parseHcl(text, 'vmango.conf');
@@ -60,6 +60,17 @@ describe('parseHcl', () => {
   it('places the caret by grapheme and keeps tabs', () => {
     expect(showPosition('\tq = "😀😀" x', 1, 11)).toBe('    \tq = "😀😀" x\n    \t         ^');
     expect(showPosition('a', 5, 1)).toBe('    (end of file)');
+  });
+});
+
+describe('hclToJson worker', () => {
+  it('lets its worker go on release (resolving once it has ended), and starts a new one for the next parse', async () => {
+    expect(hclToJson('a = 1')).toEqual({ ok: true, json: '{"a":1}' });
+    await releaseHclParser();
+    await releaseHclParser();
+    expect(hclToJson('b = "x"')).toEqual({ ok: true, json: '{"b":"x"}' });
+    expect(hclToJson('c = ')).toMatchObject({ ok: false });
+    await releaseHclParser();
   });
 });
 
