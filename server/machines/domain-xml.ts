@@ -3,7 +3,7 @@
  * Machine the way vmango 0.6's fillVm did — without failing on domains vmango did not create.
  */
 import {
-  attr, child, childrenNamed, parseXmlRoot, path, type XmlElement,
+  attr, child, childrenNamed, parseXmlRoot, path, type KeepSpec, type XmlElement,
 } from '../network/xml-tree.js';
 import {
   libvirtStateName, machineStateOf, parseHwArch,
@@ -155,11 +155,35 @@ function readConsole(console: XmlElement): DomainConsole {
 }
 
 /**
+ * The elements parseDomainXml reads (by local name); the rest of a domain's XML is checked but not
+ * built. Keep in step with the reading below and in metadata.ts (which reads the whole <metadata>).
+ */
+const DOMAIN_ELEMENTS_READ: KeepSpec = {
+  name: {},
+  uuid: {},
+  memory: {},
+  currentMemory: {},
+  vcpu: {},
+  os: { type: {} },
+  metadata: true,
+  devices: {
+    disk: { driver: {}, source: {}, target: {}, readonly: {} },
+    interface: { mac: {}, source: {}, model: {} },
+    graphics: { listen: {} },
+    console: { target: {} },
+  },
+};
+
+/**
  * Reads what vmango needs from a domain's XML. Never throws for a well-formed `<domain>` document,
  * whatever it holds or lacks; throws XmlParseError for a malformed document or another root.
  */
 export function parseDomainXml(xml: string): DomainFacts {
-  const domain = parseXmlRoot(xml, 'domain XML', 'domain');
+  return domainFacts(parseXmlRoot(xml, 'domain XML', 'domain', DOMAIN_ELEMENTS_READ));
+}
+
+/** The facts of a `<domain>` element (whole, or pruned to DOMAIN_ELEMENTS_READ). */
+export function domainFacts(domain: XmlElement): DomainFacts {
   const devices = child(domain, 'devices');
   const vcpu = child(domain, 'vcpu');
   const osType = path(domain, 'os', 'type');
