@@ -107,6 +107,8 @@ export function imageToJson(image: Image, utcOffsetMinutes?: number): ImageJson 
 }
 
 const HEX = '0123456789abcdef';
+/** A character encodeGoJsonString does not copy as is (surrogates, even paired, take the careful path). */
+const NEEDS_ESCAPING = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]/;
 
 /**
  * A JSON string exactly as Go's encoding/json writes it: `<`, `>`, `&`, U+2028 and U+2029 as
@@ -114,6 +116,8 @@ const HEX = '0123456789abcdef';
  * would have seen as invalid UTF-8) as U+FFFD.
  */
 export function encodeGoJsonString(value: string): string {
+  // Most strings (names, ids, paths) have nothing to escape: written as they are.
+  if (!NEEDS_ESCAPING.test(value)) return `"${value}"`;
   let out = '"';
   for (let i = 0; i < value.length; i++) {
     const code = value.charCodeAt(i);

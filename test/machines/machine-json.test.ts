@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { imageFromVolume } from '../../server/images/index.js';
 import { machineFromDomain, parseDomainXml } from '../../server/machines/domain-xml.js';
@@ -107,6 +108,41 @@ describe("encodeGoJsonString (Go's encoding/json string form)", () => {
     expect(encodeGoJsonString('\u2028\u2029')).toBe('"\\u2028\\u2029"');
     expect(encodeGoJsonString('ключ 😀')).toBe('"ключ 😀"');
     expect(encodeGoJsonString('lone \ud800 \udc00')).toBe('"lone \ufffd \ufffd"');
+  });
+
+  it('writes strings without anything to escape as they are, and others as the careful loop does (property)', () => {
+    // The character-by-character writer as it was before strings with nothing to escape were
+    // copied whole: both paths must agree on every string.
+    const careful = (value: string): string => {
+      let out = '"';
+      for (let i = 0; i < value.length; i++) {
+        const code = value.charCodeAt(i);
+        if (code >= 0xd800 && code <= 0xdbff) {
+          const next = value.charCodeAt(i + 1);
+          if (next >= 0xdc00 && next <= 0xdfff) {
+            out += value[i]! + value[i + 1]!;
+            i++;
+          } else out += '\ufffd';
+        } else if (code >= 0xdc00 && code <= 0xdfff) out += '\ufffd';
+        else if (code === 0x22) out += '\\"';
+        else if (code === 0x5c) out += '\\\\';
+        else if (code === 0x0a) out += '\\n';
+        else if (code === 0x0d) out += '\\r';
+        else if (code === 0x09) out += '\\t';
+        else if (code < 0x20 || code === 0x3c || code === 0x3e || code === 0x26) out += '\\u00' + code.toString(16).padStart(2, '0');
+        else if (code === 0x2028 || code === 0x2029) out += code === 0x2028 ? '\\u2028' : '\\u2029';
+        else out += value[i]!;
+      }
+      return out + '"';
+    };
+    const unit = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.string({ unit: fc.constantFrom('a', 'é', '"', '\\', '<', '>', '&', '\n', '\u0001', '\u007f', '\u2028', '\u2029', '\ud800', '\udc00', '😀') }),
+    );
+    fc.assert(fc.property(unit, (s) => {
+      expect(encodeGoJsonString(s)).toBe(careful(s));
+    }), { numRuns: 2000 });
+    expect(encodeGoJsonString('/var/lib/libvirt/images/one_disk')).toBe('"/var/lib/libvirt/images/one_disk"');
   });
 
   it('always yields JSON that reads back to the (well-formed) string', () => {
