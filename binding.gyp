@@ -21,6 +21,7 @@
         "native/event_loop.cc",
         "native/handle.cc",
         "native/identity.cc",
+        "native/memory.cc",
         "native/network.cc",
         "native/reaper.cc",
         "native/storage_pool.cc",

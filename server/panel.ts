@@ -6,7 +6,7 @@ import { createApiRouter } from './http/api/router.js';
 import { createPagesRouter } from './http/pages/index.js';
 import { closeOnSignals, listen, type RunningServer } from './http/server.js';
 import { ConnectionManager } from './hypervisors/connection-manager.js';
-import { openConnection, type Connection } from './libvirt/index.js';
+import { openConnection, trimNativeMemory, type Connection } from './libvirt/index.js';
 import type { MachineService } from './machines/service-api.js';
 import { createMachineService } from './machines/service.js';
 import { VERSION } from './version.js';
@@ -37,6 +37,9 @@ export async function startPanel(config: Config, options: { logLevel: LogLevel }
     health: () => ({ hypervisors: hypervisors.statuses().map(({ name, state, since }) => ({ name, state, since })) }),
   });
   const server = await listen(app, { host: config.listen.host, port: config.listen.port, tls: config.tls });
+  // Starting leaves freed memory resident in threads' arenas (the config parser's worker, V8's
+  // compiler threads): give it back once, as the machine lists do after each refresh.
+  trimNativeMemory();
   logger.info(
     { version: VERSION, address: `${server.address.host}:${server.address.port}`, tls: Boolean(config.tls), debug: config.debug },
     'starting server',

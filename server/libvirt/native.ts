@@ -39,6 +39,8 @@ type Call<A extends unknown[], R> = (conn: NativeConnectionObject, jobId: number
 
 export interface NativeBinding {
   NativeConnection: NativeConnectionConstructor;
+  /** malloc_trim(0): frees pages glibc keeps for the process's threads; false where there is none. Absent in addons built before it. */
+  trimMemory?: () => boolean;
   open: Call<[uri: string, keepaliveInterval: number, keepaliveCount: number], void>;
   close: Call<[], void>;
   getHostname: Call<[], string>;
@@ -170,7 +172,7 @@ export interface NativeDhcpLease {
   clientId: string | null;
 }
 
-export type NativeMethodName = Exclude<keyof NativeBinding, 'NativeConnection'>;
+export type NativeMethodName = Exclude<keyof NativeBinding, 'NativeConnection' | 'trimMemory'>;
 
 const ADDON_RELATIVE_PATH = join('build', 'Release', 'vmango_libvirt.node');
 

@@ -8,7 +8,7 @@ import { ProviderAccess } from '../hypervisors/provider-access.js';
 import { providerSummary } from '../hypervisors/provider-status.js';
 import { toServiceError } from '../hypervisors/provider-errors.js';
 import { listImages as listImagesOn } from '../images/image-service.js';
-import { ErrorCode, LibvirtError, type Connection, type Domain } from '../libvirt/index.js';
+import { ErrorCode, LibvirtError, trimNativeMemory, type Connection, type Domain } from '../libvirt/index.js';
 import type { Logger } from '../log.js';
 import { MachineCache } from './cache/machine-cache.js';
 import { readMachine } from './cache/read-machine.js';
@@ -58,6 +58,8 @@ export function createMachineService(deps: MachineServiceDeps): MachineService &
       clock,
       connection: () => manager.get(hv.name),
       onFailure: (conn, err) => access.noteFailure(hv.name, conn, err),
+      // A bulk read leaves its buffers' memory resident in threads' arenas: give it back.
+      afterRefresh: trimNativeMemory,
     }));
   }
   const cacheOf = (name: string): MachineCache => caches.get(name)!;

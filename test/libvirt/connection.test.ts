@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { ErrorCode, LibvirtError, openConnection, type Connection } from '../../server/libvirt/index.js';
+import { ErrorCode, LibvirtError, openConnection, trimNativeMemory, type Connection } from '../../server/libvirt/index.js';
 import { FIXTURE_URI } from './test-driver.js';
 
 describe('openConnection over the test driver', () => {
@@ -76,5 +76,18 @@ describe('openConnection over the test driver', () => {
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? c.getHostname() : c.lookupDomainByName('one'))));
     expect(results).toHaveLength(200);
     expect(c.pendingCalls).toBe(0);
+  });
+});
+
+describe('trimNativeMemory', () => {
+  it('hands freed memory of the threads back without disturbing a connection', async () => {
+    const conn = await openConnection(FIXTURE_URI);
+    try {
+      const before = await conn.listAllDomains({ withXml: true });
+      expect(typeof trimNativeMemory()).toBe('boolean');
+      expect((await conn.listAllDomains({ withXml: true })).map((d) => d.xml)).toEqual(before.map((d) => d.xml));
+    } finally {
+      await conn.close();
+    }
   });
 });

@@ -31,6 +31,8 @@ export interface MachineCacheOptions {
   readDeadlineMs?: number;
   /** How soon after a domain event the list is refreshed in the background. */
   eventDelayMs?: number;
+  /** Called after each successful refresh (the service hands freed native memory back then). */
+  afterRefresh?: () => void;
 }
 
 /** Plain data (strings, numbers, booleans, undefined, arrays and objects of these) compared by value. */
@@ -187,6 +189,7 @@ export class MachineCache {
       this.fetchedAt = clock();
       this.lastError = undefined;
       this.freshGeneration = Math.max(this.freshGeneration, target);
+      this.options.afterRefresh?.();
     } catch (err) {
       this.lastError = (err as Error).message;
       this.options.onFailure(conn, err);
