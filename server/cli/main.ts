@@ -3,9 +3,10 @@ import { resolve } from 'node:path';
 import { parseArgs, UsageError, USAGE, type CliArgs } from './args.js';
 import { runGenpw } from './genpw.js';
 import { VERSION } from '../version.js';
-import { ConfigError, loadConfig, type Config } from '../config/index.js';
-import { startPanel } from '../panel.js';
+import { ConfigError, loadConfig, releaseHclParser, type Config } from '../config/index.js';
 import { demoConfig, DEMO_USER } from '../demo.js';
+import type { Panel } from '../panel.js';
+import { keepYoungGenerationSmall } from './young-generation.js';
 
 export interface CliIo {
   stdin: NodeJS.ReadStream;
@@ -49,7 +50,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       `vmango: no config file (${configPath} does not exist): starting the demo on libvirt's test driver.\n` +
         `vmango: open http://${demo.config.listen.host}:${demo.config.listen.port}/ and log in as ${DEMO_USER} / ${demo.password}\n`,
     );
-    return (await startPanel(demo.config, { logLevel: args.logLevel })).closed;
+    return (await startPanelLazily(demo.config, args.logLevel)).closed;
   }
   if (!existsSync(configPath)) {
     const how = args.config ? 'given with -config' : io.env.VMANGO_CONFIG ? 'from $VMANGO_CONFIG' : 'the default, ./vmango.conf';
@@ -57,12 +58,16 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
     return 1;
   }
   let config: Config;
+  let parserReleased: Promise<void>;
   try {
     config = loadConfig(configPath);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     io.stderr.write(`vmango: config validation failed, ${err.problems.length} problem(s) in ${configPath}:\n${formatProblems(err)}`);
     return 1;
+  } finally {
+    // The config is read once: the HCL parser's worker (about 50 MB) goes now, not when idle.
+    parserReleased = releaseHclParser();
   }
   if (args.check) {
     io.stdout.write(
@@ -71,8 +76,21 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
     );
     return 0;
   }
-  const panel = await startPanel(config, { logLevel: args.logLevel });
+  // Gone before the panel starts (and gives the memory its thread left back, see startPanel).
+  await parserReleased;
+  const panel = await startPanelLazily(config, args.logLevel);
   return panel.closed;
+}
+
+/**
+ * Loads the panel's modules (web server, views, libvirt) only to serve, after the config is read,
+ * with V8's young generation kept small first (see young-generation.ts: the config parser's worker
+ * thread reset it).
+ */
+async function startPanelLazily(config: Config, logLevel: CliArgs['logLevel']): Promise<Panel> {
+  keepYoungGenerationSmall();
+  const { startPanel } = await import('../panel.js');
+  return startPanel(config, { logLevel });
 }
 
 function formatProblems(err: ConfigError): string {
