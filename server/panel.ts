@@ -6,7 +6,7 @@ import { createApiRouter } from './http/api/router.js';
 import { createPagesRouter } from './http/pages/index.js';
 import { closeOnSignals, listen, type RunningServer } from './http/server.js';
 import { ConnectionManager } from './hypervisors/connection-manager.js';
-import { openConnection, trimNativeMemory, type Connection } from './libvirt/index.js';
+import { openConnection, trimNativeMemory, tuneNativeMalloc, type Connection } from './libvirt/index.js';
 import type { MachineService } from './machines/service-api.js';
 import { createMachineService } from './machines/service.js';
 import { VERSION } from './version.js';
@@ -23,6 +23,9 @@ export interface Panel {
 /** Wires the layers together for one config and starts serving. */
 export async function startPanel(config: Config, options: { logLevel: LogLevel }): Promise<Panel> {
   const logger = createLogger(options.logLevel);
+  // Before libvirt's threads start: they (and the listings' helper threads) share two malloc arenas,
+  // and no arena keeps more than 128 KiB (glibc's starting thresholds) of freed memory at its top.
+  tuneNativeMalloc({ maxArenas: 2, thresholdBytes: 128 * 1024 });
   const hypervisors = new ConnectionManager<Connection>(config.hypervisors, { open: openConnection, logger });
   hypervisors.start();
   const machines = createMachineService({ config, hypervisors, logger });

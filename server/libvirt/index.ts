@@ -37,5 +37,6 @@ export { LibvirtError, ErrorCode, errorCodeName, errorDomainName, isLibvirtError
 export type { ErrorCodeName } from './errors.js';
 export { normalizeUuid } from './uuid.js';
 export { nonInteractiveUri, redactLibvirtUri } from './uri.js';
-export { trimNativeMemory } from './memory.js';
+export { trimNativeMemory, tuneNativeMalloc } from './memory.js';
+export type { NativeMallocTuning } from './memory.js';
 export * from './constants.js';

@@ -41,6 +41,8 @@ export interface NativeBinding {
   NativeConnection: NativeConnectionConstructor;
   /** malloc_trim(0): frees pages glibc keeps for the process's threads; false where there is none. Absent in addons built before it. */
   trimMemory?: () => boolean;
+  /** mallopt M_ARENA_MAX, M_MMAP_THRESHOLD, M_TRIM_THRESHOLD; false where there is none. Absent in addons built before it. */
+  tuneMalloc?: (maxArenas: number, thresholdBytes: number) => boolean;
   open: Call<[uri: string, keepaliveInterval: number, keepaliveCount: number], void>;
   close: Call<[], void>;
   getHostname: Call<[], string>;
@@ -172,7 +174,7 @@ export interface NativeDhcpLease {
   clientId: string | null;
 }
 
-export type NativeMethodName = Exclude<keyof NativeBinding, 'NativeConnection' | 'trimMemory'>;
+export type NativeMethodName = Exclude<keyof NativeBinding, 'NativeConnection' | 'trimMemory' | 'tuneMalloc'>;
 
 const ADDON_RELATIVE_PATH = join('build', 'Release', 'vmango_libvirt.node');
 

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { ErrorCode, LibvirtError, openConnection, trimNativeMemory, type Connection } from '../../server/libvirt/index.js';
+import {
+  ErrorCode, LibvirtError, openConnection, trimNativeMemory, tuneNativeMalloc, type Connection,
+} from '../../server/libvirt/index.js';
 import { FIXTURE_URI } from './test-driver.js';
 
 describe('openConnection over the test driver', () => {
@@ -79,12 +81,15 @@ describe('openConnection over the test driver', () => {
   });
 });
 
-describe('trimNativeMemory', () => {
+describe('trimNativeMemory and tuneNativeMalloc', () => {
   it('hands freed memory of the threads back without disturbing a connection', async () => {
     const conn = await openConnection(FIXTURE_URI);
     try {
       const before = await conn.listAllDomains({ withXml: true });
       expect(typeof trimNativeMemory()).toBe('boolean');
+      expect(typeof tuneNativeMalloc({ maxArenas: 16, thresholdBytes: 128 * 1024 })).toBe('boolean');
+      expect(() => tuneNativeMalloc({ maxArenas: 0, thresholdBytes: 128 * 1024 })).toThrow(RangeError);
+      expect(() => tuneNativeMalloc({ maxArenas: 2, thresholdBytes: 0 })).toThrow(RangeError);
       expect((await conn.listAllDomains({ withXml: true })).map((d) => d.xml)).toEqual(before.map((d) => d.xml));
     } finally {
       await conn.close();
