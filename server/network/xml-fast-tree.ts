@@ -48,6 +48,33 @@ const ONLY_WHITE_SPACE = /^[ \t\n]*$/;
 const REFERENCE = /&(?:(amp|lt|gt|quot|apos)|#([0-9]+)|#x([0-9a-fA-F]+));/y;
 const PREDEFINED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
+/**
+ * A whole start tag whose attribute values hold no reference, tab or line feed (nearly all of
+ * libvirt's): name, attributes (each after white space), `>` or `/>`.
+ */
+const SIMPLE_TAG = /<([A-Za-z_][A-Za-z0-9_.:-]*)((?:[ \t\n]+[A-Za-z_][A-Za-z0-9_.:-]*[ \t\n]*=[ \t\n]*(?:"[^"<&\t\n]*"|'[^'<&\t\n]*'))*)[ \t\n]*(\/?)>/y;
+/** One attribute of SIMPLE_TAG's attribute part. */
+const SIMPLE_ATTRIBUTE = /[ \t\n]+([A-Za-z_][A-Za-z0-9_.:-]*)[ \t\n]*=[ \t\n]*(?:"([^"]*)"|'([^']*)')/g;
+/**
+ * An attribute name that occurs again later in SIMPLE_TAG's attribute part. It may also find a
+ * name-like text inside a value (the document then goes to saxes, which is only slower), but never
+ * misses a real duplicate.
+ */
+const REPEATED_NAME = /[ \t\n]([A-Za-z_][A-Za-z0-9_.:-]*)[ \t\n]*=[^]*[ \t\n]\1[ \t\n]*=/;
+
+/** The attributes of SIMPLE_TAG's attribute part, or undefined for a repeated name. */
+function simpleAttributes(part: string): Record<string, string> | undefined {
+  const attributes = Object.create(null) as Record<string, string>;
+  if (part === '') return attributes;
+  SIMPLE_ATTRIBUTE.lastIndex = 0;
+  for (let m = SIMPLE_ATTRIBUTE.exec(part); m; m = SIMPLE_ATTRIBUTE.exec(part)) {
+    const name = m[1]!;
+    if (attributes[name] !== undefined) return undefined;
+    attributes[name] = detached(m[2] ?? m[3]!);
+  }
+  return attributes;
+}
+
 /** Name characters of the ASCII subset: 1 may start a name, 2 may only continue one (0 for any other UTF-16 unit). */
 const NAME_CHAR = new Uint8Array(0x10000);
 for (let c = 0; c < 128; c++) {
@@ -219,6 +246,12 @@ function compile(spec: KeepSpec): CompiledKeep {
   return done;
 }
 
+/** What `keep` keeps of the child with this local name. */
+function keptByName(keep: CompiledKeep, localName: string): CompiledKeep | true | undefined {
+  const i = keep.names.indexOf(localName);
+  return i < 0 ? undefined : keep.keeps[i];
+}
+
 /** What `keep` keeps of the child whose local name is xml[start, end). */
 function keptChild(xml: string, keep: CompiledKeep, start: number, end: number): CompiledKeep | true | undefined {
   const { names } = keep;
@@ -294,6 +327,41 @@ export function parseXmlTreeFast(xml: string, keep?: KeepSpec): TreeElement | un
     } else {
       // An element can only open inside the root, or be the root itself.
       if (depth === 0 && root) return undefined;
+      SIMPLE_TAG.lastIndex = lt;
+      const simple = SIMPLE_TAG.exec(xml);
+      if (simple) {
+        const name = simple[1]!;
+        const part = simple[2]!;
+        const colon = name.indexOf(':');
+        let childKeep: CompiledKeep | true | undefined;
+        let parent: TreeElement | undefined;
+        if (depth === 0) childKeep = keep ? compile(keep) : true;
+        else {
+          const parentKeep = keeps[depth - 1];
+          if (parentKeep === true) childKeep = true;
+          else if (parentKeep !== undefined) childKeep = keptByName(parentKeep, colon < 0 ? name : name.slice(colon + 1));
+          parent = elements[depth - 1];
+        }
+        let element: TreeElement | undefined;
+        if (childKeep !== undefined) {
+          const attributes = simpleAttributes(part);
+          if (!attributes) return undefined;
+          element = newElement(name, attributes, parent);
+          if (parent) parent.children.push(element);
+          else root = element;
+        } else if (REPEATED_NAME.test(part)) {
+          return undefined;
+        }
+        if (simple[3] !== '/') {
+          nameStarts[depth] = lt + 1;
+          nameEnds[depth] = lt + 1 + name.length;
+          elements[depth] = element;
+          keeps[depth] = element ? childKeep : undefined;
+          depth++;
+        }
+        at = SIMPLE_TAG.lastIndex;
+        continue;
+      }
       const nameStop = nameEnd(xml, lt + 1);
       if (nameStop === lt + 1) return undefined;
       const end = scanAttributes(xml, nameStop, xml.indexOf('<', nameStop), doc);

@@ -206,6 +206,20 @@ describe('fast XML reader on known documents', () => {
     for (const xml of left) expectSameTree(xml);
   });
 
+  it('checks the parts of a domain it does not build as strictly as the rest', () => {
+    const inSkipped = [
+      '<address a="1" a="2"/>', '<address a="1" b="2" a="3"/>', '<address a="x y a=z"/>', "<address a='1' b = '2' a ='3'/>",
+      '<address a="1"b="2"/>', '<address a="&bogus;"/>', '<address a="<"/>', '<clock>&nbsp;</clock>', '<clock>]]></clock>',
+      '<clock><x></clock>', '<clock><!-- a -- b --></clock>', '<address\ta="1"\nb="2"/>', '<address a="x\ty"/>', '<address a="&amp;"/>',
+    ];
+    for (const part of inSkipped) {
+      for (const xml of [`<domain>${part}<name>n</name></domain>`, `<domain><devices><disk>${part}</disk>${part}</devices></domain>`]) {
+        expectSameTree(xml);
+        expectSameFacts(xml);
+      }
+    }
+  });
+
   it('does not mistake names of Object.prototype for kept elements', () => {
     expectSameFacts('<domain><constructor/><toString>x</toString><devices><hasOwnProperty/><__proto__ a="1"/><disk/></devices></domain>');
   });
