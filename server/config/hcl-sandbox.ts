@@ -149,6 +149,9 @@ function startWorker(): ParserWorker {
     transferList: [port2],
     stdout: false,
     stderr: false,
+    // Loading the parser allocates much that survives; a young generation left to grow to V8's
+    // 32 MB would add most of that to the process's peak memory at startup.
+    resourceLimits: { maxYoungGenerationSizeMb: 4 },
   });
   worker.unref();
   // A worker that dies is noticed by its missing answer; this keeps its error from being unhandled.
