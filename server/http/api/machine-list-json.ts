@@ -55,13 +55,16 @@ export function writeVmJson(vm: VmJson, indent: string): string | undefined {
     }
     keys = `[\n${parts.join(',\n')}\n${i1}]`;
   }
-  return `{\n${i1}"Id": ${encodeGoJsonString(vm.Id)},\n${i1}"Name": ${encodeGoJsonString(vm.Name)},\n` +
-    `${i1}"Plan": ${encodeGoJsonString(vm.Plan)},\n${i1}"Creator": ${encodeGoJsonString(vm.Creator)},\n` +
-    `${i1}"OS": ${encodeGoJsonString(vm.OS)},\n${i1}"Arch": ${encodeGoJsonString(vm.Arch)},\n` +
-    `${i1}"Memory": ${String(vm.Memory)},\n${i1}"Cpus": ${String(vm.Cpus)},\n${i1}"ImageId": ${encodeGoJsonString(vm.ImageId)},\n` +
-    `${i1}"Ip": ${ip},\n${i1}"HWAddr": ${encodeGoJsonString(vm.HWAddr)},\n${i1}"VNCAddr": ${encodeGoJsonString(vm.VNCAddr)},\n` +
-    `${i1}"RootDisk": ${rootDisk},\n${i1}"SSHKeys": ${keys},\n${i1}"State": ${encodeGoJsonString(vm.State)},\n` +
-    `${i1}"Managed": ${vm.Managed ? 'true' : 'false'},\n${i1}"Provider": ${encodeGoJsonString(vm.Provider)}\n${indent}}`;
+  // Joined, not concatenated: the text is kept (a flat string, not a tree of ~90 pieces per machine).
+  return [
+    `{\n${i1}"Id": `, encodeGoJsonString(vm.Id), `,\n${i1}"Name": `, encodeGoJsonString(vm.Name),
+    `,\n${i1}"Plan": `, encodeGoJsonString(vm.Plan), `,\n${i1}"Creator": `, encodeGoJsonString(vm.Creator),
+    `,\n${i1}"OS": `, encodeGoJsonString(vm.OS), `,\n${i1}"Arch": `, encodeGoJsonString(vm.Arch),
+    `,\n${i1}"Memory": `, String(vm.Memory), `,\n${i1}"Cpus": `, String(vm.Cpus), `,\n${i1}"ImageId": `, encodeGoJsonString(vm.ImageId),
+    `,\n${i1}"Ip": `, ip, `,\n${i1}"HWAddr": `, encodeGoJsonString(vm.HWAddr), `,\n${i1}"VNCAddr": `, encodeGoJsonString(vm.VNCAddr),
+    `,\n${i1}"RootDisk": `, rootDisk, `,\n${i1}"SSHKeys": `, keys, `,\n${i1}"State": `, encodeGoJsonString(vm.State),
+    `,\n${i1}"Managed": `, vm.Managed ? 'true' : 'false', `,\n${i1}"Provider": `, encodeGoJsonString(vm.Provider), `\n${indent}}`,
+  ].join('');
 }
 
 function formatMachine(machine: Machine): string {
