@@ -1,61 +1,48 @@
-// The wait that lets a starting domain get its network port before the address reservation locks
-// the network (server/machines/create/network-port.ts). The network here is a stand-in object with
-// the one method the wait reads; the real hypervisor path is covered by the create tests on the
-// harness (test/services/machine-service.harness.test.ts).
+// The wait that issues the address reservation once a domain start is under way
+// (server/machines/create/network-port.ts). The domain here is a stand-in object with the one
+// method the wait reads; the real hypervisor path is covered by the create tests on the harness
+// (test/services/machine-service.harness.test.ts, test/api/routes.harness.test.ts).
 import { describe, expect, it } from 'vitest';
-import type { Network } from '../../server/libvirt/index.js';
-import { LibvirtError, ErrorCode } from '../../server/libvirt/index.js';
-import { connectedInterfaces, untilConnectedOrStartSettles } from '../../server/machines/create/network-port.js';
+import { ErrorCode, LibvirtError, type Domain } from '../../server/libvirt/index.js';
+import { untilStartIsUnderWay } from '../../server/machines/create/network-port.js';
 
-function networkWith(counts: (number | Error)[]): Network & { reads: number } {
+function domainWith(states: (string | Error)[]): Domain & { reads: number } {
   const state = { reads: 0 };
-  const network = {
+  const domain = {
     get reads() { return state.reads; },
-    async getXmlDesc(): Promise<string> {
-      const value = counts[Math.min(state.reads, counts.length - 1)]!;
+    async getState(): Promise<{ state: string; reason: number }> {
+      const value = states[Math.min(state.reads, states.length - 1)]!;
       state.reads++;
       if (value instanceof Error) throw value;
-      return value === 0 ? "<network><name>n</name></network>" : `<network connections='${value}'><name>n</name></network>`;
+      return { state: value, reason: 0 };
     },
   };
-  return network as unknown as Network & { reads: number };
+  return domain as unknown as Domain & { reads: number };
 }
 
 const never = new Promise<void>(() => undefined);
 
-describe('connectedInterfaces', () => {
-  it('reads the connections attribute, 0 when libvirt leaves it out', async () => {
-    expect(await connectedInterfaces(networkWith([3]))).toBe(3);
-    expect(await connectedInterfaces(networkWith([0]))).toBe(0);
+describe('untilStartIsUnderWay', () => {
+  it('resolves true as soon as the domain has left the shut-off state, while the start still runs', async () => {
+    const domain = domainWith(['shutoff', 'shutoff', 'paused']);
+    expect(await untilStartIsUnderWay(domain, never)).toBe(true);
+    expect(domain.reads).toBe(3);
   });
 
-  it('is undefined when the XML cannot be read, but a lost hypervisor is thrown', async () => {
-    expect(await connectedInterfaces(networkWith([new LibvirtError(ErrorCode.OPERATION_FAILED, 'no')]))).toBeUndefined();
-    await expect(connectedInterfaces(networkWith([new LibvirtError(ErrorCode.CONNECTION_LOST, 'gone')]))).rejects.toThrow('gone');
-  });
-});
-
-describe('untilConnectedOrStartSettles', () => {
-  it('resolves true as soon as one more interface is connected, while the start still runs', async () => {
-    const network = networkWith([2, 2, 3]);
-    expect(await untilConnectedOrStartSettles(network, 2, never)).toBe(true);
-    expect(network.reads).toBe(3);
-  });
-
-  it('resolves false when the start fails before any interface connects', async () => {
+  it('resolves false when the start fails while the domain is still shut off', async () => {
     const start = new Promise((_, reject) => setTimeout(() => reject(new Error('start failed')), 30));
-    expect(await untilConnectedOrStartSettles(networkWith([1]), 1, start)).toBe(false);
+    expect(await untilStartIsUnderWay(domainWith(['shutoff']), start)).toBe(false);
   });
 
-  it('resolves true when the start succeeds without the count moving (another guest left meanwhile)', async () => {
+  it('resolves true when the start succeeds before any poll saw it', async () => {
     const start = new Promise((resolve) => setTimeout(resolve, 30));
-    expect(await untilConnectedOrStartSettles(networkWith([1]), 1, start)).toBe(true);
+    expect(await untilStartIsUnderWay(domainWith(['shutoff']), start)).toBe(true);
   });
 
-  it('waits for the start when the count was unknown before or cannot be read now', async () => {
-    expect(await untilConnectedOrStartSettles(networkWith([5]), undefined, Promise.resolve())).toBe(true);
-    expect(await untilConnectedOrStartSettles(networkWith([5]), undefined, Promise.reject(new Error('x')))).toBe(false);
-    const unreadable = networkWith([new LibvirtError(ErrorCode.OPERATION_FAILED, 'no')]);
-    expect(await untilConnectedOrStartSettles(unreadable, 1, Promise.reject(new Error('x')))).toBe(false);
+  it('waits for the start when the state cannot be read, and throws when the hypervisor is lost', async () => {
+    const unreadable = domainWith([new LibvirtError(ErrorCode.OPERATION_FAILED, 'no')]);
+    expect(await untilStartIsUnderWay(unreadable, Promise.reject(new Error('x')))).toBe(false);
+    const lost = domainWith([new LibvirtError(ErrorCode.CONNECTION_LOST, 'gone')]);
+    await expect(untilStartIsUnderWay(lost, never)).rejects.toThrow('gone');
   });
 });

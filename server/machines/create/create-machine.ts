@@ -24,7 +24,7 @@ import { vmangoTemplateContext, type TemplateImageInput, type TemplateMachineInp
 import { toLeases } from '../cache/hypervisor-snapshot.js';
 import { readMachine } from '../cache/read-machine.js';
 import { configDriveDevice } from './config-drive-device.js';
-import { connectedInterfaces, untilConnectedOrStartSettles } from './network-port.js';
+import { untilStartIsUnderWay } from './network-port.js';
 import { ExclusiveKeys, KeyedMutex } from './keyed-lock.js';
 import { Rollback } from './rollback.js';
 import { validateCreateRequest, type ValidRequest } from './validate-request.js';
@@ -285,10 +285,9 @@ class Creation {
       return;
     }
     const network = await step('failed to reserve an IP address', () => this.conn.lookupNetworkByName(this.hv.network));
-    const connectedBefore = await connectedInterfaces(network);
     const starting = this.start(domain, DomainStartFlags.PAUSED);
     const reserving = (async () => {
-      if (!(await untilConnectedOrStartSettles(network, connectedBefore, starting))) return;
+      if (!(await untilStartIsUnderWay(domain, starting))) return;
       await this.reserveAddress(network, nic);
       await this.after('ip-reserved');
     })();
