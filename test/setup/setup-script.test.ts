@@ -3,7 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const script = fileURLToPath(new URL('../../scripts/setup.sh', import.meta.url));
-const canSwitchUser = process.getuid?.() === 0 && spawnSync('runuser', ['-u', 'nobody', '--', 'true']).status === 0;
+// As user nobody, who must also be able to read the script (a checkout under a 0700 directory,
+// such as one made by mktemp -d, is out of nobody's reach).
+const canSwitchUser = process.getuid?.() === 0 && spawnSync('runuser', ['-u', 'nobody', '--', 'test', '-r', script]).status === 0;
 
 describe.skipIf(!canSwitchUser)('scripts/setup.sh as a user who cannot install packages', () => {
   it('prints the exact apt-get line for what is missing and exits non-zero', () => {
@@ -21,4 +23,4 @@ describe.skipIf(!canSwitchUser)('scripts/setup.sh as a user who cannot install p
     expect(run.stderr).toContain('usage: scripts/setup.sh [demo|test]');
   });
 });
-if (!canSwitchUser) console.warn('skipping the setup.sh non-root test: needs root and runuser to act as user nobody');
+if (!canSwitchUser) console.warn(`skipping the setup.sh non-root test: needs root, runuser, and ${script} readable by user nobody`);
