@@ -24,6 +24,8 @@
         "native/memory.cc",
         "native/network.cc",
         "native/reaper.cc",
+        "native/rebind.cc",
+        "native/side_pool.cc",
         "native/storage_pool.cc",
         "native/storage_volume.cc",
         "native/typed_params.cc",

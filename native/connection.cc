@@ -19,12 +19,6 @@ struct Notice {
   Value payload = Value::Undefined();
 };
 
-// Interactive credentials are refused: a panel has nobody to type a password.
-int RefuseInteractiveAuth(virConnectCredentialPtr, unsigned int, void*) { return -1; }
-
-int kAuthCredTypes[] = {VIR_CRED_AUTHNAME, VIR_CRED_PASSPHRASE, VIR_CRED_NOECHOPROMPT,
-                        VIR_CRED_ECHOPROMPT, VIR_CRED_REALM, VIR_CRED_EXTERNAL};
-
 const char* CloseReasonName(int reason) {
   switch (reason) {
     case VIR_CONNECT_CLOSE_REASON_ERROR: return "error";
@@ -55,21 +49,18 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   std::string uri = ArgString(info, kFirstArg, "uri");
   int keepaliveInterval = static_cast<int>(ArgInt(info, kFirstArg + 1, "keepaliveInterval"));
   unsigned int keepaliveCount = ArgUint(info, kFirstArg + 2, "keepaliveCount");
+  OpenSettings settings{uri, keepaliveInterval, keepaliveCount};
+  // The side connections open alongside the main one (their own ssh sessions, in parallel),
+  // so the first start or bulk listing does not pay for a handshake.
+  state->side->Configure(settings);
+  if (state->side->Enabled()) state->side->Warm(1);
   std::weak_ptr<ConnState> weak = state;
-  return Enqueue(info, [weak, uri, keepaliveInterval, keepaliveCount](virConnectPtr existing) -> Value {
+  return Enqueue(info, [weak, settings](virConnectPtr existing) -> Value {
     ConnStatePtr state = weak.lock();
     if (!state) ThrowOwnError(kCodeConnectionClosed, "connection was released");
     if (existing != nullptr) ThrowOwnError(-1, "connection is already open");
-    virConnectAuth auth = {kAuthCredTypes, sizeof(kAuthCredTypes) / sizeof(kAuthCredTypes[0]),
-                           RefuseInteractiveAuth, nullptr};
-    virConnectPtr conn = virConnectOpenAuth(uri.c_str(), &auth, 0);
-    if (conn == nullptr) ThrowLastError("virConnectOpenAuth");
+    virConnectPtr conn = OpenLibvirt(settings);
     state->conn = conn;
-    if (keepaliveInterval > 0 && virConnectSetKeepAlive(conn, keepaliveInterval, keepaliveCount) < 0) {
-      ErrorInfo error = CaptureLastError("virConnectSetKeepAlive");
-      // Local drivers (qemu:///, test:///) have no keepalive; that is not an error.
-      if (error.code != VIR_ERR_NO_SUPPORT && error.code != VIR_ERR_OPERATION_INVALID) throw LibvirtFailure(error);
-    }
     auto* opaque = new std::weak_ptr<ConnState>(state);
     if (virConnectRegisterCloseCallback(conn, OnConnectionClosed, opaque, FreeWeakState) < 0) {
       delete opaque;
@@ -84,6 +75,7 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
 Napi::Value Close(const Napi::CallbackInfo& info) {
   ConnStatePtr state = ConnectionFromJs(info[0]);
   state->closeRequested = true;
+  state->side->Close();
   std::weak_ptr<ConnState> weak = state;
   return EnqueueClosing(info, [weak](virConnectPtr conn) -> Value {
     ConnStatePtr state = weak.lock();
@@ -140,6 +132,7 @@ NativeConnection::~NativeConnection() {
     state_->closeRequested = true;
     std::weak_ptr<ConnState> weak = state_;
     ConnStatePtr keep = state_;
+    state_->side->Close();
     state_->worker.Post([keep] {
       if (keep->conn == nullptr) return;
       DeregisterDomainEvents(*keep);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "channel.h"
+#include "side_pool.h"
 #include "value.h"
 #include "worker.h"
 
@@ -33,6 +34,8 @@ struct ConnState {
 
   std::atomic<bool> closed{false};
   Worker worker;
+  // Further connections for Lane::Side jobs; each is used by one thread at a time, as is `conn`.
+  SidePoolPtr side = std::make_shared<SidePool>();
   JsChannelPtr done;    // job completions, ref'd while calls are pending
   JsChannelPtr notify;  // events, close notices, never keeps Node alive
 

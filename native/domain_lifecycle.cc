@@ -2,13 +2,14 @@
 // suspend, resume, undefine. Each takes (domain handle, flags).
 // Start and destroy wait for a QEMU process to come up or go away (hundreds of ms, seconds
 // when the host is busy), and shutdown/reboot/reset talk to QEMU's monitor: they run on a
-// thread of their own so the connection's other calls (lists, lookups) are not held up.
+// side connection so the connection's other calls (lists, lookups) are not held up.
 #include <libvirt/libvirt.h>
 #include <napi.h>
 
 #include "args.h"
 #include "enqueue.h"
 #include "error_info.h"
+#include "rebind.h"
 #include "register.h"
 
 namespace vmango {
@@ -20,8 +21,9 @@ template <DomainAction action, Lane lane = Lane::Connection>
 Napi::Value Run(const Napi::CallbackInfo& info, const char* name) {
   HandlePtr domain = HandleFromJs(info[kFirstArg], HandleKind::Domain, "domain");
   uint32_t flags = ArgUint(info, kFirstArg + 1, "flags");
-  return Enqueue(info, [domain, flags, name](virConnectPtr) -> Value {
-    if (action(domain->domain(), flags) < 0) ThrowLastError(name);
+  return Enqueue(info, [domain, flags, name](virConnectPtr conn) -> Value {
+    DomainRef target = DomainOn(conn, domain->domain());
+    if (action(target.get(), flags) < 0) ThrowLastError(name);
     return Value::Undefined();
   }, lane);
 }
@@ -29,11 +31,11 @@ Napi::Value Run(const Napi::CallbackInfo& info, const char* name) {
 int ResumeIgnoringFlags(virDomainPtr domain, unsigned int) { return virDomainResume(domain); }
 int SuspendIgnoringFlags(virDomainPtr domain, unsigned int) { return virDomainSuspend(domain); }
 
-Napi::Value Start(const Napi::CallbackInfo& info) { return Run<virDomainCreateWithFlags, Lane::OwnThread>(info, "virDomainCreateWithFlags"); }
-Napi::Value Shutdown(const Napi::CallbackInfo& info) { return Run<virDomainShutdownFlags, Lane::OwnThread>(info, "virDomainShutdownFlags"); }
-Napi::Value Destroy(const Napi::CallbackInfo& info) { return Run<virDomainDestroyFlags, Lane::OwnThread>(info, "virDomainDestroyFlags"); }
-Napi::Value Reboot(const Napi::CallbackInfo& info) { return Run<virDomainReboot, Lane::OwnThread>(info, "virDomainReboot"); }
-Napi::Value Reset(const Napi::CallbackInfo& info) { return Run<virDomainReset, Lane::OwnThread>(info, "virDomainReset"); }
+Napi::Value Start(const Napi::CallbackInfo& info) { return Run<virDomainCreateWithFlags, Lane::Side>(info, "virDomainCreateWithFlags"); }
+Napi::Value Shutdown(const Napi::CallbackInfo& info) { return Run<virDomainShutdownFlags, Lane::Side>(info, "virDomainShutdownFlags"); }
+Napi::Value Destroy(const Napi::CallbackInfo& info) { return Run<virDomainDestroyFlags, Lane::Side>(info, "virDomainDestroyFlags"); }
+Napi::Value Reboot(const Napi::CallbackInfo& info) { return Run<virDomainReboot, Lane::Side>(info, "virDomainReboot"); }
+Napi::Value Reset(const Napi::CallbackInfo& info) { return Run<virDomainReset, Lane::Side>(info, "virDomainReset"); }
 Napi::Value Suspend(const Napi::CallbackInfo& info) { return Run<SuspendIgnoringFlags>(info, "virDomainSuspend"); }
 Napi::Value Resume(const Napi::CallbackInfo& info) { return Run<ResumeIgnoringFlags>(info, "virDomainResume"); }
 Napi::Value Undefine(const Napi::CallbackInfo& info) { return Run<virDomainUndefineFlags>(info, "virDomainUndefineFlags"); }

@@ -1,6 +1,6 @@
 // Domain enumeration, lookup and definition. listAllDomains returns every domain
-// with its XML in one native call: one list RPC, one bulk state RPC, one XML RPC each (those
-// several at once, see parallel.h).
+// with its XML in one native call: one list RPC, one bulk state RPC, one XML RPC each, one
+// after another (calls from several threads over one connection are unsafe, see side_pool.h).
 #include <libvirt/libvirt.h>
 #include <napi.h>
 
@@ -12,7 +12,6 @@
 #include "enqueue.h"
 #include "error_info.h"
 #include "identity.h"
-#include "parallel.h"
 #include "register.h"
 
 namespace vmango {
@@ -53,7 +52,7 @@ Napi::Value ListAllDomains(const Napi::CallbackInfo& info) {
     if (count < 0) ThrowLastError("virConnectListAllDomains");
     std::map<std::string, StateAndReason> states;
     if (count > 0) states = BulkStates(domains);
-    // One state and XML call per domain (state only where the bulk stats lacked it), several at once.
+    // One state and XML call per domain (state only where the bulk stats lacked it).
     std::vector<StateAndReason> found(count);
     std::vector<char> present(count, 1);
     std::vector<char*> xmls(count, nullptr);
@@ -62,20 +61,20 @@ Napi::Value ListAllDomains(const Napi::CallbackInfo& info) {
       if (known != states.end()) found[i] = known->second;
       else present[i] = 0;
     }
-    ParallelFor(count, [&](int i) {
+    for (int i = 0; i < count; ++i) {
       if (!present[i]) {
         // Undefined between listing and asking: report it as gone rather than fail the list.
         present[i] = virDomainGetState(domains[i], &found[i].state, &found[i].reason, 0) == 0 ? 1 : 2;
         if (present[i] == 2) {
           virResetLastError();
-          return;
+          continue;
         }
       }
       if (withXml) {
         xmls[i] = virDomainGetXMLDesc(domains[i], xmlFlags);
         if (xmls[i] == nullptr) virResetLastError();
       }
-    });
+    }
     Value list = Value::Array();
     for (int i = 0; i < count; ++i) {
       Value entry = DomainValue(domains[i]);  // takes the list's reference
@@ -87,7 +86,7 @@ Napi::Value ListAllDomains(const Napi::CallbackInfo& info) {
     }
     free(domains);
     return list;
-  }, Lane::OwnThreadWithConnection);
+  });
 }
 
 Napi::Value LookupByName(const Napi::CallbackInfo& info) {

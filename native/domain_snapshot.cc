@@ -6,6 +6,7 @@
 #include "enqueue.h"
 #include "error_info.h"
 #include "identity.h"
+#include "rebind.h"
 #include "register.h"
 
 namespace vmango {
@@ -15,11 +16,18 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   HandlePtr domain = HandleFromJs(info[kFirstArg], HandleKind::Domain, "domain");
   std::string xml = ArgString(info, kFirstArg + 1, "xml");
   uint32_t flags = ArgUint(info, kFirstArg + 2, "flags");
-  return Enqueue(info, [domain, xml, flags](virConnectPtr) -> Value {
-    virDomainSnapshotPtr snapshot = virDomainSnapshotCreateXML(domain->domain(), xml.c_str(), flags);
-    if (snapshot == nullptr) ThrowLastError("virDomainSnapshotCreateXML");
+  auto created = std::make_shared<std::string>();
+  return EnqueueSideThenMain(info, [domain, xml, flags, created](virConnectPtr conn) -> Value {
+    DomainRef target = DomainOn(conn, domain->domain());
+    SnapshotRef snapshot(virDomainSnapshotCreateXML(target.get(), xml.c_str(), flags));
+    if (!snapshot) ThrowLastError("virDomainSnapshotCreateXML");
+    *created = virDomainSnapshotGetName(snapshot.get());
+    return Value::Undefined();
+  }, [domain, created](virConnectPtr) -> Value {
+    virDomainSnapshotPtr snapshot = virDomainSnapshotLookupByName(domain->domain(), created->c_str(), 0);
+    if (snapshot == nullptr) ThrowLastError("virDomainSnapshotLookupByName");
     return SnapshotValue(snapshot);
-  }, Lane::OwnThread);
+  });
 }
 
 Napi::Value List(const Napi::CallbackInfo& info) {
@@ -49,10 +57,11 @@ Napi::Value Lookup(const Napi::CallbackInfo& info) {
 Napi::Value Revert(const Napi::CallbackInfo& info) {
   HandlePtr snapshot = HandleFromJs(info[kFirstArg], HandleKind::Snapshot, "snapshot");
   uint32_t flags = ArgUint(info, kFirstArg + 1, "flags");
-  return Enqueue(info, [snapshot, flags](virConnectPtr) -> Value {
-    if (virDomainRevertToSnapshot(snapshot->snapshot(), flags) < 0) ThrowLastError("virDomainRevertToSnapshot");
+  return Enqueue(info, [snapshot, flags](virConnectPtr conn) -> Value {
+    SnapshotRef target = SnapshotOn(conn, snapshot->snapshot());
+    if (virDomainRevertToSnapshot(target.get(), flags) < 0) ThrowLastError("virDomainRevertToSnapshot");
     return Value::Undefined();
-  }, Lane::OwnThread);
+  }, Lane::Side);
 }
 
 Napi::Value Delete(const Napi::CallbackInfo& info) {

@@ -36,7 +36,7 @@ Napi::Value GetAllDomainStats(const Napi::CallbackInfo& info) {
       ThrowLastError("virConnectGetAllDomainStats");
     }
     return RecordsToValue(records);
-  }, Lane::OwnThreadWithConnection);
+  }, Lane::Side);
 }
 
 Napi::Value DomainGetStats(const Napi::CallbackInfo& info) {

@@ -1,7 +1,5 @@
 #include "enqueue.h"
 
-#include <thread>
-
 #include "error_info.h"
 
 namespace vmango {
@@ -11,11 +9,15 @@ struct Job {
   ConnStatePtr state;
   uint32_t id = 0;
   JobFn fn;
+  // Lane::Side jobs that create objects: run on the connection's thread after `fn`.
+  JobFn then;
   bool ignoreLost = false;
   // Only the connection's own thread may read ConnState::conn (it also writes it).
   bool onConnectionThread = true;
-  // Lane::OwnThreadWithConnection: the reference taken on the connection's thread.
-  virConnectPtr borrowed = nullptr;
+  // Side lanes: the side connection, and why there is none when it could not be opened.
+  virConnectPtr side = nullptr;
+  bool sideFailed = false;
+  ErrorInfo sideFailure;
   bool ok = false;
   Value result = Value::Undefined();
   ErrorInfo error;
@@ -41,26 +43,63 @@ void Complete(Napi::Env env, Napi::Function, Job* job) {
   }
 }
 
-void Execute(Job* job) {
+void Hand(Job* job) {
+  // Keep the state alive past the call: the callback may drop the last reference.
+  ConnStatePtr keep = job->state;
+  if (!keep->done->Call(job, Complete)) delete job;
+}
+
+void Call(Job* job, const JobFn& fn, virConnectPtr conn) {
   ConnState& state = *job->state;
+  job->ok = false;
   if (!job->ignoreLost && state.lost.load()) {
     std::lock_guard<std::mutex> lock(state.lostMutex);
     job->error.code = kCodeConnectionLost;
     job->error.message = "connection lost: " + state.lostReason;
-  } else {
-    try {
-      job->result = job->fn(job->onConnectionThread ? state.conn : job->borrowed);
-      job->ok = true;
-    } catch (const LibvirtFailure& failure) {
-      job->error = failure.info();
-    } catch (const std::exception& e) {
-      job->error.code = -1;
-      job->error.message = e.what();
-    }
+    return;
   }
-  // Keep the state alive past the call: the callback may drop the last reference.
-  ConnStatePtr keep = job->state;
-  if (!keep->done->Call(job, Complete)) delete job;
+  try {
+    job->result = fn(conn);
+    job->ok = true;
+  } catch (const LibvirtFailure& failure) {
+    job->error = failure.info();
+  } catch (const std::exception& e) {
+    job->error.code = -1;
+    job->error.message = e.what();
+  }
+}
+
+void Execute(Job* job) {
+  if (job->sideFailed) {
+    job->error = job->sideFailure;
+    Hand(job);
+    return;
+  }
+  Call(job, job->fn, job->onConnectionThread ? job->state->conn : job->side);
+  if (job->ok && job->then) {
+    job->state->worker.Post([job] {
+      Call(job, job->then, job->state->conn);
+      Hand(job);
+    });
+    return;
+  }
+  Hand(job);
+}
+
+void RunOnSide(Job* job) {
+  if (!job->state->side->Enabled()) {
+    job->state->worker.Post([job] { Execute(job); });
+    return;
+  }
+  job->onConnectionThread = false;
+  job->state->side->Run([job](virConnectPtr conn, const ErrorInfo* failure) {
+    job->side = conn;
+    if (failure != nullptr) {
+      job->sideFailed = true;
+      job->sideFailure = *failure;
+    }
+    Execute(job);
+  });
 }
 
 Job* Prepare(const Napi::CallbackInfo& info, JobFn fn, Napi::Promise::Deferred& deferred, bool closing) {
@@ -92,23 +131,43 @@ Napi::Value Enqueue(const Napi::CallbackInfo& info, JobFn fn, Lane lane) {
   auto deferred = Napi::Promise::Deferred::New(info.Env());
   Job* job = Prepare(info, std::move(fn), deferred, false);
   if (job != nullptr) {
-    if (lane == Lane::OwnThread) {
-      job->onConnectionThread = false;
-      std::thread([job] { Execute(job); }).detach();
-    } else if (lane == Lane::OwnThreadWithConnection) {
-      job->onConnectionThread = false;
-      job->state->worker.Post([job] {
-        virConnectPtr conn = job->state->conn;
-        if (conn != nullptr && virConnectRef(conn) == 0) job->borrowed = conn;
-        std::thread([job] {
-          virConnectPtr borrowed = job->borrowed;  // `job` is gone once Execute has handed it back
-          Execute(job);
-          if (borrowed != nullptr) virConnectClose(borrowed);  // drops our reference only
-        }).detach();
-      });
+    if (lane == Lane::Side) {
+      RunOnSide(job);
     } else {
       job->state->worker.Post([job] { Execute(job); });
     }
+  }
+  return deferred.Promise();
+}
+
+Napi::Value EnqueueSideThenMain(const Napi::CallbackInfo& info, JobFn side, JobFn main) {
+  auto deferred = Napi::Promise::Deferred::New(info.Env());
+  Job* job = Prepare(info, std::move(side), deferred, false);
+  if (job != nullptr) {
+    job->then = std::move(main);
+    RunOnSide(job);
+  }
+  return deferred.Promise();
+}
+
+Napi::Value EnqueueLeased(const Napi::CallbackInfo& info, LeasedJobFn fn) {
+  auto deferred = Napi::Promise::Deferred::New(info.Env());
+  Job* job = Prepare(info, nullptr, deferred, false);
+  if (job != nullptr && !job->state->side->Enabled()) {
+    job->fn = [fn](virConnectPtr c) { return fn(c, nullptr); };
+    job->state->worker.Post([job] { Execute(job); });
+  } else if (job != nullptr) {
+    job->onConnectionThread = false;
+    job->state->side->RunLeased([job, fn](virConnectPtr conn, const ErrorInfo* failure,
+                                          std::shared_ptr<SidePool::Lease> lease) {
+      job->side = conn;
+      if (failure != nullptr) {
+        job->sideFailed = true;
+        job->sideFailure = *failure;
+      }
+      job->fn = [fn, lease](virConnectPtr c) { return fn(c, lease); };
+      Execute(job);
+    });
   }
   return deferred.Promise();
 }

@@ -11,21 +11,27 @@
 
 namespace vmango {
 
-// `conn` is the open connection for jobs on the connection's thread, and nullptr on
-// other lanes: those jobs work through the handles they captured.
+// `conn` is the connection the job runs on: the main one, or a side connection (Lane::Side),
+// where the job looks up the objects it was given first (rebind.h). Jobs that run elsewhere
+// (stream transfers) get nullptr and work through the handles they captured.
 using JobFn = std::function<Value(virConnectPtr conn)>;
+using LeasedJobFn = std::function<Value(virConnectPtr conn, std::shared_ptr<SidePool::Lease> lease)>;
 
 enum class Lane {
   Connection,  // the connection's own worker thread, in order
-  OwnThread,   // a thread of its own: long calls (clone, resize) must not hold up the rest
-  // Takes a reference to the connection on its thread, then runs on a thread of its own:
-  // connection-wide calls that wait for busy domains (bulk lists) must not hold up the rest.
-  OwnThreadWithConnection,
+  // A side connection (side_pool.h): long or waiting calls (start, clone, bulk statistics) must
+  // not hold up the rest. Never returns handles: JS may only hold handles of the main connection.
+  Side,
 };
 
 constexpr size_t kFirstArg = 2;
 
 Napi::Value Enqueue(const Napi::CallbackInfo& info, JobFn fn, Lane lane = Lane::Connection);
+// `side` on a side connection, then `main` on the connection's thread, whose result is the
+// job's (for long calls that create objects: `main` looks the new object up by identity).
+Napi::Value EnqueueSideThenMain(const Napi::CallbackInfo& info, JobFn side, JobFn main);
+// On a side connection kept out of the pool until `lease` is dropped (a stream keeps it).
+Napi::Value EnqueueLeased(const Napi::CallbackInfo& info, LeasedJobFn fn);
 // For stream transfers, which run on the stream's own threads.
 Napi::Value EnqueueOn(const Napi::CallbackInfo& info, Worker& worker, JobFn fn);
 // A job run on `state`'s worker even after close() was requested (close itself).

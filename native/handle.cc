@@ -51,7 +51,8 @@ Handle::Handle(HandleKind kind, void* ptr) : kind_(kind), ptr_(ptr) {
 Handle::~Handle() {
   HandleKind kind = kind_;
   void* ptr = ptr_;
-  ReaperPost([kind, ptr] { ReleaseObject(kind, ptr); });
+  // The owner (a stream's side connection) goes back to its pool only after the object is freed.
+  ReaperPost([kind, ptr, owner = std::move(owner_)] { ReleaseObject(kind, ptr); });
 }
 
 Napi::Value HandleToJs(Napi::Env env, const HandlePtr& handle) {

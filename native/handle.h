@@ -35,12 +35,15 @@ class Handle {
   // thread and never delays sends, finish or abort.
   Worker& receiver() { return *receiver_; }
   Worker& sender() { return *sender_; }
+  // Kept until the handle is gone, after the object is freed (a stream's side connection).
+  void KeepWhileOpen(std::shared_ptr<void> owner) { owner_ = std::move(owner); }
 
  private:
   HandleKind kind_;
   void* ptr_;
   std::unique_ptr<Worker> receiver_;
   std::unique_ptr<Worker> sender_;
+  std::shared_ptr<void> owner_;
 };
 
 using HandlePtr = std::shared_ptr<Handle>;

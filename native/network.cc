@@ -6,6 +6,7 @@
 #include "args.h"
 #include "enqueue.h"
 #include "error_info.h"
+#include "rebind.h"
 #include "identity.h"
 #include "register.h"
 
@@ -79,13 +80,14 @@ Napi::Value Update(const Napi::CallbackInfo& info) {
   std::string xml = ArgString(info, kFirstArg + 4, "xml");
   uint32_t flags = ArgUint(info, kFirstArg + 5, "flags");
   // A live update rewrites dnsmasq's files and reloads the network's firewall rules
-  // (a quarter of a second): a thread of its own, like other long calls.
-  return Enqueue(info, [network, command, section, parentIndex, xml, flags](virConnectPtr) -> Value {
-    if (virNetworkUpdate(network->network(), command, section, parentIndex, xml.c_str(), flags) < 0) {
+  // (a quarter of a second): a side connection, like other long calls.
+  return Enqueue(info, [network, command, section, parentIndex, xml, flags](virConnectPtr conn) -> Value {
+    NetworkRef target = NetworkOn(conn, network->network());
+    if (virNetworkUpdate(target.get(), command, section, parentIndex, xml.c_str(), flags) < 0) {
       ThrowLastError("virNetworkUpdate");
     }
     return Value::Undefined();
-  }, Lane::OwnThread);
+  }, Lane::Side);
 }
 
 Napi::Value GetDhcpLeases(const Napi::CallbackInfo& info) {

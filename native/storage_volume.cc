@@ -7,8 +7,8 @@
 #include "args.h"
 #include "enqueue.h"
 #include "error_info.h"
+#include "rebind.h"
 #include "identity.h"
-#include "parallel.h"
 #include "register.h"
 
 namespace vmango {
@@ -37,16 +37,17 @@ Napi::Value ListAllVolumes(const Napi::CallbackInfo& info, bool details) {
       free(volumes);
       return names;
     }
-    // Info, path and XML of each volume, several volumes at once.
+    // Info, path and XML of each volume, one after another: calls from several threads at once
+    // over one connection are unsafe in libvirt before 10.3 (side_pool.h).
     std::vector<virStorageVolInfo> infos(count);
     std::vector<char*> paths(count, nullptr);
     std::vector<char*> xmls(count, nullptr);
-    ParallelFor(count, [&](int i) {
+    for (int i = 0; i < count; ++i) {
       bool ok = virStorageVolGetInfo(volumes[i], &infos[i]) == 0;
       paths[i] = ok ? virStorageVolGetPath(volumes[i]) : nullptr;
       xmls[i] = paths[i] != nullptr ? virStorageVolGetXMLDesc(volumes[i], 0) : nullptr;
       if (xmls[i] == nullptr) virResetLastError();
-    });
+    }
     Value list = Value::Array();
     for (int i = 0; i < count; ++i) {
       Value entry = VolumeValue(volumes[i]);
@@ -96,15 +97,28 @@ Napi::Value LookupByKey(const Napi::CallbackInfo& info) {
   });
 }
 
+// Creating a volume (a clone can take minutes) runs on a side connection; the new volume is
+// then looked up on the main connection, whose handles alone JS may hold.
+JobFn LookUpCreated(std::shared_ptr<std::string> key) {
+  return [key](virConnectPtr conn) -> Value {
+    virStorageVolPtr volume = virStorageVolLookupByKey(RequireOpen(conn), key->c_str());
+    if (volume == nullptr) ThrowLastError("virStorageVolLookupByKey");
+    return VolumeValue(volume);
+  };
+}
+
 Napi::Value CreateXml(const Napi::CallbackInfo& info) {
   HandlePtr pool = HandleFromJs(info[kFirstArg], HandleKind::StoragePool, "pool");
   std::string xml = ArgString(info, kFirstArg + 1, "xml");
   uint32_t flags = ArgUint(info, kFirstArg + 2, "flags");
-  return Enqueue(info, [pool, xml, flags](virConnectPtr) -> Value {
-    virStorageVolPtr volume = virStorageVolCreateXML(pool->pool(), xml.c_str(), flags);
-    if (volume == nullptr) ThrowLastError("virStorageVolCreateXML");
-    return VolumeValue(volume);
-  }, Lane::OwnThread);
+  auto created = std::make_shared<std::string>();
+  return EnqueueSideThenMain(info, [pool, xml, flags, created](virConnectPtr conn) -> Value {
+    PoolRef target = PoolOn(conn, pool->pool());
+    VolumeRef volume(virStorageVolCreateXML(target.get(), xml.c_str(), flags));
+    if (!volume) ThrowLastError("virStorageVolCreateXML");
+    *created = virStorageVolGetKey(volume.get());
+    return Value::Undefined();
+  }, LookUpCreated(created));
 }
 
 Napi::Value CreateXmlFrom(const Napi::CallbackInfo& info) {
@@ -112,11 +126,15 @@ Napi::Value CreateXmlFrom(const Napi::CallbackInfo& info) {
   std::string xml = ArgString(info, kFirstArg + 1, "xml");
   HandlePtr source = HandleFromJs(info[kFirstArg + 2], HandleKind::StorageVolume, "source volume");
   uint32_t flags = ArgUint(info, kFirstArg + 3, "flags");
-  return Enqueue(info, [pool, xml, source, flags](virConnectPtr) -> Value {
-    virStorageVolPtr volume = virStorageVolCreateXMLFrom(pool->pool(), xml.c_str(), source->volume(), flags);
-    if (volume == nullptr) ThrowLastError("virStorageVolCreateXMLFrom");
-    return VolumeValue(volume);
-  }, Lane::OwnThread);
+  auto created = std::make_shared<std::string>();
+  return EnqueueSideThenMain(info, [pool, xml, source, flags, created](virConnectPtr conn) -> Value {
+    PoolRef target = PoolOn(conn, pool->pool());
+    VolumeRef from = VolumeOn(conn, source->volume());
+    VolumeRef volume(virStorageVolCreateXMLFrom(target.get(), xml.c_str(), from.get(), flags));
+    if (!volume) ThrowLastError("virStorageVolCreateXMLFrom");
+    *created = virStorageVolGetKey(volume.get());
+    return Value::Undefined();
+  }, LookUpCreated(created));
 }
 
 Napi::Value Delete(const Napi::CallbackInfo& info) {
@@ -161,10 +179,11 @@ Napi::Value Resize(const Napi::CallbackInfo& info) {
   HandlePtr volume = VolumeArg(info);
   uint64_t capacity = ArgUint64(info, kFirstArg + 1, "capacity");
   uint32_t flags = ArgUint(info, kFirstArg + 2, "flags");
-  return Enqueue(info, [volume, capacity, flags](virConnectPtr) -> Value {
-    if (virStorageVolResize(volume->volume(), capacity, flags) < 0) ThrowLastError("virStorageVolResize");
+  return Enqueue(info, [volume, capacity, flags](virConnectPtr conn) -> Value {
+    VolumeRef target = VolumeOn(conn, volume->volume());
+    if (virStorageVolResize(target.get(), capacity, flags) < 0) ThrowLastError("virStorageVolResize");
     return Value::Undefined();
-  }, Lane::OwnThread);
+  }, Lane::Side);
 }
 
 }  // namespace

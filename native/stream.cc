@@ -1,6 +1,9 @@
-// virStream transfers: volume upload/download and domain consoles. Each stream has
-// two threads of its own (receive, and send/finish/abort), so a transfer never holds
-// up the connection's other calls and a console's blocking read never holds up writes.
+// virStream transfers: volume upload/download and domain consoles. Each stream runs over a
+// side connection of its own (side_pool.h), kept until the stream is dropped, and has two
+// threads of its own (receive, and send/finish/abort), so a transfer never holds up the
+// connection's other calls and a console's blocking read never holds up writes. A transfer
+// uses one thread at a time; a console may read and write at once, which libvirt before 10.3
+// does not make safe (the panel opens no consoles).
 #include <libvirt/libvirt.h>
 #include <napi.h>
 
@@ -9,6 +12,7 @@
 #include "args.h"
 #include "enqueue.h"
 #include "error_info.h"
+#include "rebind.h"
 #include "register.h"
 
 namespace vmango {
@@ -30,12 +34,13 @@ Napi::Value BeginVolumeTransfer(const Napi::CallbackInfo& info, const char* name
   uint64_t offset = ArgUint64(info, kFirstArg + 1, "offset");
   uint64_t length = ArgUint64(info, kFirstArg + 2, "length");
   uint32_t flags = ArgUint(info, kFirstArg + 3, "flags");
-  return Enqueue(info, [volume, offset, length, flags, name](virConnectPtr) -> Value {
-    virStreamPtr stream = NewStream(virStorageVolGetConnect(volume->volume()));
-    auto handle = std::make_shared<Handle>(HandleKind::Stream, stream);
-    if (transfer(volume->volume(), stream, offset, length, flags) < 0) ThrowLastError(name);
+  return EnqueueLeased(info, [volume, offset, length, flags, name](virConnectPtr conn, std::shared_ptr<SidePool::Lease> lease) -> Value {
+    VolumeRef target = VolumeOn(conn, volume->volume());
+    auto handle = std::make_shared<Handle>(HandleKind::Stream, NewStream(conn));
+    handle->KeepWhileOpen(std::move(lease));
+    if (transfer(target.get(), handle->stream(), offset, length, flags) < 0) ThrowLastError(name);
     return Value::FromHandle(handle);
-  }, Lane::OwnThread);
+  });
 }
 
 Napi::Value Upload(const Napi::CallbackInfo& info) {
@@ -51,10 +56,12 @@ Napi::Value OpenConsole(const Napi::CallbackInfo& info) {
   HandlePtr domain = HandleFromJs(info[kFirstArg], HandleKind::Domain, "domain");
   auto devName = ArgOptionalString(info, kFirstArg + 1, "devName");
   uint32_t flags = ArgUint(info, kFirstArg + 2, "flags");
-  return Enqueue(info, [domain, devName, flags](virConnectPtr) -> Value {
-    virStreamPtr stream = NewStream(virDomainGetConnect(domain->domain()));
-    auto handle = std::make_shared<Handle>(HandleKind::Stream, stream);
-    if (virDomainOpenConsole(domain->domain(), devName ? devName->c_str() : nullptr, stream, flags) < 0) {
+  return EnqueueLeased(info, [domain, devName, flags](virConnectPtr conn, std::shared_ptr<SidePool::Lease> lease) -> Value {
+    DomainRef target = DomainOn(conn, domain->domain());
+    auto handle = std::make_shared<Handle>(HandleKind::Stream, NewStream(conn));
+    handle->KeepWhileOpen(std::move(lease));
+    virStreamPtr stream = handle->stream();
+    if (virDomainOpenConsole(target.get(), devName ? devName->c_str() : nullptr, stream, flags) < 0) {
       ThrowLastError("virDomainOpenConsole");
     }
     return Value::FromHandle(handle);
