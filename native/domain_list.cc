@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include <cstring>
+#include <future>
 #include <map>
 #include <vector>
 
@@ -16,6 +17,9 @@
 
 namespace vmango {
 namespace {
+
+// Lists this long have half their XML asked over a side connection.
+constexpr int kSplitListingAt = 64;
 
 struct StateAndReason {
   int state = 0;
@@ -42,11 +46,37 @@ std::map<std::string, StateAndReason> BulkStates(virDomainPtr* domains) {
   return states;
 }
 
+// XML of the domains named by `uuids`, asked over a side connection (its own handles come
+// from one list call there). Entries it could not read stay nullptr.
+std::vector<char*> XmlsOnSide(virConnectPtr conn, const std::vector<std::string>& uuids, uint32_t flags,
+                              uint32_t xmlFlags) {
+  std::vector<char*> xmls(uuids.size(), nullptr);
+  virDomainPtr* domains = nullptr;
+  int count = virConnectListAllDomains(conn, &domains, flags);
+  if (count < 0) {
+    virResetLastError();
+    return xmls;
+  }
+  std::map<std::string, virDomainPtr> byUuid;
+  for (int i = 0; i < count; ++i) byUuid[DomainUuid(domains[i])] = domains[i];
+  for (size_t i = 0; i < uuids.size(); ++i) {
+    auto found = byUuid.find(uuids[i]);
+    if (found == byUuid.end()) continue;
+    xmls[i] = virDomainGetXMLDesc(found->second, xmlFlags);
+    if (xmls[i] == nullptr) virResetLastError();
+  }
+  for (int i = 0; i < count; ++i) virDomainFree(domains[i]);
+  free(domains);
+  return xmls;
+}
+
 Napi::Value ListAllDomains(const Napi::CallbackInfo& info) {
   uint32_t flags = ArgUint(info, kFirstArg, "flags");
   bool withXml = info[kFirstArg + 1].ToBoolean();
   uint32_t xmlFlags = ArgUint(info, kFirstArg + 2, "xmlFlags");
-  return Enqueue(info, [flags, withXml, xmlFlags](virConnectPtr conn) -> Value {
+  ConnStatePtr state = ConnectionFromJs(info[0]);
+  std::weak_ptr<SidePool> side = state->side;
+  return Enqueue(info, [flags, withXml, xmlFlags, side](virConnectPtr conn) -> Value {
     virDomainPtr* domains = nullptr;
     int count = virConnectListAllDomains(RequireOpen(conn), &domains, flags);
     if (count < 0) ThrowLastError("virConnectListAllDomains");
@@ -61,7 +91,34 @@ Napi::Value ListAllDomains(const Napi::CallbackInfo& info) {
       if (known != states.end()) found[i] = known->second;
       else present[i] = 0;
     }
+    // The second half of a long list's XML is asked over a side connection meanwhile: each
+    // connection answers one call at a time, two halve the wait.
+    int split = count;
+    std::future<std::vector<char*>> sideXmls;
+    SidePoolPtr pool = side.lock();
+    if (withXml && count >= kSplitListingAt && pool && pool->Enabled()) {
+      split = count / 2;
+      std::vector<std::string> uuids;
+      for (int i = split; i < count; ++i) uuids.push_back(DomainUuid(domains[i]));
+      auto promise = std::make_shared<std::promise<std::vector<char*>>>();
+      sideXmls = promise->get_future();
+      // Only a free side connection: never wait here behind a clone.
+      bool started = pool->TryRun([promise, uuids, flags, xmlFlags](virConnectPtr sideConn, const ErrorInfo*) {
+        promise->set_value(sideConn != nullptr ? XmlsOnSide(sideConn, uuids, flags, xmlFlags)
+                                               : std::vector<char*>(uuids.size(), nullptr));
+      });
+      if (!started) split = count;
+    }
     for (int i = 0; i < count; ++i) {
+      if (i == split) {
+        std::vector<char*> fromSide = sideXmls.get();
+        for (int j = split; j < count; ++j) xmls[j] = fromSide[j - split];
+      }
+      if (i >= split && withXml && xmls[i] == nullptr) {
+        // Not read over the side connection (gone there, or no side connection): ask here.
+        xmls[i] = virDomainGetXMLDesc(domains[i], xmlFlags);
+        if (xmls[i] == nullptr) virResetLastError();
+      }
       if (!present[i]) {
         // Undefined between listing and asking: report it as gone rather than fail the list.
         present[i] = virDomainGetState(domains[i], &found[i].state, &found[i].reason, 0) == 0 ? 1 : 2;
@@ -70,7 +127,7 @@ Napi::Value ListAllDomains(const Napi::CallbackInfo& info) {
           continue;
         }
       }
-      if (withXml) {
+      if (withXml && i < split) {
         xmls[i] = virDomainGetXMLDesc(domains[i], xmlFlags);
         if (xmls[i] == nullptr) virResetLastError();
       }
@@ -78,7 +135,10 @@ Napi::Value ListAllDomains(const Napi::CallbackInfo& info) {
     Value list = Value::Array();
     for (int i = 0; i < count; ++i) {
       Value entry = DomainValue(domains[i]);  // takes the list's reference
-      if (present[i] == 2 || (withXml && xmls[i] == nullptr)) continue;
+      if (present[i] == 2 || (withXml && xmls[i] == nullptr)) {
+        free(xmls[i]);
+        continue;
+      }
       entry.Set("state", Value::Number(found[i].state));
       entry.Set("reason", Value::Number(found[i].reason));
       if (withXml) entry.Set("xml", Value::OwnedString(xmls[i]));

@@ -35,7 +35,8 @@ class Handle {
   // thread and never delays sends, finish or abort.
   Worker& receiver() { return *receiver_; }
   Worker& sender() { return *sender_; }
-  // Kept until the handle is gone, after the object is freed (a stream's side connection).
+  // Kept until the handle is gone, after the object is freed, or until replaced (a stream's
+  // side connection, given back once the stream is finished or aborted). Its jobs' thread only.
   void KeepWhileOpen(std::shared_ptr<void> owner) { owner_ = std::move(owner); }
 
  private:

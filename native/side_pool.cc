@@ -84,13 +84,37 @@ void SidePool::Run(Task task) {
       task(nullptr, &closed);
       return;
     }
-    channel->worker.Post([self, channel, task] {
-      ErrorInfo failure;
-      virConnectPtr conn = Connect(self->Settings(), *channel, &failure);
-      task(conn, conn != nullptr ? nullptr : &failure);
-      CheckAlive(*channel);
-      self->Release(channel);
-    });
+    self->Start(channel, task);
+  });
+}
+
+bool SidePool::TryRun(Task task) {
+  ChannelPtr channel;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (closed_) return false;
+    if (!idle_.empty()) {
+      channel = idle_.back();
+      idle_.pop_back();
+    } else if (open_ < kMaxOpen) {
+      ++open_;
+      channel = std::make_shared<Channel>();
+    } else {
+      return false;
+    }
+  }
+  Start(channel, std::move(task));
+  return true;
+}
+
+void SidePool::Start(ChannelPtr channel, Task task) {
+  auto self = shared_from_this();
+  channel->worker.Post([self, channel, task] {
+    ErrorInfo failure;
+    virConnectPtr conn = Connect(self->Settings(), *channel, &failure);
+    task(conn, conn != nullptr ? nullptr : &failure);
+    CheckAlive(*channel);
+    self->Release(channel);
   });
 }
 

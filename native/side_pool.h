@@ -52,6 +52,8 @@ class SidePool : public std::enable_shared_from_this<SidePool> {
   bool Enabled();
   // Any thread.
   void Run(Task task);
+  // Like Run, but only when a connection is free or may be opened now; false otherwise.
+  bool TryRun(Task task);
   // Opens `count` connections ahead of need (in the background).
   void Warm(size_t count);
   // Idle connections close now, busy ones when their task ends; later tasks fail.
@@ -77,6 +79,7 @@ class SidePool : public std::enable_shared_from_this<SidePool> {
  private:
   // Gives `use` a channel now, or when one is released; nullptr once the pool is closed.
   static void Acquire(const std::shared_ptr<SidePool>& self, std::function<void(ChannelPtr)> use);
+  void Start(ChannelPtr channel, Task task);
   void Release(ChannelPtr channel);
   OpenSettings Settings();
   static void CloseChannel(const ChannelPtr& channel);

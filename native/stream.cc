@@ -104,6 +104,7 @@ Napi::Value Finish(const Napi::CallbackInfo& info) {
   HandlePtr stream = StreamArg(info);
   return EnqueueOn(info, stream->sender(), [stream](virConnectPtr) -> Value {
     if (virStreamFinish(stream->stream()) < 0) ThrowLastError("virStreamFinish");
+    stream->KeepWhileOpen(nullptr);  // done with its side connection (a failed finish is aborted next)
     return Value::Undefined();
   });
 }
@@ -112,6 +113,7 @@ Napi::Value Abort(const Napi::CallbackInfo& info) {
   HandlePtr stream = StreamArg(info);
   return EnqueueOn(info, stream->sender(), [stream](virConnectPtr) -> Value {
     if (virStreamAbort(stream->stream()) < 0) virResetLastError();  // already finished or failed
+    stream->KeepWhileOpen(nullptr);
     return Value::Undefined();
   });
 }
