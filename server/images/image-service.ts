@@ -25,7 +25,8 @@ export async function listImageVolumes(conn: Connection, hv: HypervisorConfig, l
     if (result.ok) images.push({ image: result.image, volume });
     else logger.warn({ hypervisor: hv.name, pool: hv.imageStoragePool, volume: volume.name, reason: result.reason }, 'skipping volume');
   }
-  return images;
+  // libvirt lists a pool's volumes in the order of its hash table, which changes between calls.
+  return images.sort((a, b) => (a.image.id < b.image.id ? -1 : a.image.id > b.image.id ? 1 : 0));
 }
 
 export async function listImages(conn: Connection, hv: HypervisorConfig, logger: Logger): Promise<Image[]> {
