@@ -54,9 +54,11 @@ step() {
 # Not `npm ci`: the registry served here lacks other platforms' optional packages
 # (e.g. rollup's darwin builds), which npm ci insists on finding in the lock file.
 # `npm install --no-save` installs the locked versions and leaves the lock as it is.
+# --ignore-scripts: npm would otherwise build the addon (binding.gyp) itself, and the step below
+# builds it again; no dependency needs an install script of its own.
 step "npm-install" "cat package-lock.json; node --version; [ -d node_modules ] && echo present" \
-  npm install --no-save --no-audit --no-fund --loglevel=error
+  npm install --no-save --no-audit --no-fund --ignore-scripts --loglevel=error
 step "native-build" "cat binding.gyp native/* 2>/dev/null; node --version; [ -f build/Release/vmango_libvirt.node ] && echo built" \
   npx --no-install node-gyp rebuild --loglevel=error
 step "typescript-build" "find server -name '*.ts' -print0 | sort -z | xargs -0 cat; cat tsconfig*.json; [ -d dist ] && echo built" \
-  npx --no-install tsc -p tsconfig.build.json
+  bash -c "rm -rf dist && npx --no-install tsc -p tsconfig.build.json"

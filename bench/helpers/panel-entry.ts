@@ -7,8 +7,8 @@ import { createApiRouter } from '../../server/http/api/router.js';
 import { closeOnSignals, listen } from '../../server/http/server.js';
 import { ConnectionManager } from '../../server/hypervisors/connection-manager.js';
 import { openConnection, type Connection } from '../../server/libvirt/index.js';
-import { createLogger } from '../../server/log.js';
-import { createMachineService } from '../../server/machines/service.js';
+import { createLogger } from '../../server/core/log.js';
+import { createMachineService } from '../../server/services/machines/service.js';
 
 const configPath = process.argv[2];
 if (!configPath) throw new Error('usage: panel-entry.ts CONFIG');

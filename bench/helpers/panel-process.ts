@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hashPassword } from '../../server/cli/genpw.js';
+import { hashPassword } from '../../server/app/cli/genpw.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 const TEMPLATES = join(REPO, 'templates');
@@ -75,7 +75,7 @@ plan "${options.plan.name}" {
 /** Whether the compiled panel (dist/) serves the REST API; otherwise the bench wires it itself. */
 export function builtPanelServesApi(): boolean {
   try {
-    return readFileSync(join(REPO, 'dist/panel.js'), 'utf8').includes('createApiRouter');
+    return readFileSync(join(REPO, 'dist/app/panel.js'), 'utf8').includes('createApiRouter');
   } catch {
     return false;
   }

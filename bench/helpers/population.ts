@@ -1,8 +1,8 @@
 // Fills a harness hypervisor with many vmango machines fast (defined straight through the libvirt
 // binding, not through the panel), and removes everything named with a bench prefix again.
-import { buildMetadata } from '../../server/machines/metadata.js';
-import { dhcpHostXml } from '../../server/network/dhcp-host.js';
-import { parseNetworkXml } from '../../server/network/index.js';
+import { buildMetadata } from '../../server/services/machines/metadata.js';
+import { dhcpHostXml } from '../../server/services/network/dhcp-host.js';
+import { parseNetworkXml } from '../../server/services/network/index.js';
 import { NetworkUpdateFlags, type Connection, type StoragePool } from '../../server/libvirt/index.js';
 
 export interface PopulationTarget {

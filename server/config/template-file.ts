@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { parseTemplate, TemplateError, type Template } from '../gotemplate/index.js';
+import { parseTemplate, TemplateError, type Template } from '../formats/gotemplate/index.js';
 import type { Problems } from './problems.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Template } from '../gotemplate/index.js';
+import type { Template } from '../formats/gotemplate/index.js';
 
 export interface PlanConfig {
   name: string;

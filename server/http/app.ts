@@ -1,8 +1,8 @@
 import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from '../log.js';
-import { VERSION } from '../version.js';
+import type { Logger } from '../core/log.js';
+import { VERSION } from '../core/version.js';
 import { clientAddressResolver } from './client-address.js';
 import { requestLog } from './request-log.js';
 import { staticFiles } from './static-files.js';

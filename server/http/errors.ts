@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 
 /** An error whose message is safe and useful to show to the caller, with its HTTP status. */
 export class HttpError extends Error {

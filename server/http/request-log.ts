@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { IncomingMessage } from 'node:http';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 
 /** One structured log line per request, written when the response is finished (or aborted). */
 export function requestLog(logger: Logger, clientAddress: (req: IncomingMessage) => string): RequestHandler {

@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type Server, type ServerResponse } fr
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 
 export interface ListenOptions {
   host: string;

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import { backoffDelay } from './backoff.js';
 import { redactLibvirtUri } from '../libvirt/uri.js';
 

@@ -1,6 +1,6 @@
 /** Turning whatever a hypervisor call threw into the ServiceError the HTTP layer answers with. */
 import { ErrorCode, LibvirtError } from '../libvirt/index.js';
-import { ServiceError } from '../machines/service-api.js';
+import { ServiceError } from '../core/services.js';
 import { HypervisorUnavailableError, UnknownHypervisorError } from './connection-manager.js';
 
 /** Seconds a client should wait before retrying a request that met an unavailable hypervisor. */

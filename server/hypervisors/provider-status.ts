@@ -1,7 +1,7 @@
 /** A provider's summary for the index page: its connection state and, when connected, host facts gathered each within its own short deadline. */
 import type { HypervisorConfig } from '../config/index.js';
 import type { Connection } from '../libvirt/index.js';
-import type { ProviderSummary, UsageFigures } from '../machines/service-api.js';
+import type { ProviderSummary, UsageFigures } from '../core/services.js';
 import type { HypervisorStatus } from './connection-manager.js';
 
 export function usage(totalBytes: number, usedBytes: number): UsageFigures {

@@ -1,11 +1,11 @@
 import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
 import { Router } from 'express';
-import { hashPassword } from '../../server/cli/genpw.js';
-import { apiAuthentication, authenticatedUser } from '../../server/http/auth/api-auth.js';
-import { CredentialCache } from '../../server/http/auth/credential-cache.js';
-import { FailureLimiter } from '../../server/http/auth/failure-limiter.js';
-import { PasswordVerifier } from '../../server/http/auth/password-verifier.js';
+import { hashPassword } from '../../server/app/cli/genpw.js';
+import { apiAuthentication, authenticatedUser } from '../../server/services/auth/api-auth.js';
+import { CredentialCache } from '../../server/services/auth/credential-cache.js';
+import { FailureLimiter } from '../../server/services/auth/failure-limiter.js';
+import { PasswordVerifier } from '../../server/services/auth/password-verifier.js';
 import { clientAddressResolver } from '../../server/http/client-address.js';
 import { capturedLogger, rawRequest, startApp } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { formatGoJson, sortedByKey } from '../../server/http/api/go-json.js';
+import { formatGoJson, sortedByKey } from '../../server/formats/go/json.js';
 
 describe('formatGoJson', () => {
   it('indents like Go json.MarshalIndent(v, "", "  ")', () => {

@@ -2,12 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashPassword } from '../../server/cli/genpw.js';
+import { hashPassword } from '../../server/app/cli/genpw.js';
 import { parseConfig, type Config } from '../../server/config/index.js';
 import { createApiRouter, type ApiRouterDeps } from '../../server/http/api/router.js';
 import { ConnectionManager } from '../../server/hypervisors/connection-manager.js';
 import { openConnection, type Connection } from '../../server/libvirt/index.js';
-import { createMachineService } from '../../server/machines/service.js';
+import { createMachineService } from '../../server/services/machines/service.js';
 import { capturedLogger, startAppServer } from './helpers.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');

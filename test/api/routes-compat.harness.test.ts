@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, LibvirtError, type Connection } from '../../server/libvirt/index.js';
-import { attr, child, parseXmlDocument } from '../../server/network/xml-tree.js';
+import { attr, child, parseXmlDocument } from '../../server/formats/xml/tree.js';
 import { harnessCommand, requireHarness } from '../helpers/harness.js';
 import { cleanupPrefix, harnessTemplates, leftovers, rawConnection, removeNetwork, virsh } from '../services/harness-fixture.js';
 import {

@@ -12,8 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainXmlFlags, type Connection } from '../../server/libvirt/index.js';
-import { goTrimSpace } from '../../server/machines/metadata.js';
-import { attr, child, path as xmlPath, parseXmlDocument } from '../../server/network/xml-tree.js';
+import { goTrimSpace } from '../../server/services/machines/metadata.js';
+import { attr, child, path as xmlPath, parseXmlDocument } from '../../server/formats/xml/tree.js';
 import { requireHarness } from '../helpers/harness.js';
 import {
   cleanupPrefix, defineNetwork, downloadVolume, harnessTemplates, leftovers, rawConnection, readIso, removeNetwork,

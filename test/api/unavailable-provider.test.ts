@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApiRouter } from '../../server/http/api/router.js';
 import { ConnectionManager, type HypervisorEndpoint } from '../../server/hypervisors/connection-manager.js';
-import type { MachineService } from '../../server/machines/service-api.js';
+import type { MachineService } from '../../server/core/services.js';
 import { silentLogger } from '../helpers/loggers.js';
 import { startAppServer } from './helpers.js';
 import { authHeaders, startApiPanel } from './panel-fixture.js';

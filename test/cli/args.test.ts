@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseArgs, UsageError } from '../../server/cli/args.js';
+import { parseArgs, UsageError } from '../../server/app/cli/args.js';
 
 describe('command-line flags with Go flag semantics', () => {
   it('accepts one or two dashes and both value forms', () => {

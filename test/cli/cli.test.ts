@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
 import { spawn } from 'node:child_process';
-import { runCli } from '../../server/cli/main.js';
+import { runCli } from '../../server/app/cli/main.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { keepYoungGenerationSmall } from '../../server/cli/young-generation.js';
+import { keepYoungGenerationSmall } from '../../server/app/cli/young-generation.js';
 
-const MODULE = fileURLToPath(new URL('../../server/cli/young-generation.ts', import.meta.url));
+const MODULE = fileURLToPath(new URL('../../server/app/cli/young-generation.ts', import.meta.url));
 
 describe('keepYoungGenerationSmall', () => {
   it('leaves a young generation sized by node flags or NODE_OPTIONS alone', () => {

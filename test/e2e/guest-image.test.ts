@@ -9,10 +9,10 @@ import { readFile, rm, writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { parseTemplate } from '../../server/gotemplate/index.js';
-import { buildConfigDrive } from '../../server/machines/config-drive.js';
-import { buildMetadata } from '../../server/machines/metadata.js';
-import { vmangoTemplateContext } from '../../server/machines/template-context.js';
+import { parseTemplate } from '../../server/formats/gotemplate/index.js';
+import { buildConfigDrive } from '../../server/services/machines/config-drive.js';
+import { buildMetadata } from '../../server/services/machines/metadata.js';
+import { vmangoTemplateContext } from '../../server/services/machines/template-context.js';
 import { requireHarness } from '../helpers/harness.js';
 import {
   addImageToPool, buildGuestImage, DIRECT_KERNEL_TEMPLATE, GUEST_KERNEL_DIR, installGuestKernel, type GuestImage,

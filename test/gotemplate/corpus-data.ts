@@ -1,8 +1,8 @@
 /** Builds JS data from the corpus' tagged JSON encoding, mirroring tools/gotemplate-golden/main.go. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GoFloat, GoFunc, GoNumber, GoTime } from '../../server/gotemplate/index.js';
-import { vmangoTemplateContext, type TemplateContextInput } from '../../server/machines/template-context.js';
+import { GoFloat, GoFunc, GoNumber, GoTime } from '../../server/formats/gotemplate/index.js';
+import { vmangoTemplateContext, type TemplateContextInput } from '../../server/services/machines/template-context.js';
 
 export interface CorpusCase {
   name: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TemplateError, parseTemplate } from '../../server/gotemplate/index.js';
+import { TemplateError, parseTemplate } from '../../server/formats/gotemplate/index.js';
 import { CORPUS_DIR, GOLDEN_DIR, buildData, corpusFiles, readCases, type CorpusCase, type GoldenCase } from './corpus-data.js';
 
 function render(c: CorpusCase): GoldenCase {

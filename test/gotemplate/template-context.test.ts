@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseTemplate, TemplateError, TrustedXml } from '../../server/gotemplate/index.js';
-import { vmangoTemplateContext, type TemplateContextInput } from '../../server/machines/template-context.js';
+import { parseTemplate, TemplateError, TrustedXml } from '../../server/formats/gotemplate/index.js';
+import { vmangoTemplateContext, type TemplateContextInput } from '../../server/services/machines/template-context.js';
 
 const input = (over: Partial<TemplateContextInput> = {}): TemplateContextInput => ({
   machine: { name: 'web1', sshKeys: [{ name: 'k', public: 'ssh-rsa AAA' }], userdata: '', creator: 'admin', memoryBytes: 3 * 1024 * 1024 },

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { TemplateError, TrustedXml, parseTemplate, type Template } from '../../server/gotemplate/index.js';
-import { vmangoTemplateContext, type TemplateContextInput } from '../../server/machines/template-context.js';
+import { TemplateError, TrustedXml, parseTemplate, type Template } from '../../server/formats/gotemplate/index.js';
+import { vmangoTemplateContext, type TemplateContextInput } from '../../server/services/machines/template-context.js';
 import { CORPUS_DIR, readCases, type CorpusCase } from './corpus-data.js';
 
 const vmangoCases = readCases<CorpusCase>(CORPUS_DIR, 'vmango.json');

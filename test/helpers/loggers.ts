@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../../server/log.js';
+import { createLogger, type Logger } from '../../server/core/log.js';
 
 /** A real logger whose JSON lines are parsed into `lines` for assertions. */
 export function capturedLogger(): { logger: Logger; lines: Record<string, unknown>[] } {

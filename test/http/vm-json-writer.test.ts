@@ -3,10 +3,10 @@
 // values of another kind.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatGoJsonAt } from '../../server/http/api/go-json.js';
+import { formatGoJsonAt } from '../../server/formats/go/json.js';
 import { machineListJson, writeVmJson } from '../../server/http/api/machine-list-json.js';
-import type { Machine } from '../../server/machines/machine.js';
-import { machineToJson, type VmJson } from '../../server/machines/machine-json.js';
+import type { Machine } from '../../server/core/machine.js';
+import { machineToJson, type VmJson } from '../../server/services/machines/machine-json.js';
 
 const text = fc.oneof(
   fc.string(),

@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   formatRfc3339Nano, GO_ZERO_TIME, imageFromVolume, parseImageName, parseVolumeTimestamp, volumeModifiedTime,
-} from '../../server/images/index.js';
-import { XmlParseError } from '../../server/network/xml-tree.js';
+} from '../../server/services/images/index.js';
+import { XmlParseError } from '../../server/formats/xml/tree.js';
 
 const volumeXml = (mtime?: string): string => `<volume type='file'>
   <name>Cirros-0.6_amd64_qcow2.img</name>

@@ -3,7 +3,7 @@
  * Run with `npx tsx test/machines/bench-domain-xml.ts`.
  */
 import { readFileSync } from 'node:fs';
-import { machineFromDomain, parseDomainXml } from '../../server/machines/domain-xml.js';
+import { machineFromDomain, parseDomainXml } from '../../server/services/machines/domain-xml.js';
 
 const xmls = ['domain-one.xml', 'domain-two.xml'].map((name) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8'));
 const readAll = (): void => {

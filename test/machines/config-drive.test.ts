@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   buildConfigDrive, ConfigDriveError, configDriveContents, nocloudMetaData, openstackMetaDataJson, yamlSafeString,
   type ConfigDriveInput,
-} from '../../server/machines/config-drive.js';
+} from '../../server/services/machines/config-drive.js';
 
 const UUID = '10234b86bde54e46af84f8b36806b84f';
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEx test@vmango';

@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   findRootDisk, machineFromDomain, parseDomainXml, uuidToMachineId, vncAddress,
-} from '../../server/machines/domain-xml.js';
-import { buildMetadata } from '../../server/machines/metadata.js';
-import { parseNetworkXml, reportedAddress } from '../../server/network/index.js';
-import { XmlParseError } from '../../server/network/xml-tree.js';
+} from '../../server/services/machines/domain-xml.js';
+import { buildMetadata } from '../../server/services/machines/metadata.js';
+import { parseNetworkXml, reportedAddress } from '../../server/services/network/index.js';
+import { XmlParseError } from '../../server/formats/xml/tree.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
 const TEST_KEY = fixture('domain-one.xml').match(/ssh-rsa [^<]+/)![0];

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { imageFromVolume } from '../../server/images/index.js';
-import { machineFromDomain, parseDomainXml } from '../../server/machines/domain-xml.js';
-import type { Machine } from '../../server/machines/machine.js';
+import { imageFromVolume } from '../../server/services/images/index.js';
+import { machineFromDomain, parseDomainXml } from '../../server/services/machines/domain-xml.js';
+import type { Machine } from '../../server/core/machine.js';
 import {
   encodeGoJsonString, imageToJson, imageTypeNumber, machineToJson,
-} from '../../server/machines/machine-json.js';
-import { buildMetadata } from '../../server/machines/metadata.js';
+} from '../../server/services/machines/machine-json.js';
+import { buildMetadata } from '../../server/services/machines/metadata.js';
 
 const KEY = 'ssh-ed25519 AAAA... test@vmango';
 

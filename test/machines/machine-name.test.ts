@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   assertValidMachineName, assertValidUserdata, MachineInputError, machineNameProblem, MAX_USERDATA_BYTES, userdataProblem,
-} from '../../server/machines/machine-name.js';
+} from '../../server/services/machines/machine-name.js';
 
 describe('machine names', () => {
   it('accepts hostname labels', () => {

@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { TrustedXml } from '../../server/gotemplate/index.js';
-import { parseDomainXml } from '../../server/machines/domain-xml.js';
+import { TrustedXml } from '../../server/formats/gotemplate/index.js';
+import { parseDomainXml } from '../../server/services/machines/domain-xml.js';
 import {
   buildMetadata, buildMetadataForSetMetadata, goTrimSpace, normalizeUserdata, parseMetadataXml,
   VMANGO_METADATA_NAMESPACE, type VmangoMetadata,
-} from '../../server/machines/metadata.js';
-import { xmlCharacterProblem, XmlValueError } from '../../server/network/xml-escape.js';
-import { XmlParseError } from '../../server/network/xml-tree.js';
+} from '../../server/services/machines/metadata.js';
+import { xmlCharacterProblem, XmlValueError } from '../../server/formats/xml/escape.js';
+import { XmlParseError } from '../../server/formats/xml/tree.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
 

@@ -4,7 +4,7 @@
 // (test/services/machine-service.harness.test.ts, test/api/routes.harness.test.ts).
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, LibvirtError, type Domain } from '../../server/libvirt/index.js';
-import { untilStartIsUnderWay } from '../../server/machines/create/network-port.js';
+import { untilStartIsUnderWay } from '../../server/services/machines/create/network-port.js';
 
 function domainWith(states: (string | Error)[]): Domain & { reads: number } {
   const state = { reads: 0 };

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   chooseFreeAddress, dhcpHostXml, DhcpHostError, NoFreeAddressError, parseNetworkXml, reportedAddress,
   type DhcpLease,
-} from '../../server/network/index.js';
-import { formatIpv4, netmaskToPrefix, parseIpv4, prefixToNetmask } from '../../server/network/ipv4.js';
-import { parseXmlDocument, XmlParseError } from '../../server/network/xml-tree.js';
+} from '../../server/services/network/index.js';
+import { formatIpv4, netmaskToPrefix, parseIpv4, prefixToNetmask } from '../../server/formats/ipv4.js';
+import { parseXmlDocument, XmlParseError } from '../../server/formats/xml/tree.js';
 
 const fixture = readFileSync(new URL('../machines/fixtures/network-vmango-test.xml', import.meta.url), 'utf8');
 const now = new Date('2026-01-01T00:00:00Z');

@@ -6,10 +6,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { domainFacts, parseDomainXml, type DomainFacts } from '../../server/machines/domain-xml.js';
-import { buildMetadata } from '../../server/machines/metadata.js';
-import { parseXmlTreeFast, type TreeElement } from '../../server/network/xml-fast-tree.js';
-import { parseWithSaxes, parseXmlDocument, XmlParseError, type XmlElement } from '../../server/network/xml-tree.js';
+import { domainFacts, parseDomainXml, type DomainFacts } from '../../server/services/machines/domain-xml.js';
+import { buildMetadata } from '../../server/services/machines/metadata.js';
+import { parseXmlTreeFast, type TreeElement } from '../../server/formats/xml/fast-tree.js';
+import { parseWithSaxes, parseXmlDocument, XmlParseError, type XmlElement } from '../../server/formats/xml/tree.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const TEST_DIR = join(HERE, '..');

@@ -7,7 +7,7 @@ import { createApiRouter } from '../../server/http/api/router.js';
 import { createPagesRouter, type PagesRouterDeps } from '../../server/http/pages/index.js';
 import { ConnectionManager } from '../../server/hypervisors/connection-manager.js';
 import { openConnection, type Connection } from '../../server/libvirt/index.js';
-import { createMachineService } from '../../server/machines/service.js';
+import { createMachineService } from '../../server/services/machines/service.js';
 import { apiTestConfig } from '../api/panel-fixture.js';
 import { capturedLogger, startAppServer } from '../api/helpers.js';
 

@@ -1,13 +1,13 @@
 // The pure parts of the create flow and the action rules.
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../helpers/loggers.js';
-import { parseDomainXml } from '../../server/machines/domain-xml.js';
-import { configDriveDevice } from '../../server/machines/create/config-drive-device.js';
-import { ExclusiveKeys, KeyedMutex } from '../../server/machines/create/keyed-lock.js';
-import { Rollback } from '../../server/machines/create/rollback.js';
-import { readVolumePlan, VolumeTemplateError } from '../../server/machines/create/volume-plan.js';
-import { allowedActions, assertActionAllowed } from '../../server/machines/state-service.js';
-import { ServiceError } from '../../server/machines/service-api.js';
+import { parseDomainXml } from '../../server/services/machines/domain-xml.js';
+import { configDriveDevice } from '../../server/services/machines/create/config-drive-device.js';
+import { ExclusiveKeys, KeyedMutex } from '../../server/services/machines/create/keyed-lock.js';
+import { Rollback } from '../../server/services/machines/create/rollback.js';
+import { readVolumePlan, VolumeTemplateError } from '../../server/services/machines/create/volume-plan.js';
+import { allowedActions, assertActionAllowed } from '../../server/services/machines/state-service.js';
+import { ServiceError } from '../../server/core/services.js';
 
 const silent = silentLogger();
 

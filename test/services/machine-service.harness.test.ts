@@ -1,8 +1,8 @@
 // The machine service on the real harness hypervisor (qemu+ssh): create, delete, rollback of every step, concurrency.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AffectFlags, type Connection } from '../../server/libvirt/index.js';
-import type { CreateStep } from '../../server/machines/create/create-machine.js';
-import { ServiceError, type CreateMachineRequest } from '../../server/machines/service-api.js';
+import type { CreateStep } from '../../server/services/machines/create/create-machine.js';
+import { ServiceError, type CreateMachineRequest } from '../../server/core/services.js';
 import { requireHarness } from '../helpers/harness.js';
 import {
   cleanupPrefix, defineNetwork, downloadVolume, harnessTemplates, leftovers, rawConnection, readIso, removeNetwork, virsh,

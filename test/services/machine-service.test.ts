@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ServiceError } from '../../server/machines/service-api.js';
+import { ServiceError } from '../../server/core/services.js';
 import { demoHypervisor, serviceConfig, startService, type ServiceSetup } from './setup.js';
 
 const WEB1 = '4fe88494-0a38-4a15-b039-f94a9bea4934';

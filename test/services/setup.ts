@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { parseConfig, type Config } from '../../server/config/index.js';
 import { ConnectionManager } from '../../server/hypervisors/connection-manager.js';
 import { openConnection, type Connection } from '../../server/libvirt/index.js';
-import { createLogger, type Logger } from '../../server/log.js';
-import { createMachineService, type MachineServiceDeps } from '../../server/machines/service.js';
+import { createLogger, type Logger } from '../../server/core/log.js';
+import { createMachineService, type MachineServiceDeps } from '../../server/services/machines/service.js';
 
 export const DEMO_FIXTURE = fileURLToPath(new URL('../../demo/hypervisor.xml', import.meta.url));
 export const DEMO_VM_TEMPLATE = fileURLToPath(new URL('../../demo/vm.xml.in', import.meta.url));

@@ -4,9 +4,9 @@
  * SSH keys (0.6's SSHKey plus the fingerprint).
  */
 import type { PlanConfig, SshKeyConfig } from '../../config/index.js';
-import type { ProviderAvailability, ProviderSummary, UsageFigures } from '../../machines/service-api.js';
-import { sortedByKey } from './go-json.js';
-import { sshKeyFingerprint } from './ssh-fingerprint.js';
+import type { ProviderAvailability, ProviderSummary, UsageFigures } from '../../core/services.js';
+import { sortedByKey } from '../../formats/go/json.js';
+import { sshKeyFingerprint } from '../../formats/ssh-fingerprint.js';
 
 export interface AvailabilityJson {
   State: ProviderAvailability['state'];

@@ -2,7 +2,7 @@
  * The fields of a create-machine request, from a form (as vmango 0.6 took them, decoded like
  * gorilla/schema: names match case-insensitively, `SSHKey` repeats) or from a JSON document.
  */
-import type { CreateMachineRequest } from '../../machines/service-api.js';
+import type { CreateMachineRequest } from '../../core/services.js';
 import type { ParsedBody } from '../body.js';
 import { HttpError } from '../errors.js';
 

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
-import type { Logger } from '../../log.js';
-import { ServiceError, type ServiceErrorKind } from '../../machines/service-api.js';
+import type { Logger } from '../../core/log.js';
+import { ServiceError, type ServiceErrorKind } from '../../core/services.js';
 import { HttpError } from '../errors.js';
 import { sendError } from './respond.js';
 

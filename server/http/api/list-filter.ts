@@ -1,7 +1,7 @@
 /** The query of `GET /api/machines/`: `provider`, `state` and `q`, each at most once. */
 import type { Config } from '../../config/index.js';
-import type { MachineState } from '../../machines/machine.js';
-import type { MachineFilter } from '../../machines/service-api.js';
+import type { MachineState } from '../../core/machine.js';
+import type { MachineFilter } from '../../core/services.js';
 import { HttpError } from '../errors.js';
 
 export const MACHINE_STATES: readonly MachineState[] = ['running', 'stopped', 'paused', 'unknown'];

@@ -5,9 +5,9 @@
  * formatting again. Machines that are not frozen (other MachineService implementations) are written
  * afresh every time.
  */
-import type { Machine } from '../../machines/machine.js';
-import { encodeGoJsonString, machineToJson, type VmJson } from '../../machines/machine-json.js';
-import { formatGoJsonAt, PreformattedJson } from './go-json.js';
+import type { Machine } from '../../core/machine.js';
+import { encodeGoJsonString, machineToJson, type VmJson } from '../../services/machines/machine-json.js';
+import { formatGoJsonAt, PreformattedJson } from '../../formats/go/json.js';
 
 /** Where a provider's array starts in {"Machines": {"P": [ … ]}}: two levels in. */
 const LIST_INDENT = '    ';

@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import { formatGoJson, type GoJsonValue } from './go-json.js';
+import { formatGoJson, type GoJsonValue } from '../../formats/go/json.js';
 
 /** vmango 0.6's API content type, spelled as it sent it. */
 export const API_CONTENT_TYPE = 'application/json; charset=UTF-8';

@@ -5,7 +5,7 @@
  */
 import type { RequestHandler } from 'express';
 import type { ConnectionManager, ManagedConnection } from '../../hypervisors/connection-manager.js';
-import type { LiveEvents, LiveUpdate } from './live-events.js';
+import type { LiveEvents, LiveUpdate } from '../../services/events/machine-events.js';
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 const RETRY_MS = 3_000;

@@ -5,7 +5,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { Config } from '../../config/index.js';
-import { ServiceError, type MachineService } from '../../machines/service-api.js';
+import { ServiceError, type MachineService } from '../../core/services.js';
 import { STATUS_BY_KIND } from '../api/errors.js';
 import { createRequestFromBody } from '../api/create-request.js';
 import type { ParsedBody } from '../body.js';

@@ -1,7 +1,7 @@
 /** /login/ and /logout/ (POST only: a link or an image cannot log anyone out). */
 import { Router, type RequestHandler } from 'express';
-import type { Logger } from '../../log.js';
-import type { PasswordVerifier } from '../auth/password-verifier.js';
+import type { Logger } from '../../core/log.js';
+import type { PasswordVerifier } from '../../services/auth/password-verifier.js';
 import { logIn, logOut, sessionUser } from '../session/authentication.js';
 import { formField } from '../session/csrf.js';
 import { safeNextPath } from '../session/safe-next.js';

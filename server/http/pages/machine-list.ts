@@ -1,6 +1,6 @@
 /** The machines page's filters and sort order, from the query string. */
-import type { MachineState } from '../../machines/machine.js';
-import type { MachineFilter } from '../../machines/service-api.js';
+import type { MachineState } from '../../core/machine.js';
+import type { MachineFilter } from '../../core/services.js';
 import type { MachineSummary } from './machine-view.js';
 
 export const SORT_KEYS = ['name', 'state', 'ip', 'cpus', 'memory', 'plan', 'image', 'provider'] as const;

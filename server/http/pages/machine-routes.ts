@@ -1,8 +1,8 @@
 /** The machines list, a machine's page, its power actions and its deletion. */
 import { Router, type Request } from 'express';
 import type { Config } from '../../config/index.js';
-import { MACHINE_ACTIONS, type MachineAction, type MachineService } from '../../machines/service-api.js';
-import { sshKeyFingerprint } from '../api/ssh-fingerprint.js';
+import { MACHINE_ACTIONS, type MachineAction, type MachineService } from '../../core/services.js';
+import { sshKeyFingerprint } from '../../formats/ssh-fingerprint.js';
 import { HttpError } from '../errors.js';
 import { SORT_KEYS, listQueryFrom, sortLinks, sortRows } from './machine-list.js';
 import { actionLabel, actionViews, machineSummary, machineUrl, needsConfirmation } from './machine-view.js';

@@ -1,7 +1,7 @@
 /** What the pages (and the live events) show of a machine; missing facts read "unknown". */
-import type { Machine } from '../../machines/machine.js';
-import { allowedActions } from '../../machines/state-service.js';
-import type { MachineAction } from '../../machines/service-api.js';
+import type { Machine } from '../../core/machine.js';
+import { allowedActions } from '../../services/machines/state-service.js';
+import type { MachineAction } from '../../core/services.js';
 import { humanBytes } from './format.js';
 
 export interface ActionView {

@@ -3,8 +3,8 @@
  * maps to (the same mapping as the API) and a message that is safe to show.
  */
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
-import type { Logger } from '../../log.js';
-import { ServiceError } from '../../machines/service-api.js';
+import type { Logger } from '../../core/log.js';
+import { ServiceError } from '../../core/services.js';
 import { DEFAULT_RETRY_AFTER_SECONDS, STATUS_BY_KIND } from '../api/errors.js';
 import { HttpError } from '../errors.js';
 import { sendPage } from './render.js';

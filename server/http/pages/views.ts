@@ -6,7 +6,7 @@ import Handlebars from 'handlebars';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { VERSION } from '../../version.js';
+import { VERSION } from '../../core/version.js';
 import { humanBytes, isoTime, readableTime, timeAgo } from './format.js';
 
 export const VIEWS_DIR = fileURLToPath(new URL('../../../views/', import.meta.url));

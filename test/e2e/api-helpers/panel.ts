@@ -2,15 +2,15 @@
 // Wired as server/panel.ts wires it (config text → parseConfig, ConnectionManager over
 // openConnection, the machine service, createApp with the API router, listen on 127.0.0.1:0).
 import { Writable } from 'node:stream';
-import { hashPassword } from '../../../server/cli/genpw.js';
+import { hashPassword } from '../../../server/app/cli/genpw.js';
 import { parseConfig, type Config } from '../../../server/config/index.js';
 import { createApiRouter } from '../../../server/http/api/router.js';
 import { createApp } from '../../../server/http/app.js';
 import { listen } from '../../../server/http/server.js';
 import { ConnectionManager } from '../../../server/hypervisors/connection-manager.js';
 import { openConnection, type Connection } from '../../../server/libvirt/index.js';
-import { createLogger } from '../../../server/log.js';
-import { createMachineService } from '../../../server/machines/service.js';
+import { createLogger } from '../../../server/core/log.js';
+import { createMachineService } from '../../../server/services/machines/service.js';
 import type { HarnessEnv } from '../../helpers/harness.js';
 import { sleep } from '../helpers/run.js';
 

@@ -1,0 +1,82 @@
+/**
+ * Deleting a machine: power off, delete only its own volumes (`NAME_disk` and `NAME_config.iso` in
+ * the root pool, and only when the domain really uses them), release its DHCP reservations, undefine.
+ * Volumes of other pools and other machines' disks attached to it are left alone (0.6 deleted them).
+ */
+import type { HypervisorConfig } from '../../config/index.js';
+import { DomainDestroyFlags, DomainXmlFlags, ErrorCode, LibvirtError, NetworkUpdateFlags, type Connection, type Domain } from '../../libvirt/index.js';
+import type { Logger } from '../../core/log.js';
+import { dhcpHostXml, parseNetworkXml } from '../network/index.js';
+import { diskSourcePath, parseDomainXml, type DomainFacts } from './domain-xml.js';
+import { undefineDomain } from './create/undefine.js';
+
+/** The machine's own volume names, in the order they are deleted. */
+export function ownVolumeNames(machineName: string): string[] {
+  return [`${machineName}_disk`, `${machineName}_config.iso`];
+}
+
+async function deleteOwnVolumes(conn: Connection, hv: HypervisorConfig, facts: DomainFacts, logger: Logger): Promise<void> {
+  const used = new Set(facts.disks.map(diskSourcePath).filter((p) => p !== ''));
+  const usedByPoolVolume = new Set(
+    facts.disks.filter((d) => d.source.pool === hv.rootStoragePool && d.source.volume).map((d) => d.source.volume!),
+  );
+  const pool = await conn.lookupStoragePoolByName(hv.rootStoragePool);
+  const volumes = await pool.listAllVolumes();
+  for (const name of ownVolumeNames(facts.name)) {
+    const volume = volumes.find((v) => v.name === name);
+    if (!volume) continue;
+    if (!used.has(volume.path) && !usedByPoolVolume.has(name)) {
+      logger.warn({ hypervisor: hv.name, machine: facts.name, volume: name }, 'volume not used by the machine: left in place');
+      continue;
+    }
+    try {
+      await volume.volume.delete();
+    } catch (err) {
+      if (err instanceof LibvirtError && err.code === ErrorCode.NO_STORAGE_VOL) continue;
+      throw new Error(`failed to delete volume ${name}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+async function releaseAddresses(conn: Connection, hv: HypervisorConfig, facts: DomainFacts): Promise<void> {
+  const macs = new Set(facts.interfaces.map((nic) => nic.mac.toLowerCase()).filter((mac) => mac !== ''));
+  if (macs.size === 0) return;
+  let network;
+  try {
+    network = await conn.lookupNetworkByName(hv.network);
+  } catch (err) {
+    if (err instanceof LibvirtError && err.code === ErrorCode.NO_NETWORK) return;
+    throw err;
+  }
+  const hosts = parseNetworkXml(await network.getXmlDesc()).dhcp?.hosts ?? [];
+  const flags = (await network.isActive())
+    ? NetworkUpdateFlags.AFFECT_LIVE | NetworkUpdateFlags.AFFECT_CONFIG
+    : NetworkUpdateFlags.AFFECT_CONFIG;
+  for (const host of hosts) {
+    if (!host.mac || !macs.has(host.mac.toLowerCase()) || !host.ip) continue;
+    const xml = dhcpHostXml({ mac: host.mac, name: host.name || facts.name, ip: host.ip });
+    try {
+      await network.update('delete', 'ip-dhcp-host', xml, { flags });
+    } catch (err) {
+      throw new Error(`failed to release machine ip ${host.ip}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+/**
+ * Stopping QEMU and releasing the addresses are both slow on the hypervisor and independent: they
+ * run side by side. The volumes go once QEMU is gone, the definition last.
+ */
+export async function deleteDomain(conn: Connection, hv: HypervisorConfig, domain: Domain, logger: Logger): Promise<void> {
+  const facts = parseDomainXml(await domain.getXmlDesc({ flags: DomainXmlFlags.INACTIVE }));
+  const results = await Promise.allSettled([
+    (async () => {
+      if (await domain.isActive()) await domain.destroy({ flags: DomainDestroyFlags.DEFAULT });
+      await deleteOwnVolumes(conn, hv, facts, logger);
+    })(),
+    releaseAddresses(conn, hv, facts),
+  ]);
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
+  await undefineDomain(domain);
+  logger.info({ hypervisor: hv.name, machine: facts.name }, 'machine deleted');
+}

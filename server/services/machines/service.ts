@@ -1,0 +1,208 @@
+/**
+ * The machine and image services on real hypervisors: the MachineService contract (service-api.ts)
+ * over the connection manager's live libvirt connections.
+ */
+import type { Config, HypervisorConfig } from '../../config/index.js';
+import type { ConnectionManager } from '../../hypervisors/connection-manager.js';
+import { ProviderAccess } from '../../hypervisors/provider-access.js';
+import { providerSummary } from '../../hypervisors/provider-status.js';
+import { toServiceError } from '../../hypervisors/provider-errors.js';
+import { listImages as listImagesOn } from '../images/image-service.js';
+import { ErrorCode, LibvirtError, trimNativeMemory, type Connection, type Domain } from '../../libvirt/index.js';
+import type { Logger } from '../../core/log.js';
+import { MachineCache } from './cache/machine-cache.js';
+import { readMachine } from './cache/read-machine.js';
+import { createMachine, type CreateHooks } from './create/create-machine.js';
+import { ExclusiveKeys, KeyedMutex } from './create/keyed-lock.js';
+import { deleteDomain } from './delete-service.js';
+import type { Image, Machine } from '../../core/machine.js';
+import {
+  ServiceError,
+  type CreateMachineRequest, type ImageListResult, type MachineAction, type MachineFilter, type MachineListResult,
+  type MachineService, type ProviderAvailability, type ProviderSummary,
+} from '../../core/services.js';
+import { assertActionAllowed, performAction } from './state-service.js';
+
+export interface MachineServiceDeps {
+  config: Config;
+  hypervisors: ConnectionManager<Connection>;
+  logger: Logger;
+  clock?: () => Date;
+  /** Interval of the full resync of every machine list (default 30 s). */
+  resyncIntervalMs?: number;
+  /** Runs after each step of a create; tests use it to inject real faults between steps. */
+  createHooks?: CreateHooks;
+}
+
+const MACHINE_ID = /^(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+const PROVIDER_FACT_TIMEOUT_MS = 3_000;
+
+function matchesQuery(machine: Machine, q: string): boolean {
+  const needle = q.toLowerCase();
+  return [machine.name, machine.ip?.address ?? '', machine.imageId, machine.plan, machine.creator]
+    .some((field) => field.toLowerCase().includes(needle));
+}
+
+export function createMachineService(deps: MachineServiceDeps): MachineService & { close(): Promise<void> } {
+  const { config, hypervisors: manager, logger } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const access = new ProviderAccess(config.hypervisors, manager);
+  const creating = new ExclusiveKeys();
+  const networkLocks = new KeyedMutex();
+
+  const caches = new Map<string, MachineCache>();
+  for (const hv of config.hypervisors) {
+    caches.set(hv.name, new MachineCache({
+      hv,
+      logger,
+      clock,
+      connection: () => manager.get(hv.name),
+      onFailure: (conn, err) => access.noteFailure(hv.name, conn, err),
+      // A bulk read leaves its buffers' memory resident in threads' arenas: give it back.
+      afterRefresh: trimNativeMemory,
+    }));
+  }
+  const cacheOf = (name: string): MachineCache => caches.get(name)!;
+
+  const onDomainEvent = (name: string): void => caches.get(name)?.onDomainEvent();
+  const onConnected = (name: string): void => caches.get(name)?.resync();
+  manager.on('domainEvent', onDomainEvent);
+  manager.on('connected', onConnected);
+  const resyncTimer = setInterval(() => {
+    for (const [name, cache] of caches) if (manager.status(name).state === 'connected') cache.resync();
+  }, deps.resyncIntervalMs ?? 30_000);
+  resyncTimer.unref();
+
+  function availability(name: string, error?: string): ProviderAvailability {
+    const status = manager.status(name);
+    if (error !== undefined && status.state === 'connected') {
+      return { name, state: 'unavailable', error, since: clock() };
+    }
+    return { name, state: status.state, ...(status.error ? { error: status.error } : {}), since: status.since };
+  }
+
+  function notFound(provider: string, id: string): ServiceError {
+    return new ServiceError('not-found', `Machine with id ${id} not found on provider ${provider}`);
+  }
+
+  /** The domain with that id; 'not-found' for malformed ids, unknown and ignored domains. */
+  async function lookup(conn: Connection, hv: HypervisorConfig, id: string): Promise<Domain> {
+    if (typeof id !== 'string' || !MACHINE_ID.test(id)) throw notFound(hv.name, String(id));
+    let domain: Domain;
+    try {
+      domain = await conn.lookupDomainByUuid(id);
+    } catch (err) {
+      if (err instanceof LibvirtError && (err.code === ErrorCode.NO_DOMAIN || err.code === ErrorCode.INVALID_ARG)) {
+        throw notFound(hv.name, id);
+      }
+      throw err;
+    }
+    if (hv.ignoreVms.includes(domain.name)) throw notFound(hv.name, id);
+    return domain;
+  }
+
+  return {
+    async listMachines(filter: MachineFilter = {}): Promise<MachineListResult> {
+      const names = filter.provider !== undefined ? [access.config(filter.provider).name] : access.names();
+      const lists = await Promise.all(names.map((name) => cacheOf(name).read()));
+      const machines = new Map<string, Machine[]>();
+      const providers: ProviderAvailability[] = [];
+      names.forEach((name, i) => {
+        const list = lists[i]!;
+        // The cache's machines (and unfiltered, its array) are deeply frozen: shared, not copied.
+        let found = list.machines;
+        if (filter.state !== undefined) found = found.filter((m) => m.state === filter.state);
+        if (filter.q) found = found.filter((m) => matchesQuery(m, filter.q!));
+        machines.set(name, found);
+        providers.push(availability(name, list.error));
+      });
+      return { machines, providers };
+    },
+
+    async getMachine(provider: string, id: string): Promise<Machine> {
+      return access.run(provider, 'fetch machine info', async (conn, hv) =>
+        readMachine(conn, hv, await lookup(conn, hv, id), clock, { askAgent: true }));
+    },
+
+    async createMachine(request: CreateMachineRequest): Promise<Machine> {
+      try {
+        return await createMachine({ config, access, logger, clock, creating, networkLocks, hooks: deps.createHooks }, request);
+      } finally {
+        caches.get(request.provider)?.invalidate();
+      }
+    },
+
+    async deleteMachine(provider: string, id: string): Promise<Machine> {
+      return access.run(provider, 'delete machine', async (conn, hv) => {
+        const domain = await lookup(conn, hv, id);
+        const before = await readMachine(conn, hv, domain, clock);
+        try {
+          await deleteDomain(conn, hv, domain, logger);
+        } finally {
+          cacheOf(provider).invalidate();
+        }
+        return before;
+      });
+    },
+
+    async changeState(provider: string, id: string, action: MachineAction): Promise<Machine> {
+      return access.run(provider, `${action} machine`, async (conn, hv) => {
+        const domain = await lookup(conn, hv, id);
+        const { state } = await domain.getState();
+        assertActionAllowed(domain.name, state, action);
+        try {
+          await performAction(domain, action);
+        } finally {
+          cacheOf(provider).invalidate();
+        }
+        return readMachine(conn, hv, domain, clock);
+      });
+    },
+
+    async listImages(): Promise<ImageListResult> {
+      const names = access.names();
+      const results = await Promise.all(names.map(async (name) => {
+        try {
+          return { images: await access.run(name, 'fetch images list', (conn, hv) => listImagesOn(conn, hv, logger)) };
+        } catch (err) {
+          const error = toServiceError(name, err, 'fetch images list').message;
+          logger.warn({ hypervisor: name, error }, 'failed to list images');
+          return { images: [] as Image[], error };
+        }
+      }));
+      const images = new Map<string, Image[]>();
+      const providers: ProviderAvailability[] = [];
+      names.forEach((name, i) => {
+        images.set(name, results[i]!.images);
+        providers.push(availability(name, results[i]!.error));
+      });
+      return { images, providers };
+    },
+
+    async providers(): Promise<ProviderSummary[]> {
+      return Promise.all(access.names().map(async (name) => {
+        const hv = access.config(name);
+        const status = manager.status(name);
+        let conn: Connection | undefined;
+        try {
+          conn = manager.get(name);
+        } catch {
+          conn = undefined;
+        }
+        const [list, summary] = await Promise.all([
+          conn ? cacheOf(name).read() : Promise.resolve(cacheOf(name).peek()),
+          providerSummary({ hv, status, conn, timeoutMs: Math.min(hv.callTimeoutMs, PROVIDER_FACT_TIMEOUT_MS) }),
+        ]);
+        if (list.fetchedAt) summary.machineCount = list.machines.length;
+        return summary;
+      }));
+    },
+
+    async close(): Promise<void> {
+      clearInterval(resyncTimer);
+      manager.off('domainEvent', onDomainEvent);
+      manager.off('connected', onConnected);
+      for (const cache of caches.values()) cache.close();
+    },
+  };
+}
