@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hashPassword } from '../../server/app/cli/genpw.js';
+import { hashPassword } from '../../server/services/auth/password-hash.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 const TEMPLATES = join(REPO, 'templates');
@@ -72,20 +72,11 @@ plan "${options.plan.name}" {
   return { dir, configPath };
 }
 
-/** Whether the compiled panel (dist/) serves the REST API; otherwise the bench wires it itself. */
-export function builtPanelServesApi(): boolean {
-  try {
-    return readFileSync(join(REPO, 'dist/app/panel.js'), 'utf8').includes('createApiRouter');
-  } catch {
-    return false;
-  }
-}
-
 export interface PanelChild {
   child: ChildProcess;
   pid: number;
   base: string;
-  /** `bin/vmango.js` (the built panel) or the bench's own wiring of the same layers under tsx. */
+  /** How the panel runs: `bin/vmango.js`, the built command. */
   how: string;
   logFile: string;
   spawnedAt: number;
@@ -95,10 +86,7 @@ export interface PanelChild {
 export function spawnPanel(configPath: string, dir: string, port: number): PanelChild {
   const logFile = join(dir, 'panel.log');
   const out = openSync(logFile, 'a');
-  const useBuilt = builtPanelServesApi();
-  const args = useBuilt
-    ? [join(REPO, 'bin/vmango.js'), '-config', configPath]
-    : ['--import', 'tsx', join(REPO, 'bench/helpers/panel-entry.ts'), configPath];
+  const args = [join(REPO, 'bin/vmango.js'), '-config', configPath];
   const spawnedAt = performance.now();
   const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', out, out] });
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
@@ -106,7 +94,7 @@ export function spawnPanel(configPath: string, dir: string, port: number): Panel
     child,
     pid: child.pid!,
     base: `http://127.0.0.1:${port}`,
-    how: useBuilt ? 'node bin/vmango.js (dist/)' : 'node --import tsx bench/helpers/panel-entry.ts (dist/ lacks the API router)',
+    how: 'node bin/vmango.js (dist/)',
     logFile,
     spawnedAt,
     async stop() {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseConfig, type Config } from '../config/index.js';
-import { hashPassword } from './cli/genpw.js';
+import { hashPassword } from '../services/auth/password-hash.js';
 
 const DEMO_DIR = fileURLToPath(new URL('../../demo/', import.meta.url)).replace(/\/$/, '');
 const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url)).replace(/\/$/, '');

@@ -1,60 +1,128 @@
+/**
+ * The composition root: the one place that wires the layers together for a config. The vmango
+ * command, every test fixture and every benchmark build the panel here, so what they exercise is
+ * what runs.
+ */
+import type { Express } from 'express';
 import type { Config } from '../config/index.js';
-import type { LogLevel } from './cli/args.js';
-import { createLogger, type Logger } from '../core/log.js';
+import { createLogger, type Logger, type LogLevel } from '../core/log.js';
+import type { MachineService } from '../core/services.js';
+import { VERSION } from '../core/version.js';
 import { createApp } from '../http/app.js';
 import { createApiRouter } from '../http/api/router.js';
-import { createPagesRouter } from '../http/pages/index.js';
+import { createPagesRouter, type PagesOptions } from '../http/pages/index.js';
 import { closeOnSignals, listen, type RunningServer } from '../http/server.js';
-import { ConnectionManager } from '../hypervisors/connection-manager.js';
+import { ConnectionManager, type ConnectionManagerOptions } from '../hypervisors/connection-manager.js';
 import { openConnection, trimNativeMemory, tuneNativeMalloc, type Connection } from '../libvirt/index.js';
-import type { MachineService } from '../core/services.js';
-import { createMachineService } from '../services/machines/service.js';
-import { VERSION } from '../core/version.js';
+import { CredentialCache, type CredentialCacheOptions } from '../services/auth/credential-cache.js';
+import type { FailureLimiterOptions } from '../services/auth/failure-limiter.js';
+import { LoginGuard } from '../services/auth/login-guard.js';
+import { PasswordVerifier } from '../services/auth/password-verifier.js';
+import { createMachineService, type MachineServiceDeps } from '../services/machines/service.js';
+
+export interface PanelOptions {
+  /** Default: JSON lines on stdout at `logLevel` (default info). */
+  logger?: Logger;
+  logLevel?: LogLevel;
+  /** Connection manager tuning (tests shorten or lengthen the reconnect backoff). */
+  connections?: Partial<Omit<ConnectionManagerOptions<Connection>, 'logger'>>;
+  machines?: Pick<MachineServiceDeps, 'clock' | 'resyncIntervalMs' | 'createHooks'>;
+  auth?: { cache?: CredentialCache | CredentialCacheOptions; limits?: FailureLimiterOptions };
+  /** The dashboard's tuning, or false to serve the API only. */
+  pages?: PagesOptions | false;
+  /** Where to listen instead of the config's `listen` (tests use port 0). */
+  listen?: { host: string; port: number };
+  /** Shut down on SIGTERM/SIGINT (the vmango command); tests close the panel themselves. */
+  handleSignals?: boolean;
+  /** Tune and trim glibc's malloc for a long-running process (the vmango command). */
+  tuneMemory?: boolean;
+}
 
 export interface Panel {
-  server: RunningServer;
+  config: Config;
   logger: Logger;
   hypervisors: ConnectionManager<Connection>;
-  machines: MachineService;
-  /** Resolves with the exit code once the panel has shut down after a signal. */
+  machines: MachineService & { close(): Promise<void> };
+  guard: LoginGuard;
+  app: Express;
+}
+
+export interface RunningPanel extends Panel {
+  server: RunningServer;
+  /** `http(s)://host:port` of the bound address. */
+  base: string;
+  /** Stops serving (requests in flight finish), then closes the services and connections. */
+  close(): Promise<void>;
+  /** Resolves with the exit code once the panel has shut down (after a signal or close()). */
   closed: Promise<number>;
 }
 
-/** Wires the layers together for one config and starts serving. */
-export async function startPanel(config: Config, options: { logLevel: LogLevel }): Promise<Panel> {
-  const logger = createLogger(options.logLevel);
-  // Before libvirt's threads start: they (and the listings' helper threads) share two malloc arenas,
-  // and no arena keeps more than 128 KiB (glibc's starting thresholds) of freed memory at its top.
-  tuneNativeMalloc({ maxArenas: 2, thresholdBytes: 128 * 1024 });
-  const hypervisors = new ConnectionManager<Connection>(config.hypervisors, { open: openConnection, logger });
-  hypervisors.start();
-  const machines = createMachineService({ config, hypervisors, logger });
+/** Wires the panel for `config` without connecting to anything or listening. */
+export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
+  const logger = options.logger ?? createLogger(options.logLevel ?? 'info');
+  const hypervisors = new ConnectionManager<Connection>(config.hypervisors, { open: openConnection, ...options.connections, logger });
+  const machines = createMachineService({ config, hypervisors, logger, ...options.machines });
+  const cache = options.auth?.cache instanceof CredentialCache ? options.auth.cache : new CredentialCache(options.auth?.cache);
+  const guard = new LoginGuard(new PasswordVerifier(config.users, cache), options.auth?.limits);
+  const routers = [createApiRouter({ service: machines, config, guard, logger })];
+  if (options.pages !== false) routers.push(createPagesRouter({ service: machines, config, guard, logger, options: options.pages }));
   const app = createApp({
     logger,
-    routers: [
-      createApiRouter({ service: machines, config, logger }),
-      createPagesRouter({ service: machines, hypervisors, config, logger }),
-    ],
+    routers,
     trustedProxies: config.trustedProxies,
     staticCacheSeconds: config.staticCacheSeconds,
-    health: () => ({ hypervisors: hypervisors.statuses().map(({ name, state, since }) => ({ name, state, since })) }),
+    health: () => ({ hypervisors: machines.providerStates().map(({ name, state, since }) => ({ name, state, since })) }),
   });
-  const server = await listen(app, { host: config.listen.host, port: config.listen.port, tls: config.tls });
+  return { config, logger, hypervisors, machines, guard, app };
+}
+
+/** Builds the panel, starts connecting to every hypervisor and serves. */
+export async function startPanel(config: Config, options: PanelOptions = {}): Promise<RunningPanel> {
+  // Before libvirt's threads start: they (and the listings' helper threads) share two malloc arenas,
+  // and no arena keeps more than 128 KiB (glibc's starting thresholds) of freed memory at its top.
+  if (options.tuneMemory) tuneNativeMalloc({ maxArenas: 2, thresholdBytes: 128 * 1024 });
+  const panel = buildPanel(config, options);
+  const { logger, hypervisors, machines, guard } = panel;
+  hypervisors.start();
+  const address = options.listen ?? config.listen;
+  let server: RunningServer;
+  try {
+    server = await listen(panel.app, { host: address.host, port: address.port, tls: config.tls });
+  } catch (err) {
+    await machines.close();
+    await hypervisors.close();
+    guard.close();
+    throw err;
+  }
   // Starting leaves freed memory resident in threads' arenas (the config parser's worker, V8's
   // compiler threads): give it back once, as the machine lists do after each refresh.
-  trimNativeMemory();
+  if (options.tuneMemory) trimNativeMemory();
   logger.info(
     { version: VERSION, address: `${server.address.host}:${server.address.port}`, tls: Boolean(config.tls), debug: config.debug },
     'starting server',
   );
-  const closed = new Promise<number>((resolveClosed) => {
-    closeOnSignals(server, logger, async () => {
+
+  let resolveClosed!: (code: number) => void;
+  const closed = new Promise<number>((resolve) => (resolveClosed = resolve));
+  let closing: Promise<void> | undefined;
+  const shutDown = (serverClosed: Promise<void>): Promise<void> => {
+    closing ??= serverClosed.then(async () => {
       await machines.close();
       await hypervisors.close();
+      guard.close();
       logger.info('stopped');
       logger.flush();
       resolveClosed(0);
     });
-  });
-  return { server, logger, hypervisors, machines, closed };
+    return closing;
+  };
+  if (options.handleSignals) closeOnSignals(server, logger, () => shutDown(Promise.resolve()));
+  const host = server.address.host.includes(':') ? `[${server.address.host}]` : server.address.host;
+  return {
+    ...panel,
+    server,
+    base: `${config.tls ? 'https' : 'http'}://${host}:${server.address.port}`,
+    close: () => shutDown(server.close(100)),
+    closed,
+  };
 }

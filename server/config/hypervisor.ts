@@ -2,7 +2,8 @@ import { parseDuration } from './duration.js';
 import { keyPath, readDuration, readInteger, readString, readStringList } from './fields.js';
 import type { LabeledBlock } from './labeled-blocks.js';
 import { loadTemplateFile } from './template-file.js';
-import type { ConfigDriveFormat, HypervisorConfig } from './types.js';
+import { CONFIG_DRIVE_FORMATS, isConfigDriveFormat, type ConfigDriveFormat } from '../core/config-drive-format.js';
+import type { HypervisorConfig } from './types.js';
 import { reportUnknownKeys } from './unknown-keys.js';
 
 export const HYPERVISOR_KEYS = [
@@ -29,7 +30,6 @@ export const HYPERVISOR_DEFAULTS = {
   keepaliveCount: 3,
 };
 
-const CONFIG_DRIVE_FORMATS: readonly ConfigDriveFormat[] = ['openstack', 'nocloud'];
 const LIBVIRT_URI = /^[a-z][a-z0-9+.-]*:\/\/[^\s]*$/i;
 
 function libvirtUriProblem(url: string): string | undefined {
@@ -65,9 +65,10 @@ export function readHypervisor({ name, reader }: LabeledBlock, baseDir: string):
 
   const ignoreVms = readIgnoredVms(reader);
 
-  const configDriveFormat = readString(reader, 'config_drive_format', { what: '"openstack" or "nocloud"' });
-  if (configDriveFormat !== undefined && !CONFIG_DRIVE_FORMATS.includes(configDriveFormat as ConfigDriveFormat)) {
-    problems.add(keyPath(reader, 'config_drive_format'), `must be "openstack" or "nocloud", got ${JSON.stringify(configDriveFormat)}`);
+  const formats = CONFIG_DRIVE_FORMATS.map((f) => JSON.stringify(f)).join(' or ');
+  const configDriveFormat = readString(reader, 'config_drive_format', { what: formats });
+  if (configDriveFormat !== undefined && !isConfigDriveFormat(configDriveFormat)) {
+    problems.add(keyPath(reader, 'config_drive_format'), `must be ${formats}, got ${JSON.stringify(configDriveFormat)}`);
   }
   const callTimeoutMs = readDuration(reader, 'call_timeout', { defaultMs: HYPERVISOR_DEFAULTS.callTimeoutMs, positive: true, parse: parseDuration });
   const longCallTimeoutMs = readDuration(reader, 'long_call_timeout', {

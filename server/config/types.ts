@@ -1,4 +1,7 @@
+import type { ConfigDriveFormat } from '../core/config-drive-format.js';
 import type { Template } from '../formats/gotemplate/index.js';
+
+export type { ConfigDriveFormat };
 
 export interface PlanConfig {
   name: string;
@@ -18,8 +21,6 @@ export interface SshKeyConfig {
   name: string;
   public: string;
 }
-
-export type ConfigDriveFormat = 'openstack' | 'nocloud';
 
 export interface HypervisorConfig {
   name: string;

@@ -3,8 +3,13 @@
  * image and a plan. Plain data only; the libvirt-facing services fill these in.
  */
 
-/** The states the panel distinguishes. */
-export type MachineState = 'running' | 'stopped' | 'paused' | 'unknown';
+/** The states the panel distinguishes, in the order lists offer them. */
+export const MACHINE_STATES = ['running', 'stopped', 'paused', 'unknown'] as const;
+export type MachineState = (typeof MACHINE_STATES)[number];
+
+export function isMachineState(value: unknown): value is MachineState {
+  return (MACHINE_STATES as readonly unknown[]).includes(value);
+}
 
 /** libvirt's virDomainState names (plus 'unknown' when the state was not reported or not known). */
 export type LibvirtStateName =

@@ -1,51 +1,27 @@
 /**
- * The contract between the machine/image services and the HTTP layer (API and pages).
- * The HTTP layer sees only this: no libvirt, no XML. Errors carry the status class the
- * HTTP layer answers with and a message safe to show (vmango 0.6's wording where 0.6 had one).
+ * The contract between the services and the layers above them (HTTP, the composition root). Those
+ * layers see only this: no libvirt, no XML, no connections. Failures are ServiceErrors.
  */
-import type { HypervisorStatus } from '../hypervisors/connection-manager.js';
-import type { Image, Machine, MachineState } from './machine.js';
+import type { MachineAction } from './actions.js';
+import type { Image, Machine } from './machine.js';
+import type { ProviderAvailability, ProviderSummary } from './provider.js';
+import type { CreateMachineRequest, MachineFilter } from './requests.js';
 
-export type MachineAction = 'start' | 'stop' | 'shutdown' | 'reboot' | 'pause' | 'resume';
-export const MACHINE_ACTIONS: readonly MachineAction[] = ['start', 'stop', 'shutdown', 'reboot', 'pause', 'resume'];
-
-export type ServiceErrorKind =
-  | 'not-found' // 404: unknown provider, machine
-  | 'bad-request' // 400: invalid name, unknown plan/image/ssh key, userdata too large
-  | 'conflict' // 409: a machine with that name exists
-  | 'unavailable' // 503: the hypervisor is unavailable or did not answer in time
-  | 'unsupported' // 501: the hypervisor cannot do this (e.g. the test driver cannot clone across pools)
-  | 'internal'; // 500
-
-export class ServiceError extends Error {
-  constructor(
-    readonly kind: ServiceErrorKind,
-    message: string,
-    /** Seconds after which retrying may help (503). */
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(message);
-  }
-}
-
-export interface MachineFilter {
-  provider?: string;
-  state?: MachineState;
-  /** Case-insensitive substring of name, IP, image, plan or creator. */
-  q?: string;
-}
-
-/** A provider's health as the lists report it next to their data. */
-export interface ProviderAvailability {
-  name: string;
-  state: HypervisorStatus['state'];
-  error?: string;
-  since: Date;
+/** One provider's machines at one moment: a version of its list that never changes once made. */
+export interface MachineListSnapshot {
+  /** Deeply frozen, sorted by name; the same array object for as long as `version` stays the same. */
+  readonly machines: readonly Machine[];
+  /**
+   * Changes whenever the provider's list does (a machine added, removed or changed): for one
+   * provider and one filter, the same version always comes with the same machines, so a reader may
+   * keep what it made of a snapshot (a response body) for as long as the version stays the same.
+   */
+  readonly version: number;
 }
 
 export interface MachineListResult {
   /** Machines by provider name, in config (sorted) order; an unavailable provider maps to its last known list or []. */
-  machines: Map<string, Machine[]>;
+  machines: Map<string, MachineListSnapshot>;
   providers: ProviderAvailability[];
 }
 
@@ -54,44 +30,28 @@ export interface ImageListResult {
   providers: ProviderAvailability[];
 }
 
-export interface UsageFigures {
-  totalBytes: number;
-  usedBytes: number;
-  /** Whole percent, as 0.6's StatusInfo. */
-  usagePercent: number;
-}
+/** What the live event stream carries. */
+export type PanelEvent =
+  | { type: 'provider'; provider: ProviderAvailability }
+  | { type: 'machine'; machine: Machine }
+  | { type: 'machine-removed'; provider: string; id: string; name: string };
 
-export interface ProviderSummary extends ProviderAvailability {
-  /** The libvirt URI without secrets. */
-  uri: string;
-  hostname?: string;
-  libvirtVersion?: string;
-  hypervisorVersion?: string;
-  machineCount?: number;
-  memory?: UsageFigures;
-  storage?: UsageFigures;
-}
-
-export interface CreateMachineRequest {
-  provider: string;
-  name: string;
-  plan: string;
-  /** Image id = the image volume's name. */
-  image: string;
-  sshKeys: string[];
-  userdata: string;
-  /** The authenticated user. */
-  creator: string;
-}
+export type PanelEventListener = (event: PanelEvent) => void;
 
 export interface MachineService {
+  /** Throws 'bad-request' for an unknown provider or state in the filter. */
   listMachines(filter?: MachineFilter): Promise<MachineListResult>;
-  /** id: 32 hex digits, dashed UUIDs accepted. */
+  /** id: 32 hex digits, dashed UUIDs accepted; anything else is 'not-found'. */
   getMachine(provider: string, id: string): Promise<Machine>;
+  /** Checks every field of the request (all missing ones at once), then creates the machine. */
   createMachine(request: CreateMachineRequest): Promise<Machine>;
   /** Resolves with the machine as it was before deletion. */
   deleteMachine(provider: string, id: string): Promise<Machine>;
   changeState(provider: string, id: string, action: MachineAction): Promise<Machine>;
   listImages(): Promise<ImageListResult>;
   providers(): Promise<ProviderSummary[]>;
+  /** Every provider's current connection state, without waiting for anything. */
+  providerStates(): ProviderAvailability[];
+  /** Provider state changes and machine changes as they happen; returns the unsubscribe function. */
+  subscribe(listener: PanelEventListener): () => void;
 }

@@ -4,7 +4,7 @@
  * Problems come back as HttpErrors that say what was wrong and what is allowed.
  */
 import express, { type Request, type RequestHandler } from 'express';
-import { HttpError } from './errors.js';
+import { HttpError } from './http-error.js';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 

@@ -1,18 +1,13 @@
+/** Error answers outside the API and the pages (e.g. /static/), in vmango 0.6's shapes. */
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Logger } from '../core/log.js';
-
-/** An error whose message is safe and useful to show to the caller, with its HTTP status. */
-export class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
-    super(message);
-  }
-}
+import { answerFor } from './error-answer.js';
 
 export function wantsJson(req: Request): boolean {
   return req.path.startsWith('/api/') || req.path === '/api';
 }
 
-/** vmango 0.6's error shapes: `{"Error": "…"}` under /api/, a plain page elsewhere. */
+/** `{"Error": "…"}` under /api/, a plain page elsewhere. */
 export function sendError(req: Request, res: Parameters<RequestHandler>[1], status: number, message: string): void {
   if (wantsJson(req)) {
     res.status(status).json({ Error: message });
@@ -31,13 +26,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       next(err);
       return;
     }
-    if (err instanceof HttpError) {
-      res.set(err.headers);
-      sendError(req, res, err.status, err.message);
-      return;
-    }
-    const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
-    if (status === 500) logger.error({ err, path: req.path }, 'failed to handle request');
-    sendError(req, res, status, status === 500 ? 'Internal server error' : String(err?.message ?? 'Bad request'));
+    const answer = answerFor(err);
+    if (answer.unexpected) logger.error({ err, path: req.path }, 'failed to handle request');
+    res.set(answer.headers);
+    sendError(req, res, answer.status, answer.message);
   };
 }

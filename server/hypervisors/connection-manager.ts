@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../core/log.js';
-import { backoffDelay } from './backoff.js';
+import type { ProviderState, ProviderStatus } from '../core/provider.js';
+import type { OpenOptions } from '../libvirt/index.js';
 import { redactLibvirtUri } from '../libvirt/uri.js';
+import { backoffDelay } from './backoff.js';
 
 /** What the manager needs of a libvirt connection (the binding's Connection satisfies it). */
 export interface ManagedConnection extends EventEmitter {
@@ -18,29 +20,9 @@ export interface HypervisorEndpoint {
   longCallTimeoutMs: number;
 }
 
-export interface OpenOptions {
-  keepaliveInterval: number;
-  keepaliveCount: number;
-  callTimeoutMs: number;
-  longCallTimeoutMs: number;
-  openTimeoutMs: number;
-}
-
-export type ConnectionState = 'connecting' | 'connected' | 'unavailable';
-
-export interface HypervisorStatus {
-  name: string;
-  /** The URI without secrets (no password, no query string). */
-  uri: string;
-  state: ConnectionState;
-  /** Why it is unavailable (or the last failure while connecting). */
-  error?: string;
-  /** When the current state began. */
-  since: Date;
-}
 
 export interface ConnectionManagerOptions<C extends ManagedConnection> {
-  open: (uri: string, options: OpenOptions) => Promise<C>;
+  open: (uri: string, options: Required<OpenOptions>) => Promise<C>;
   logger: Logger;
   /** How often a connected hypervisor is asked for a sign of life. */
   probeIntervalMs?: number;
@@ -52,7 +34,7 @@ export interface ConnectionManagerOptions<C extends ManagedConnection> {
 
 /** Thrown by `get` for a hypervisor that cannot be used right now; the HTTP layer answers 503. */
 export class HypervisorUnavailableError extends Error {
-  constructor(readonly status: HypervisorStatus) {
+  constructor(readonly status: ProviderStatus) {
     super(`hypervisor ${status.name} is ${status.state}${status.error ? `: ${status.error}` : ''} (since ${status.since.toISOString()})`);
   }
 }
@@ -65,7 +47,7 @@ export class UnknownHypervisorError extends Error {
 
 interface Slot<C> {
   endpoint: HypervisorEndpoint;
-  state: ConnectionState;
+  state: ProviderState;
   error?: string;
   since: Date;
   conn?: C;
@@ -76,7 +58,7 @@ interface Slot<C> {
 }
 
 export interface ConnectionManagerEvents {
-  status: [HypervisorStatus];
+  status: [ProviderStatus];
   /** A connection (re)opened: caches of that hypervisor should resync. */
   connected: [string];
   domainEvent: [string, unknown];
@@ -118,11 +100,11 @@ export class ConnectionManager<C extends ManagedConnection> extends EventEmitter
     return [...this.slots.keys()];
   }
 
-  status(name: string): HypervisorStatus {
+  status(name: string): ProviderStatus {
     return this.describe(this.slot(name));
   }
 
-  statuses(): HypervisorStatus[] {
+  statuses(): ProviderStatus[] {
     return [...this.slots.values()].map((slot) => this.describe(slot));
   }
 
@@ -169,7 +151,7 @@ export class ConnectionManager<C extends ManagedConnection> extends EventEmitter
     return slot;
   }
 
-  private describe(slot: Slot<C>): HypervisorStatus {
+  private describe(slot: Slot<C>): ProviderStatus {
     return {
       name: slot.endpoint.name,
       uri: redactLibvirtUri(slot.endpoint.url),
@@ -179,7 +161,7 @@ export class ConnectionManager<C extends ManagedConnection> extends EventEmitter
     };
   }
 
-  private setState(slot: Slot<C>, state: ConnectionState, error?: string): void {
+  private setState(slot: Slot<C>, state: ProviderState, error?: string): void {
     const changed = slot.state !== state || slot.error !== error;
     if (slot.state !== state) slot.since = new Date();
     slot.state = state;

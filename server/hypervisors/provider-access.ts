@@ -3,6 +3,8 @@
  * into a ServiceError, and a lost connection or missed deadline reported to the manager at once.
  */
 import type { HypervisorConfig } from '../config/index.js';
+import type { RequestField } from '../core/requests.js';
+import { ServiceError } from '../core/service-error.js';
 import type { Connection } from '../libvirt/index.js';
 import type { ConnectionManager } from './connection-manager.js';
 import { UnknownHypervisorError } from './connection-manager.js';
@@ -23,10 +25,13 @@ export class ProviderAccess {
     return [...this.byName.keys()].sort();
   }
 
-  /** The hypervisor's config; ServiceError 'not-found' (`provider 'X' not found`) when unknown. */
-  config(provider: string): HypervisorConfig {
+  /**
+   * The hypervisor's config; ServiceError 'not-found' (`provider 'X' not found`) when unknown,
+   * about `field` when the name came from one.
+   */
+  config(provider: string, field?: RequestField): HypervisorConfig {
     const hv = this.byName.get(provider);
-    if (!hv) throw toServiceError(provider, new UnknownHypervisorError(provider), 'find provider');
+    if (!hv) throw new ServiceError('not-found', new UnknownHypervisorError(provider).message, { fields: field ? [field] : [] });
     return hv;
   }
 

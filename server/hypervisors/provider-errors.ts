@@ -1,6 +1,6 @@
 /** Turning whatever a hypervisor call threw into the ServiceError the HTTP layer answers with. */
 import { ErrorCode, LibvirtError } from '../libvirt/index.js';
-import { ServiceError } from '../core/services.js';
+import { ServiceError } from '../core/service-error.js';
 import { HypervisorUnavailableError, UnknownHypervisorError } from './connection-manager.js';
 
 /** Seconds a client should wait before retrying a request that met an unavailable hypervisor. */
@@ -31,10 +31,14 @@ export function toServiceError(provider: string, err: unknown, doing: string): S
   if (err instanceof ServiceError) return err;
   if (err instanceof UnknownHypervisorError) return new ServiceError('not-found', err.message);
   if (err instanceof HypervisorUnavailableError) {
-    return new ServiceError('unavailable', `provider '${provider}' is unavailable: ${err.status.error ?? err.status.state}`, RETRY_AFTER_SECONDS);
+    return new ServiceError('unavailable', `provider '${provider}' is unavailable: ${err.status.error ?? err.status.state}`, {
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
+    });
   }
   if (isHypervisorLost(err)) {
-    return new ServiceError('unavailable', `provider '${provider}' did not answer: ${err.message}`, RETRY_AFTER_SECONDS);
+    return new ServiceError('unavailable', `provider '${provider}' did not answer: ${err.message}`, {
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
+    });
   }
   return new ServiceError('internal', `failed to ${doing}: ${errorMessage(err)}`);
 }

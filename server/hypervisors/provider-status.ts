@@ -1,8 +1,7 @@
 /** A provider's summary for the index page: its connection state and, when connected, host facts gathered each within its own short deadline. */
 import type { HypervisorConfig } from '../config/index.js';
 import type { Connection } from '../libvirt/index.js';
-import type { ProviderSummary, UsageFigures } from '../core/services.js';
-import type { HypervisorStatus } from './connection-manager.js';
+import type { ProviderStatus, ProviderSummary, UsageFigures } from '../core/provider.js';
 
 export function usage(totalBytes: number, usedBytes: number): UsageFigures {
   const used = Math.max(0, Math.min(usedBytes, totalBytes));
@@ -27,7 +26,7 @@ async function optional<T>(work: Promise<T>): Promise<T | undefined> {
 
 export interface SummaryInput {
   hv: HypervisorConfig;
-  status: HypervisorStatus;
+  status: ProviderStatus;
   conn?: Connection;
   /** Deadline of each fact's call. */
   timeoutMs: number;

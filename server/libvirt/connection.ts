@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 
 import { ErrorCode, LibvirtError, toLibvirtError } from './errors.js';
+import type { CallKind, CallOptions, Invoker, NativeArgs } from './invoker.js';
 import { Domain, type DomainListEntry } from './domain.js';
 import { toDomainEvent, type DomainEvent } from './events.js';
 import {
@@ -31,14 +32,6 @@ export interface OpenOptions {
   openTimeoutMs?: number;
 }
 
-export interface CallOptions {
-  /** Deadline for this call in ms; 0 means none. Defaults to the connection's setting for the kind of call. */
-  timeoutMs?: number;
-  /** Stops waiting for the call (it rejects with OPERATION_ABORTED); the native job's late result is discarded. */
-  signal?: AbortSignal;
-}
-
-export type CallKind = 'ordinary' | 'long';
 
 export interface ClosedEvent {
   /** 'keepalive' | 'eof' | 'error' | 'unknown': why libvirt reported the connection closed. */
@@ -104,7 +97,7 @@ function checkNonNegativeInteger(name: string, value: number | undefined, fallba
  * One libvirt connection. Every call runs on the connection's own native thread and
  * has a deadline; see docs/libvirt-api.md.
  */
-export class Connection extends EventEmitter<ConnectionEvents> {
+export class Connection extends EventEmitter<ConnectionEvents> implements Invoker {
   readonly uri: string;
   /** The URI as error messages show it: without key file paths or passwords. */
   private readonly shownUri: string;
@@ -143,7 +136,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** @internal Runs a native method on this connection's thread with a deadline. */
   invoke<M extends NativeMethodName>(
     method: M,
-    args: Parameters<NativeBinding[M]> extends [unknown, unknown, ...infer A] ? A : never,
+    args: NativeArgs<M>,
     options: CallOptions | undefined,
     kind: CallKind = 'ordinary',
   ): ReturnType<NativeBinding[M]> {

@@ -1,4 +1,4 @@
-import type { CallOptions, Connection } from './connection.js';
+import type { CallOptions, FlagOptions, Invoker } from './invoker.js';
 import {
   DOMAIN_STATE_NAMES,
   INTERFACE_ADDRESS_SOURCE,
@@ -39,9 +39,7 @@ export interface DomainStateInfo {
   reason: number;
 }
 
-export interface FlagOptions extends CallOptions {
-  flags?: number;
-}
+export type { FlagOptions };
 
 export type MetadataOptions = CallOptions & {
   /** AffectFlags (LIVE, CONFIG); default CURRENT. */
@@ -68,7 +66,7 @@ function checkMetadataKind(type: string): number {
 
 /** A lightweight handle to one domain; every method is a job on the connection's thread. */
 export class Domain {
-  readonly connection: Connection;
+  readonly connection: Invoker;
   readonly name: string;
   readonly uuid: string;
   /** The id when looked up (-1 if inactive then); not refreshed. */
@@ -77,7 +75,7 @@ export class Domain {
   readonly handle: NativeHandle;
 
   /** @internal */
-  constructor(connection: Connection, ref: NativeDomainRef) {
+  constructor(connection: Invoker, ref: NativeDomainRef) {
     this.connection = connection;
     this.name = ref.name;
     this.uuid = ref.uuid;
@@ -87,7 +85,7 @@ export class Domain {
 
   /** @internal */
   static listEntry(
-    connection: Connection,
+    connection: Invoker,
     entry: NativeDomainRef & { state: number; reason: number; xml?: string },
   ): DomainListEntry {
     return {
@@ -235,16 +233,16 @@ export class Domain {
   /** flags: SnapshotCreateFlags. Runs on a thread of its own (can be long). */
   async createSnapshot(xml: string, options?: FlagOptions): Promise<DomainSnapshot> {
     const ref = await this.connection.invoke('snapshotCreate', [this.handle, xml, options?.flags ?? 0], options, 'long');
-    return new DomainSnapshot(this, ref);
+    return new DomainSnapshot(this.connection, this.name, ref);
   }
 
   async listSnapshots(options?: FlagOptions): Promise<DomainSnapshot[]> {
     const refs = await this.connection.invoke('snapshotList', [this.handle, options?.flags ?? 0], options);
-    return refs.map((ref) => new DomainSnapshot(this, ref));
+    return refs.map((ref) => new DomainSnapshot(this.connection, this.name, ref));
   }
 
   async lookupSnapshot(name: string, options?: CallOptions): Promise<DomainSnapshot> {
-    return new DomainSnapshot(this, await this.connection.invoke('snapshotLookup', [this.handle, name], options));
+    return new DomainSnapshot(this.connection, this.name, await this.connection.invoke('snapshotLookup', [this.handle, name], options));
   }
 
   /**

@@ -3,8 +3,6 @@
 export { openConnection, Connection, formatVersion } from './connection.js';
 export type {
   OpenOptions,
-  CallOptions,
-  CallKind,
   ClosedEvent,
   TimeoutEvent,
   VersionInfo,
@@ -12,12 +10,12 @@ export type {
   ListAllDomainsOptions,
   ConnectionEvents,
 } from './connection.js';
+export type { CallOptions, CallKind, FlagOptions } from './invoker.js';
 export { Domain } from './domain.js';
 export type {
   DomainListEntry,
   DomainInfo,
   DomainStateInfo,
-  FlagOptions,
   MetadataOptions,
   GetMetadataOptions,
   InterfaceAddresses,

@@ -1,4 +1,4 @@
-import type { CallOptions, Connection } from './connection.js';
+import type { CallOptions, Invoker } from './invoker.js';
 import {
   NETWORK_UPDATE_COMMAND,
   NETWORK_UPDATE_SECTION,
@@ -26,14 +26,14 @@ export interface NetworkUpdateOptions extends CallOptions {
 }
 
 export class Network {
-  readonly connection: Connection;
+  readonly connection: Invoker;
   readonly name: string;
   readonly uuid: string;
   /** @internal */
   readonly handle: NativeHandle;
 
   /** @internal */
-  constructor(connection: Connection, ref: NativeNetworkRef) {
+  constructor(connection: Invoker, ref: NativeNetworkRef) {
     this.connection = connection;
     this.name = ref.name;
     this.uuid = ref.uuid;

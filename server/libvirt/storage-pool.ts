@@ -1,4 +1,4 @@
-import type { CallOptions, Connection } from './connection.js';
+import type { CallOptions, Invoker } from './invoker.js';
 import { STORAGE_POOL_STATE_NAMES, type StoragePoolStateName } from './constants.js';
 import type { NativeHandle, NativePoolRef } from './native.js';
 import { StorageVolume, type StorageVolumeListEntry } from './storage-volume.js';
@@ -20,14 +20,14 @@ export interface StoragePoolInfo {
 }
 
 export class StoragePool {
-  readonly connection: Connection;
+  readonly connection: Invoker;
   readonly name: string;
   readonly uuid: string;
   /** @internal */
   readonly handle: NativeHandle;
 
   /** @internal */
-  constructor(connection: Connection, ref: NativePoolRef) {
+  constructor(connection: Invoker, ref: NativePoolRef) {
     this.connection = connection;
     this.name = ref.name;
     this.uuid = ref.uuid;

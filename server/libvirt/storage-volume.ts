@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 
-import type { CallOptions, Connection } from './connection.js';
+import type { CallOptions, Invoker } from './invoker.js';
 import { STORAGE_VOL_TYPE_NAMES, type StorageVolTypeName } from './constants.js';
 import type { NativeHandle, NativeVolumeRef } from './native.js';
 import { downloadVolume, uploadVolume, type TransferOptions } from './stream.js';
@@ -28,14 +28,14 @@ function volTypeName(type: number): StorageVolTypeName {
 }
 
 export class StorageVolume {
-  readonly connection: Connection;
+  readonly connection: Invoker;
   readonly name: string;
   readonly key: string;
   /** @internal */
   readonly handle: NativeHandle;
 
   /** @internal */
-  constructor(connection: Connection, ref: NativeVolumeRef) {
+  constructor(connection: Invoker, ref: NativeVolumeRef) {
     this.connection = connection;
     this.name = ref.name;
     this.key = ref.key;
@@ -44,7 +44,7 @@ export class StorageVolume {
 
   /** @internal */
   static listEntry(
-    connection: Connection,
+    connection: Invoker,
     entry: NativeVolumeRef & { path: string; type: number; capacity: number; allocation: number; xml: string },
   ): StorageVolumeListEntry {
     return {
@@ -84,11 +84,11 @@ export class StorageVolume {
 
   /** Writes `source` into the volume through a libvirt stream; resolves with the bytes sent. */
   upload(source: Buffer | Readable, options?: TransferOptions): Promise<number> {
-    return uploadVolume(this, source, options);
+    return uploadVolume(this.connection, this.handle, source, options);
   }
 
   /** Reads the volume into `dest` (ended when done); resolves with the bytes received. */
   download(dest: Writable, options?: TransferOptions): Promise<number> {
-    return downloadVolume(this, dest, options);
+    return downloadVolume(this.connection, this.handle, dest, options);
   }
 }

@@ -1,9 +1,8 @@
 import { Duplex, type Readable, type Writable } from 'node:stream';
 
-import type { CallOptions, Connection } from './connection.js';
+import type { CallOptions, Invoker } from './invoker.js';
 import { ErrorCode, LibvirtError } from './errors.js';
 import type { NativeHandle } from './native.js';
-import type { StorageVolume } from './storage-volume.js';
 
 export interface TransferOptions extends CallOptions {
   /** Byte offset in the volume. Default 0. */
@@ -30,11 +29,11 @@ class Deadline {
   }
 }
 
-function transferDeadline(connection: Connection, options: TransferOptions | undefined): Deadline {
+function transferDeadline(connection: Invoker, options: TransferOptions | undefined): Deadline {
   return new Deadline(options?.timeoutMs ?? connection.longCallTimeoutMs);
 }
 
-async function abortQuietly(connection: Connection, stream: NativeHandle): Promise<void> {
+async function abortQuietly(connection: Invoker, stream: NativeHandle): Promise<void> {
   await connection.invoke('streamAbort', [stream], { timeoutMs: connection.callTimeoutMs }).catch(() => undefined);
 }
 
@@ -50,12 +49,16 @@ async function* chunksOf(source: Buffer | Readable): AsyncGenerator<Buffer> {
 }
 
 /** virStorageVolUpload + virStreamSend… + virStreamFinish; virStreamAbort on any failure. */
-export async function uploadVolume(volume: StorageVolume, source: Buffer | Readable, options?: TransferOptions): Promise<number> {
-  const connection = volume.connection;
+export async function uploadVolume(
+  connection: Invoker,
+  volume: NativeHandle,
+  source: Buffer | Readable,
+  options?: TransferOptions,
+): Promise<number> {
   const deadline = transferDeadline(connection, options);
   const stream = await connection.invoke(
     'volUpload',
-    [volume.handle, options?.offset ?? 0, options?.length ?? 0, options?.flags ?? 0],
+    [volume, options?.offset ?? 0, options?.length ?? 0, options?.flags ?? 0],
     deadline.remaining(),
     'long',
   );
@@ -99,12 +102,11 @@ function waitForDrain(dest: Writable): Promise<void> {
 }
 
 /** virStorageVolDownload + virStreamRecv… + virStreamFinish; virStreamAbort on any failure. */
-export async function downloadVolume(volume: StorageVolume, dest: Writable, options?: TransferOptions): Promise<number> {
-  const connection = volume.connection;
+export async function downloadVolume(connection: Invoker, volume: NativeHandle, dest: Writable, options?: TransferOptions): Promise<number> {
   const deadline = transferDeadline(connection, options);
   const stream = await connection.invoke(
     'volDownload',
-    [volume.handle, options?.offset ?? 0, options?.length ?? 0, options?.flags ?? 0],
+    [volume, options?.offset ?? 0, options?.length ?? 0, options?.flags ?? 0],
     deadline.remaining(),
     'long',
   );
@@ -138,13 +140,13 @@ export async function downloadVolume(volume: StorageVolume, dest: Writable, opti
  * the stream when done; end() finishes the libvirt stream.
  */
 export class ConsoleStream extends Duplex {
-  private readonly connection: Connection;
+  private readonly connection: Invoker;
   private readonly stream: NativeHandle;
   private reading = false;
   private readonly readAbort = new AbortController();
 
   /** @internal */
-  constructor(connection: Connection, stream: NativeHandle) {
+  constructor(connection: Invoker, stream: NativeHandle) {
     super({ allowHalfOpen: false });
     this.connection = connection;
     this.stream = stream;

@@ -1,10 +1,11 @@
 import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
 import { Router } from 'express';
-import { hashPassword } from '../../server/app/cli/genpw.js';
-import { apiAuthentication, authenticatedUser } from '../../server/services/auth/api-auth.js';
+import { hashPassword } from '../../server/services/auth/password-hash.js';
+import { apiAuthentication, authenticatedUser } from '../../server/http/api/api-auth.js';
 import { CredentialCache } from '../../server/services/auth/credential-cache.js';
 import { FailureLimiter } from '../../server/services/auth/failure-limiter.js';
+import { LoginGuard } from '../../server/services/auth/login-guard.js';
 import { PasswordVerifier } from '../../server/services/auth/password-verifier.js';
 import { clientAddressResolver } from '../../server/http/client-address.js';
 import { capturedLogger, rawRequest, startApp } from './helpers.js';
@@ -130,8 +131,10 @@ async function authServer(options: { maxFailures?: number; windowMs?: number; tr
   router.use(
     '/api',
     apiAuthentication({
-      verifier: new PasswordVerifier(options.users ?? users, options.cache),
-      limiter: new FailureLimiter({ maxFailures: options.maxFailures, windowMs: options.windowMs }),
+      guard: new LoginGuard(new PasswordVerifier(options.users ?? users, options.cache), {
+        maxFailures: options.maxFailures,
+        windowMs: options.windowMs,
+      }),
       clientAddress: clientAddressResolver(options.trustedProxies ?? []),
       logger,
     }),

@@ -1,21 +1,15 @@
 // The real panel API in-process on the real harness hypervisor (qemu+ssh), for the route tests
-// routes.harness.test.ts and routes-compat.harness.test.ts. Wired as server/panel.ts wires it:
-// config text → parseConfig, ConnectionManager over openConnection, the machine service, the app
-// with the API router, listening on a loopback port.
+// routes*.harness.test.ts, built by the composition root (server/app/panel.ts).
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { hashPassword } from '../../server/app/cli/genpw.js';
+import { hashPassword } from '../../server/services/auth/password-hash.js';
 import { parseConfig, type Config } from '../../server/config/index.js';
-import { createApiRouter } from '../../server/http/api/router.js';
-import { ConnectionManager } from '../../server/hypervisors/connection-manager.js';
-import { openConnection, type Connection } from '../../server/libvirt/index.js';
-import { createMachineService } from '../../server/services/machines/service.js';
 import { parseXmlDocument, type XmlElement } from '../../server/formats/xml/tree.js';
 import type { HarnessEnv } from '../helpers/harness.js';
-import { capturedLogger, startAppServer } from './helpers.js';
+import { startTestPanel, type TestPanel } from '../helpers/panel.js';
 import { REPO, TEST_KEY } from './panel-fixture.js';
 
 const run = promisify(execFile);
@@ -92,36 +86,12 @@ ${KEYS.map((k) => `ssh_key "${k.name}" {\n  public = "${k.public}"\n}\n`).join('
   return parseConfig(text, { filename: 'routes-harness.conf', baseDir: REPO });
 }
 
-export interface HarnessPanel {
-  base: string;
-  config: Config;
-  lines: Record<string, unknown>[];
-  hypervisors: ConnectionManager<Connection>;
-  close(): Promise<void>;
-}
+export type HarnessPanel = TestPanel;
 
-/** The panel's API on `config`, every provider settled (connected or not), on a loopback port. */
+/** The panel's API on `config` (composition root), every provider settled (connected or not), on a loopback port. */
 export async function startHarnessApi(config: Config): Promise<HarnessPanel> {
-  const { logger, lines } = capturedLogger();
   // Quick reconnects, so a provider comes back soon after its path is unfrozen.
-  const hypervisors = new ConnectionManager<Connection>(config.hypervisors, {
-    open: openConnection, logger, backoffInitialMs: 500, backoffMaxMs: 2_000,
-  });
-  hypervisors.start();
-  await hypervisors.settled(60_000);
-  const service = createMachineService({ config, hypervisors, logger });
-  const app = await startAppServer([createApiRouter({ service, config, logger })], logger);
-  return {
-    base: app.base,
-    config,
-    lines,
-    hypervisors,
-    close: async () => {
-      await app.close();
-      await service.close();
-      await hypervisors.close();
-    },
-  };
+  return startTestPanel(config, { pages: false, settleMs: 60_000, connections: { backoffInitialMs: 500, backoffMaxMs: 2_000 } });
 }
 
 export interface Who {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatGoJson, PreformattedJson } from '../../server/formats/go/json.js';
 import { machineListJson } from '../../server/http/api/machine-list-json.js';
 import type { Machine } from '../../server/core/machine.js';
-import { machineToJson } from '../../server/services/machines/machine-json.js';
+import { machineToJson } from '../../server/http/api/machine-json.js';
 
 function machine(name: string, extra: Partial<Machine> = {}): Machine {
   return {

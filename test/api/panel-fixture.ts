@@ -2,13 +2,10 @@ import { fileURLToPath } from 'node:url';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashPassword } from '../../server/app/cli/genpw.js';
+import { hashPassword } from '../../server/services/auth/password-hash.js';
 import { parseConfig, type Config } from '../../server/config/index.js';
-import { createApiRouter, type ApiRouterDeps } from '../../server/http/api/router.js';
-import { ConnectionManager } from '../../server/hypervisors/connection-manager.js';
-import { openConnection, type Connection } from '../../server/libvirt/index.js';
-import { createMachineService } from '../../server/services/machines/service.js';
-import { capturedLogger, startAppServer } from './helpers.js';
+import type { PanelOptions } from '../../server/app/panel.js';
+import { startTestPanel } from '../helpers/panel.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 export const ADMIN = { user: 'admin', password: 'secret' };
@@ -41,7 +38,7 @@ export function apiTestConfig(options: { withUnavailable?: boolean; hashes?: Par
   const userHashes = { ...hashes, ...options.hashes };
   const text = `
 listen = "127.0.0.1:8000"
-session_secret = "api-test-secret"
+session_secret = "api-test-secret-0123456789abcdef0123"
 static_cache = "0"
 ${hypervisorBlock('DEMO', `test://${REPO}/demo/hypervisor.xml`)}
 ${options.withUnavailable ? hypervisorBlock('GONE', `test://${missing}`) : ''}
@@ -69,29 +66,18 @@ ssh_key "test" {
 }
 
 /**
- * The real panel's API (real config, connection manager, libvirt test driver, machine service,
- * app) over the demo hypervisor, listening on a loopback port. Each panel has its own copy of the
- * demo hypervisor's state. The caller closes it.
+ * The real panel's API (built by the composition root: real config, connection manager, libvirt
+ * test driver, machine service, app) over the demo hypervisor, listening on a loopback port. Each
+ * panel has its own copy of the demo hypervisor's state. The caller closes it.
  */
-export async function startApiPanel(options: { withUnavailable?: boolean; auth?: ApiRouterDeps['auth']; config?: Config } = {}) {
-  const { logger, lines } = capturedLogger();
+export async function startApiPanel(options: { withUnavailable?: boolean; auth?: PanelOptions['auth']; config?: Config } = {}) {
   const config = options.config ?? apiTestConfig(options);
-  const hypervisors = new ConnectionManager<Connection>(config.hypervisors, {
-    open: openConnection,
-    logger,
-    backoffInitialMs: 60_000,
-    backoffMaxMs: 60_000,
+  const panel = await startTestPanel(config, {
+    pages: false,
+    auth: options.auth,
+    connections: { backoffInitialMs: 60_000, backoffMaxMs: 60_000 },
   });
-  hypervisors.start();
-  await hypervisors.settled();
-  const service = createMachineService({ config, hypervisors, logger });
-  const app = await startAppServer([createApiRouter({ service, config, logger, auth: options.auth })], logger);
-  const close = async (): Promise<void> => {
-    await app.close();
-    await service.close();
-    await hypervisors.close();
-  };
-  return { base: app.base, config, lines, service, hypervisors, close };
+  return { ...panel, service: panel.machines };
 }
 
 export function authHeaders(who: { user: string; password: string } = ADMIN): Record<string, string> {

@@ -1,6 +1,6 @@
 /** Authentication of the API routes in the real panel: 401s, the login cache, failure limits, the creator. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../server/app/cli/genpw.js';
+import { hashPassword } from '../../server/services/auth/password-hash.js';
 import { CredentialCache } from '../../server/services/auth/credential-cache.js';
 import { ADMIN, ALICE, apiTestConfig, authHeaders, startApiPanel, WEB1_ID } from './panel-fixture.js';
 

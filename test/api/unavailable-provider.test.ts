@@ -37,7 +37,7 @@ describe('GET /api/machines/ with a provider that is no longer connected', () =>
         };
       },
     };
-    app = await startAppServer([createApiRouter({ service, config: panel.config, logger: silentLogger() })]);
+    app = await startAppServer([createApiRouter({ service, config: panel.config, guard: panel.guard, logger: silentLogger() })]);
   });
   afterAll(async () => {
     await app?.close();

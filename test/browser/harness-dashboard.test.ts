@@ -1,6 +1,6 @@
 /**
  * The dashboard in a real browser (Debian's chromium driven by playwright-core) against the real
- * panel (API and pages routers, wired as server/panel.ts wires them) on the real harness
+ * panel (API and pages, built by the composition root server/app/panel.ts) on the real harness
  * hypervisor over qemu+ssh: provider ALPHA on the harness URI (port 2201, never frozen) and
  * provider BRAVO on URI2 (port 2202, frozen here). Both reach the same libvirtd, so every machine
  * is listed twice, once per provider; assertions name the provider.
@@ -15,18 +15,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { hashPassword } from '../../server/app/cli/genpw.js';
+import { hashPassword } from '../../server/services/auth/password-hash.js';
 import { parseConfig, type Config } from '../../server/config/index.js';
-import { createApiRouter } from '../../server/http/api/router.js';
-import { createApp } from '../../server/http/app.js';
-import { createPagesRouter } from '../../server/http/pages/index.js';
-import { listen, type RunningServer } from '../../server/http/server.js';
-import { ConnectionManager } from '../../server/hypervisors/connection-manager.js';
-import { openConnection, type Connection, type DomainEvent } from '../../server/libvirt/index.js';
-import { createMachineService } from '../../server/services/machines/service.js';
+import type { Connection, DomainEvent } from '../../server/libvirt/index.js';
 import type { MachineService } from '../../server/core/services.js';
 import { harnessCommand, requireHarness, type HarnessEnv } from '../helpers/harness.js';
-import { capturedLogger } from '../helpers/loggers.js';
+import { startTestPanel, type TestPanel } from '../helpers/panel.js';
 import { cleanupPrefix, defineNetwork, harnessTemplates, leftovers, rawConnection, removeNetwork } from '../services/harness-fixture.js';
 import { CHROMIUM, haveChromium, launchChromium, shoot } from './browser-helpers.js';
 
@@ -48,13 +42,9 @@ const IMAGE = 'Cirros-0.6_amd64_qcow2.img';
 /** "Within about 20 s" for a provider to be reported unavailable and connected again. */
 const PROVIDER_CHANGE_MS = 20_000;
 
-interface Panel {
-  base: string;
-  config: Config;
+interface Panel extends TestPanel {
   service: MachineService;
-  hypervisors: ConnectionManager<Connection>;
   logLines: Record<string, unknown>[];
-  close(): Promise<void>;
 }
 
 function panelConfig(harness: HarnessEnv, templates: { vm: string; volume: string }): Config {
@@ -93,35 +83,10 @@ ssh_key "brw" {
   return parseConfig(text, { filename: 'harness-dashboard.conf', baseDir: '/' });
 }
 
-/** The panel as server/panel.ts wires it (production connection-manager defaults), on a loopback port. */
+/** The panel as the vmango command builds it (production connection-manager defaults), on a loopback port. */
 async function startPanel(config: Config): Promise<Panel> {
-  const { logger, lines } = capturedLogger();
-  const hypervisors = new ConnectionManager<Connection>(config.hypervisors, { open: openConnection, logger });
-  hypervisors.start();
-  await hypervisors.settled(30_000);
-  const service = createMachineService({ config, hypervisors, logger });
-  const app = createApp({
-    logger,
-    trustedProxies: config.trustedProxies,
-    staticCacheSeconds: config.staticCacheSeconds,
-    routers: [
-      createApiRouter({ service, config, logger }),
-      createPagesRouter({ service, hypervisors, config, logger }),
-    ],
-  });
-  const server: RunningServer = await listen(app, { host: '127.0.0.1', port: 0 });
-  return {
-    base: `http://127.0.0.1:${server.address.port}`,
-    config,
-    service,
-    hypervisors,
-    logLines: lines,
-    close: async () => {
-      await server.close(1000);
-      await service.close();
-      await hypervisors.close();
-    },
-  };
+  const panel = await startTestPanel(config, { settleMs: 30_000 });
+  return { ...panel, service: panel.machines, logLines: panel.lines };
 }
 
 describe.skipIf(skipReason !== undefined || !haveChromium)('dashboard in chromium on the harness hypervisor', () => {

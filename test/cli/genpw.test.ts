@@ -4,7 +4,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
-import { hashPassword, runGenpw } from '../../server/app/cli/genpw.js';
+import { runGenpw } from '../../server/app/cli/genpw.js';
+import { hashPassword } from '../../server/services/auth/password-hash.js';
 
 function fakeIo(stdinText?: string) {
   const stdin = new PassThrough() as unknown as NodeJS.ReadStream & PassThrough;

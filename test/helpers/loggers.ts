@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../../server/core/log.js';
+import { createLogger, type Logger, type LogLevel } from '../../server/core/log.js';
 
 /** A real logger whose JSON lines are parsed into `lines` for assertions. */
-export function capturedLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
+export function capturedLogger(level: LogLevel = 'info'): { logger: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -10,7 +10,7 @@ export function capturedLogger(): { logger: Logger; lines: Record<string, unknow
       done();
     },
   });
-  return { logger: createLogger('info', sink), lines };
+  return { logger: createLogger(level, sink), lines };
 }
 
 /** A real logger that writes nothing below `error`, and those nowhere. */

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { formatGoJsonAt } from '../../server/formats/go/json.js';
 import { machineListJson, writeVmJson } from '../../server/http/api/machine-list-json.js';
 import type { Machine } from '../../server/core/machine.js';
-import { machineToJson, type VmJson } from '../../server/services/machines/machine-json.js';
+import { machineToJson, type VmJson } from '../../server/http/api/machine-json.js';
 
 const text = fc.oneof(
   fc.string(),

@@ -9,8 +9,8 @@ import {
   HypervisorUnavailableError,
   UnknownHypervisorError,
   type HypervisorEndpoint,
-  type HypervisorStatus,
 } from '../../server/hypervisors/connection-manager.js';
+import type { ProviderStatus as HypervisorStatus } from '../../server/core/provider.js';
 import type { Connection } from '../../server/libvirt/index.js';
 import { openLibvirt } from './open.js';
 

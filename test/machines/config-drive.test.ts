@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  buildConfigDrive, ConfigDriveError, configDriveContents, nocloudMetaData, openstackMetaDataJson, yamlSafeString,
+  buildConfigDrive, ConfigDriveError, configDriveContents, nocloudMetaData, openstackMetaDataJson,
   type ConfigDriveInput,
 } from '../../server/services/machines/config-drive.js';
+import { yamlSafeString } from '../../server/formats/yaml.js';
 
 const UUID = '10234b86bde54e46af84f8b36806b84f';
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEx test@vmango';

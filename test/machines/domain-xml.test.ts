@@ -1,8 +1,9 @@
 import fc from 'fast-check';
+import { machineIdFromUuid } from '../../server/core/machine-id.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  findRootDisk, machineFromDomain, parseDomainXml, uuidToMachineId, vncAddress,
+  findRootDisk, machineFromDomain, parseDomainXml, vncAddress,
 } from '../../server/services/machines/domain-xml.js';
 import { buildMetadata } from '../../server/services/machines/metadata.js';
 import { parseNetworkXml, reportedAddress } from '../../server/services/network/index.js';
@@ -253,6 +254,6 @@ describe('parseDomainXml on bad input', () => {
   });
 
   it('turns 0.6 ids back from any UUID spelling', () => {
-    expect(uuidToMachineId('FB6C4F62-2CF3-4623-9AEE-23F0005EB5FB')).toBe('fb6c4f622cf346239aee23f0005eb5fb');
+    expect(machineIdFromUuid('FB6C4F62-2CF3-4623-9AEE-23F0005EB5FB')).toBe('fb6c4f622cf346239aee23f0005eb5fb');
   });
 });

@@ -3,9 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { imageFromVolume } from '../../server/services/images/index.js';
 import { machineFromDomain, parseDomainXml } from '../../server/services/machines/domain-xml.js';
 import type { Machine } from '../../server/core/machine.js';
-import {
-  encodeGoJsonString, imageToJson, imageTypeNumber, machineToJson,
-} from '../../server/services/machines/machine-json.js';
+import { encodeGoJsonString } from '../../server/formats/go/json.js';
+import { imageToJson, imageTypeNumber, machineToJson } from '../../server/http/api/machine-json.js';
 import { buildMetadata } from '../../server/services/machines/metadata.js';
 
 const KEY = 'ssh-ed25519 AAAA... test@vmango';

@@ -1,41 +1,24 @@
 /**
- * The real panel (config, connection manager, libvirt test driver with the demo fixture, machine
- * service, API and pages routers, app) on a loopback port, and a small cookie-keeping client.
+ * The real panel (built by the composition root: config, connection manager, libvirt test driver
+ * with the demo fixture, machine service, API and pages) on a loopback port, and a small
+ * cookie-keeping client.
  */
+import type { PanelOptions } from '../../server/app/panel.js';
 import type { Config } from '../../server/config/index.js';
-import { createApiRouter } from '../../server/http/api/router.js';
-import { createPagesRouter, type PagesRouterDeps } from '../../server/http/pages/index.js';
-import { ConnectionManager } from '../../server/hypervisors/connection-manager.js';
-import { openConnection, type Connection } from '../../server/libvirt/index.js';
-import { createMachineService } from '../../server/services/machines/service.js';
+import type { PagesOptions } from '../../server/http/pages/index.js';
 import { apiTestConfig } from '../api/panel-fixture.js';
-import { capturedLogger, startAppServer } from '../api/helpers.js';
+import { startTestPanel } from '../helpers/panel.js';
 
 export { ADMIN, ALICE, WEB1_ID, DB1_ID, LEGACY_ID } from '../api/panel-fixture.js';
 
-export async function startPagesPanel(options: { withUnavailable?: boolean; config?: Config; pages?: PagesRouterDeps['options'] } = {}) {
-  const { logger, lines } = capturedLogger();
+export async function startPagesPanel(options: { withUnavailable?: boolean; config?: Config; pages?: PagesOptions; auth?: PanelOptions['auth'] } = {}) {
   const config = options.config ?? apiTestConfig({ withUnavailable: options.withUnavailable });
-  const hypervisors = new ConnectionManager<Connection>(config.hypervisors, {
-    open: openConnection,
-    logger,
-    backoffInitialMs: 60_000,
-    backoffMaxMs: 60_000,
+  const panel = await startTestPanel(config, {
+    pages: options.pages ?? {},
+    auth: options.auth,
+    connections: { backoffInitialMs: 60_000, backoffMaxMs: 60_000 },
   });
-  hypervisors.start();
-  await hypervisors.settled();
-  const service = createMachineService({ config, hypervisors, logger });
-  const routers = [
-    createApiRouter({ service, config, logger }),
-    createPagesRouter({ service, hypervisors, config, logger, options: options.pages }),
-  ];
-  const app = await startAppServer(routers, logger);
-  const close = async (): Promise<void> => {
-    await app.close();
-    await service.close();
-    await hypervisors.close();
-  };
-  return { base: app.base, config, lines, service, hypervisors, close };
+  return { ...panel, service: panel.machines };
 }
 
 /** A browser-like client: keeps cookies, does not follow redirects, reads CSRF tokens from pages. */

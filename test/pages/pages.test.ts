@@ -148,7 +148,7 @@ describe('actions, delete and create through the pages', () => {
     const html = await res.text();
     expect(html).toContain('This provider cannot create machines this way.');
     const { machines } = await panel.service.listMachines({ provider: 'DEMO' });
-    expect(machines.get('DEMO')!.some((m) => m.name === 'new-one')).toBe(false);
+    expect(machines.get('DEMO')!.machines.some((m) => m.name === 'new-one')).toBe(false);
   });
 
   it('delete removes the machine and lands on the list', async () => {

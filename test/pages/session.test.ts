@@ -4,7 +4,7 @@ import { ADMIN, PageClient, startPagesPanel } from './pages-fixture.js';
 
 let panel: Awaited<ReturnType<typeof startPagesPanel>>;
 beforeAll(async () => {
-  panel = await startPagesPanel({ pages: { loginLimit: { windowMs: 60_000, failures: 50 } } });
+  panel = await startPagesPanel({ auth: { limits: { windowMs: 60_000, maxFailures: 50 } } });
 });
 afterAll(async () => {
   await panel?.close();
@@ -125,7 +125,7 @@ describe('CSRF', () => {
 
 describe('login rate limit', () => {
   it('answers 429 with a page after too many failures from one address', async () => {
-    const limited = await startPagesPanel({ pages: { loginLimit: { windowMs: 60_000, failures: 3 } } });
+    const limited = await startPagesPanel({ auth: { limits: { windowMs: 60_000, maxFailures: 3 } } });
     try {
       const client = new PageClient(limited.base);
       for (let i = 0; i < 3; i++) expect((await client.login(ADMIN.user, 'wrong')).status).toBe(400);
@@ -139,7 +139,7 @@ describe('login rate limit', () => {
   });
 
   it('does not count successful logins', async () => {
-    const limited = await startPagesPanel({ pages: { loginLimit: { windowMs: 60_000, failures: 2 } } });
+    const limited = await startPagesPanel({ auth: { limits: { windowMs: 60_000, maxFailures: 2 } } });
     try {
       for (let i = 0; i < 4; i++) {
         expect((await new PageClient(limited.base).login(ADMIN.user, ADMIN.password)).status).toBe(303);

@@ -6,8 +6,9 @@ import { configDriveDevice } from '../../server/services/machines/create/config-
 import { ExclusiveKeys, KeyedMutex } from '../../server/services/machines/create/keyed-lock.js';
 import { Rollback } from '../../server/services/machines/create/rollback.js';
 import { readVolumePlan, VolumeTemplateError } from '../../server/services/machines/create/volume-plan.js';
-import { allowedActions, assertActionAllowed } from '../../server/services/machines/state-service.js';
-import { ServiceError } from '../../server/core/services.js';
+import { allowedActions } from '../../server/core/actions.js';
+import { assertActionAllowed } from '../../server/services/machines/state-service.js';
+import { ServiceError } from '../../server/core/service-error.js';
 
 const silent = silentLogger();
 

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AffectFlags, type Connection } from '../../server/libvirt/index.js';
 import type { CreateStep } from '../../server/services/machines/create/create-machine.js';
-import { ServiceError, type CreateMachineRequest } from '../../server/core/services.js';
+import type { CreateMachineRequest } from '../../server/core/requests.js';
+import { ServiceError } from '../../server/core/service-error.js';
 import { requireHarness } from '../helpers/harness.js';
 import {
   cleanupPrefix, defineNetwork, downloadVolume, harnessTemplates, leftovers, rawConnection, readIso, removeNetwork, virsh,
@@ -93,7 +94,7 @@ describe.skipIf(skipReason !== undefined)('machine service on the harness hyperv
     const again = await setup.service.getMachine('H', machine.id);
     expect(again).toMatchObject({ id: machine.id, plan: 'small', userdata: machine.userdata, sshKeys: machine.sshKeys });
     expect(await networkHosts()).toContain(`<host mac='${machine.hwaddr}' name='${req.name}' ip='${machine.ip!.address}'/>`);
-    const listed = (await setup.service.listMachines({ provider: 'H', q: req.name })).machines.get('H')!;
+    const listed = (await setup.service.listMachines({ provider: 'H', q: req.name })).machines.get('H')!.machines;
     expect(listed.map((m) => m.id)).toEqual([machine.id]);
 
     const iso = await readIso(await downloadVolume(conn, harness.rootPool, `${req.name}_config.iso`));

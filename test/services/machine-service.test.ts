@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ServiceError } from '../../server/core/services.js';
+import { ServiceError } from '../../server/core/service-error.js';
 import { demoHypervisor, serviceConfig, startService, type ServiceSetup } from './setup.js';
 
 const WEB1 = '4fe88494-0a38-4a15-b039-f94a9bea4934';
@@ -37,7 +37,7 @@ describe('listMachines (test driver)', () => {
     const { service } = await demo();
     const { machines, providers } = await service.listMachines();
     expect([...machines.keys()]).toEqual(['DEMO']);
-    const list = machines.get('DEMO')!;
+    const list = machines.get('DEMO')!.machines;
     expect(list.map((m) => m.name)).toEqual(['db-1', 'legacy-appliance', 'web-1']);
     const web = list.find((m) => m.name === 'web-1')!;
     expect(web).toMatchObject({
@@ -55,7 +55,7 @@ describe('listMachines (test driver)', () => {
   it('honours ignore_vms', async () => {
     const { service } = await demo({ ignoreVms: ['legacy-appliance', 'db-1'] });
     const { machines } = await service.listMachines();
-    expect(machines.get('DEMO')!.map((m) => m.name)).toEqual(['web-1']);
+    expect(machines.get('DEMO')!.machines.map((m) => m.name)).toEqual(['web-1']);
     expect((await rejection(service.getMachine('DEMO', DB1_ID))).kind).toBe('not-found');
   });
 
@@ -63,7 +63,7 @@ describe('listMachines (test driver)', () => {
     const { service } = await demo({}, [{}]);
     expect([...(await service.listMachines({ provider: 'DEMO2' })).machines.keys()]).toEqual(['DEMO2']);
     const names = async (filter: Parameters<typeof service.listMachines>[0]) =>
-      (await service.listMachines({ provider: 'DEMO', ...filter })).machines.get('DEMO')!.map((m) => m.name);
+      (await service.listMachines({ provider: 'DEMO', ...filter })).machines.get('DEMO')!.machines.map((m) => m.name);
     expect(await names({ q: 'WEB' })).toEqual(['web-1']);
     expect(await names({ q: '192.168.150.11' })).toEqual(['db-1']);
     expect(await names({ q: 'ubuntu-24' })).toEqual(['db-1']);
@@ -76,7 +76,12 @@ describe('listMachines (test driver)', () => {
     expect(await names({ state: 'stopped' })).toContain('web-1');
     expect(await names({ state: 'running' })).not.toContain('web-1');
     const err = await rejection(service.listMachines({ provider: 'NOPE' }));
-    expect(err).toMatchObject({ kind: 'not-found', message: "provider 'NOPE' not found" });
+    expect(err).toMatchObject({ kind: 'bad-request', fields: ['provider'] });
+    expect(err.message).toMatch(/^provider 'NOPE' not found; the providers are DEMO/);
+    const state = await rejection(service.listMachines({ state: 'sleeping' }));
+    expect(state).toMatchObject({
+      kind: 'bad-request', message: 'state "sleeping" is not a machine state; use one of running, stopped, paused, unknown', fields: ['state'],
+    });
   });
 
   it('serves an unavailable provider as flagged with its last known list while the others answer', async () => {
@@ -85,8 +90,8 @@ describe('listMachines (test driver)', () => {
     const started = Date.now();
     const { machines, providers } = await service.listMachines();
     expect(Date.now() - started).toBeLessThan(3_000);
-    expect(machines.get('DEMO')!.length).toBe(3);
-    expect(machines.get('DEMO2')).toEqual([]);
+    expect(machines.get('DEMO')!.machines.length).toBe(3);
+    expect(machines.get('DEMO2')!.machines).toEqual([]);
     const flagged = providers.find((p) => p.name === 'DEMO2')!;
     expect(flagged.state).toBe('unavailable');
     expect(flagged.error).toBeTruthy();
@@ -103,7 +108,7 @@ describe('listMachines (test driver)', () => {
     const deadline = Date.now() + 5_000;
     let state = '';
     while (Date.now() < deadline) {
-      state = (await service.listMachines()).machines.get('DEMO')!.find((m) => m.name === 'db-1')!.state;
+      state = (await service.listMachines()).machines.get('DEMO')!.machines.find((m) => m.name === 'db-1')!.state;
       if (state === 'stopped') break;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -124,7 +129,9 @@ describe('getMachine (test driver)', () => {
     const unknown = await rejection(service.getMachine('DEMO', '0123456789abcdef0123456789abcdef'));
     expect(unknown).toMatchObject({ kind: 'not-found', message: 'Machine with id 0123456789abcdef0123456789abcdef not found on provider DEMO' });
     const malformed = await rejection(service.getMachine('DEMO', 'nonexist'));
-    expect(malformed).toMatchObject({ kind: 'not-found', message: 'Machine with id nonexist not found on provider DEMO' });
+    expect(malformed).toMatchObject({
+      kind: 'not-found', message: 'Machine with id nonexist not found on provider DEMO (a machine id is 32 hex digits, or a UUID with dashes)',
+    });
     expect((await rejection(service.getMachine('NOPE', WEB1_ID))).message).toBe("provider 'NOPE' not found");
   });
 });
@@ -138,7 +145,7 @@ describe('changeState (test driver)', () => {
     expect((await service.changeState('DEMO', WEB1_ID, 'stop')).state).toBe('stopped');
     expect((await service.changeState('DEMO', WEB1_ID, 'start')).state).toBe('running');
     expect((await service.changeState('DEMO', WEB1_ID, 'shutdown')).state).toBe('stopped');
-    const listed = (await service.listMachines()).machines.get('DEMO')!.find((m) => m.name === 'web-1')!;
+    const listed = (await service.listMachines()).machines.get('DEMO')!.machines.find((m) => m.name === 'web-1')!;
     expect(listed.state).toBe('stopped');
   });
 
@@ -167,7 +174,7 @@ describe('deleteMachine (test driver)', () => {
     expect(networkXml).not.toContain('52:54:00:5a:10:01');
     expect(networkXml).toContain('52:54:00:5a:10:02');
     expect((await rejection(service.getMachine('DEMO', WEB1_ID))).kind).toBe('not-found');
-    expect((await service.listMachines()).machines.get('DEMO')!.map((m) => m.name)).toEqual(['db-1', 'legacy-appliance']);
+    expect((await service.listMachines()).machines.get('DEMO')!.machines.map((m) => m.name)).toEqual(['db-1', 'legacy-appliance']);
   });
 
   it('deletes a foreign domain without touching any volume', async () => {
@@ -218,20 +225,23 @@ describe('createMachine (test driver)', () => {
 
   it('validates before anything else', async () => {
     const { service } = await demo();
-    const cases: [Partial<typeof request>, string, string][] = [
-      [{ name: 'bad name!<x>' }, 'bad-request', 'machine name contains " " at position 4; it must be a hostname label'],
-      [{ plan: 'huge' }, 'bad-request', 'plan "huge" not found'],
-      [{ sshKeys: ['nokey'] }, 'bad-request', "ssh key 'nokey' doesn't exist"],
-      [{ image: 'Nope_amd64_raw.img' }, 'bad-request', 'image "Nope_amd64_raw.img" not found on provider "DEMO"'],
-      [{ image: 'README.txt' }, 'bad-request', 'image "README.txt" not found on provider "DEMO"'],
-      [{ userdata: 'x'.repeat(65 * 1024) }, 'bad-request', 'userdata is 66560 bytes'],
-      [{ name: 'web-1' }, 'conflict', "machine with name 'web-1' already exists on provider 'DEMO'"],
-      [{ provider: 'NOPE' }, 'not-found', "provider 'NOPE' not found"],
+    const cases: [Partial<typeof request>, string, string, string[]][] = [
+      [{ name: '', plan: '', provider: '' }, 'bad-request', 'name required, plan required, provider required', ['Name', 'Plan', 'Provider']],
+      [{ image: '' }, 'bad-request', 'image required', ['Image']],
+      [{ name: 'bad name!<x>' }, 'bad-request', 'machine name contains " " at position 4; it must be a hostname label', ['Name']],
+      [{ plan: 'huge' }, 'bad-request', 'plan "huge" not found', ['Plan']],
+      [{ sshKeys: ['nokey'] }, 'bad-request', "ssh key 'nokey' doesn't exist", ['SSHKey']],
+      [{ image: 'Nope_amd64_raw.img' }, 'bad-request', 'image "Nope_amd64_raw.img" not found on provider "DEMO"', ['Image']],
+      [{ image: 'README.txt' }, 'bad-request', 'image "README.txt" not found on provider "DEMO"', ['Image']],
+      [{ userdata: 'x'.repeat(65 * 1024) }, 'bad-request', 'userdata is 66560 bytes', ['Userdata']],
+      [{ name: 'web-1' }, 'conflict', "machine with name 'web-1' already exists on provider 'DEMO'", ['Name']],
+      [{ provider: 'NOPE' }, 'not-found', "provider 'NOPE' not found", ['Provider']],
     ];
-    for (const [change, kind, message] of cases) {
+    for (const [change, kind, message, fields] of cases) {
       const err = await rejection(service.createMachine({ ...request, ...change }));
       expect(err.kind, JSON.stringify(change)).toBe(kind);
       expect(err.message).toContain(message);
+      expect(err.fields, JSON.stringify(change)).toEqual(fields);
     }
   });
 

@@ -2,10 +2,12 @@
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseConfig, type Config } from '../../server/config/index.js';
-import { ConnectionManager } from '../../server/hypervisors/connection-manager.js';
-import { openConnection, type Connection } from '../../server/libvirt/index.js';
+import type { PanelOptions } from '../../server/app/panel.js';
+import type { MachineService } from '../../server/core/services.js';
+import type { ConnectionManager } from '../../server/hypervisors/connection-manager.js';
+import type { Connection } from '../../server/libvirt/index.js';
 import { createLogger, type Logger } from '../../server/core/log.js';
-import { createMachineService, type MachineServiceDeps } from '../../server/services/machines/service.js';
+import { startTestServices } from '../helpers/panel.js';
 
 export const DEMO_FIXTURE = fileURLToPath(new URL('../../demo/hypervisor.xml', import.meta.url));
 export const DEMO_VM_TEMPLATE = fileURLToPath(new URL('../../demo/vm.xml.in', import.meta.url));
@@ -58,7 +60,7 @@ hypervisor "${hv.name}" {
 }`).join('\n');
   const text = `
 listen = "127.0.0.1:8000"
-session_secret = "0123456789abcdef0123456789abcdef"
+session_secret = "0123456789abcdef0123456789abcdef0123"
 ${blocks}
 ${plans}
 user "admin" {
@@ -85,32 +87,21 @@ export function demoHypervisor(name = 'DEMO', extra: Partial<HypervisorBlock> = 
 }
 
 export interface ServiceSetup {
-  service: ReturnType<typeof createMachineService>;
+  service: MachineService & { close(): Promise<void> };
   manager: ConnectionManager<Connection>;
   config: Config;
   lines: LogLine[];
   close(): Promise<void>;
 }
 
-export async function startService(config: Config, extra: Partial<MachineServiceDeps> = {}): Promise<ServiceSetup> {
-  const { logger, lines } = capturingLogger();
-  const manager = new ConnectionManager<Connection>(config.hypervisors, {
-    open: (uri, options) => openConnection(uri, options),
-    logger,
-    backoffInitialMs: 50,
-    backoffMaxMs: 500,
-  });
-  const service = createMachineService({ config, hypervisors: manager, logger, ...extra });
-  manager.start();
-  await manager.settled();
+/** The panel's machine service and connections (the composition root's), with quick reconnects. */
+export async function startService(config: Config, machines: PanelOptions['machines'] = {}): Promise<ServiceSetup> {
+  const services = await startTestServices(config, { machines, connections: { backoffInitialMs: 50, backoffMaxMs: 500 } });
   return {
-    service,
-    manager,
+    service: services.machines,
+    manager: services.hypervisors,
     config,
-    lines,
-    async close() {
-      await service.close();
-      await manager.close();
-    },
+    lines: services.lines as LogLine[],
+    close: () => services.close(),
   };
 }

@@ -27,7 +27,7 @@ describe.skipIf(skipReason !== undefined)('a frozen provider', () => {
   it('is flagged with its last known list within its deadline while the other is served', async () => {
     const before = await setup.service.listMachines();
     expect(before.providers.map((p) => p.state)).toEqual(['connected', 'connected']);
-    const known = before.machines.get('FROZEN')!.map((m) => m.id);
+    const known = before.machines.get('FROZEN')!.machines.map((m) => m.id);
     const frozen = await harnessCommand('freeze', '2');
     expect(frozen.code).toBe(0);
     // Let a periodic resync start against the frozen port, so the next read has to wait for it.
@@ -40,7 +40,7 @@ describe.skipIf(skipReason !== undefined)('a frozen provider', () => {
     const flagged = during.providers.find((p) => p.name === 'FROZEN')!;
     expect(flagged.state).not.toBe('connected');
     expect(flagged.error).toBeTruthy();
-    expect(during.machines.get('FROZEN')!.map((m) => m.id)).toEqual(known);
+    expect(during.machines.get('FROZEN')!.machines.map((m) => m.id)).toEqual(known);
     expect(during.machines.get('LIVE')).toBeDefined();
 
     const summaries = await setup.service.providers();

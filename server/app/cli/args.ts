@@ -3,8 +3,7 @@
  * `--flag` are the same, values follow as `-config FILE` or `-config=FILE`, and
  * flags stop at the first non-flag word (the subcommand).
  */
-export const LOG_LEVELS = ['panic', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+import { LOG_LEVELS, type LogLevel } from '../../core/log.js';
 
 export interface CliArgs {
   config?: string;

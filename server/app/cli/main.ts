@@ -5,7 +5,7 @@ import { runGenpw } from './genpw.js';
 import { VERSION } from '../../core/version.js';
 import { ConfigError, loadConfig, releaseHclParser, type Config } from '../../config/index.js';
 import { demoConfig, DEMO_USER } from '../demo.js';
-import type { Panel } from '../panel.js';
+import type { RunningPanel } from '../panel.js';
 import { keepYoungGenerationSmall } from './young-generation.js';
 
 export interface CliIo {
@@ -87,10 +87,10 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
  * with V8's young generation kept small first (see young-generation.ts: the config parser's worker
  * thread reset it).
  */
-async function startPanelLazily(config: Config, logLevel: CliArgs['logLevel']): Promise<Panel> {
+async function startPanelLazily(config: Config, logLevel: CliArgs['logLevel']): Promise<RunningPanel> {
   keepYoungGenerationSmall();
   const { startPanel } = await import('../panel.js');
-  return startPanel(config, { logLevel });
+  return startPanel(config, { logLevel, handleSignals: true, tuneMemory: true });
 }
 
 function formatProblems(err: ConfigError): string {

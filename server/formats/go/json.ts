@@ -4,7 +4,22 @@
  * object keys in the order given. Go sorted map keys; callers build such objects with
  * `sortedByKey` so the order matches.
  */
-import { encodeGoJsonString } from '../../services/machines/machine-json.js';
+import { quoteString, type QuotingRules } from '../quoted-string.js';
+
+/** Go's encoding/json: `<`, `>`, `&`, U+2028, U+2029 and control characters as \u escapes. */
+const GO_JSON_RULES: QuotingRules = {
+  escapes: (code) => code < 0x20 || code === 0x3c || code === 0x3e || code === 0x26 || code === 0x2028 || code === 0x2029,
+  // Go sees a lone surrogate as invalid UTF-8 and writes the replacement character itself.
+  loneSurrogate: '\ufffd',
+};
+/** A character encodeGoJsonString does not copy as is (surrogates, even paired, take the careful path). */
+const NEEDS_ESCAPING = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]/;
+
+/** A JSON string exactly as Go's encoding/json writes it. */
+export function encodeGoJsonString(value: string): string {
+  // Most strings (names, ids, paths) have nothing to escape: written as they are.
+  return NEEDS_ESCAPING.test(value) ? quoteString(value, GO_JSON_RULES) : `"${value}"`;
+}
 
 /**
  * What formatGoJson writes: strings, finite numbers, booleans, null, Dates (as ISO strings), arrays,

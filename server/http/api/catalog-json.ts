@@ -4,7 +4,7 @@
  * SSH keys (0.6's SSHKey plus the fingerprint).
  */
 import type { PlanConfig, SshKeyConfig } from '../../config/index.js';
-import type { ProviderAvailability, ProviderSummary, UsageFigures } from '../../core/services.js';
+import type { ProviderAvailability, ProviderSummary, UsageFigures } from '../../core/provider.js';
 import { sortedByKey } from '../../formats/go/json.js';
 import { sshKeyFingerprint } from '../../formats/ssh-fingerprint.js';
 

@@ -1,13 +1,12 @@
 /**
- * The machine arrays of `GET /api/machines/`, written once and reused. The machine cache hands out
- * deeply frozen Machines (and, for an unfiltered list, its frozen array), which cannot change: their
- * text is kept beside them (WeakMaps, so it goes with them) and the next list joins it instead of
- * formatting again. Machines that are not frozen (other MachineService implementations) are written
- * afresh every time.
+ * The machine arrays of `GET /api/machines/`, written once and reused. The service's list snapshots
+ * are deeply frozen and keep the same array for as long as their version (MachineListSnapshot), so
+ * a machine's text and a list's text are kept beside them (WeakMaps, so they go with them) and the
+ * next list joins them instead of formatting again. Machines that are not frozen are written afresh.
  */
 import type { Machine } from '../../core/machine.js';
-import { encodeGoJsonString, machineToJson, type VmJson } from '../../services/machines/machine-json.js';
-import { formatGoJsonAt, PreformattedJson } from '../../formats/go/json.js';
+import { encodeGoJsonString, formatGoJsonAt, PreformattedJson } from '../../formats/go/json.js';
+import { machineToJson, type VmJson } from './machine-json.js';
 
 /** Where a provider's array starts in {"Machines": {"P": [ … ]}}: two levels in. */
 const LIST_INDENT = '    ';

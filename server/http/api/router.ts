@@ -4,45 +4,49 @@
  */
 import { Router, type Request, type Response } from 'express';
 import type { Config } from '../../config/index.js';
+import { isMachineAction, MACHINE_ACTIONS } from '../../core/actions.js';
 import type { Logger } from '../../core/log.js';
-import { imageToJson, machineToJson } from '../../services/machines/machine-json.js';
-import type { Machine } from '../../core/machine.js';
-import { MACHINE_ACTIONS, type MachineAction, type MachineService } from '../../core/services.js';
-import { apiAuthentication, authenticatedUser } from '../../services/auth/api-auth.js';
-import { CredentialCache, type CredentialCacheOptions } from '../../services/auth/credential-cache.js';
-import { FailureLimiter, type FailureLimiterOptions } from '../../services/auth/failure-limiter.js';
-import { PasswordVerifier } from '../../services/auth/password-verifier.js';
+import type { MachineFilter } from '../../core/requests.js';
+import type { MachineListSnapshot, MachineService } from '../../core/services.js';
+import { formatGoJson, formatGoJsonAt, PreformattedJson, sortedByKey } from '../../formats/go/json.js';
+import type { LoginGuard } from '../../services/auth/login-guard.js';
 import { readBody, type ParsedBody } from '../body.js';
 import { clientAddressResolver } from '../client-address.js';
-import { HttpError } from '../errors.js';
+import { createRequestFromBody } from '../create-request.js';
+import { HttpError } from '../http-error.js';
+import { apiAuthentication, authenticatedUser } from './api-auth.js';
 import { availabilityMap, planToJson, providerToJson, sshKeyToJson } from './catalog-json.js';
-import { createRequestFromBody } from './create-request.js';
 import { apiErrorHandler, apiNotFound, notImplemented } from './errors.js';
-import { formatGoJson, formatGoJsonAt, PreformattedJson, sortedByKey } from '../../formats/go/json.js';
-import { machineFilterFromQuery } from './list-filter.js';
-import { checkMachineRef } from './machine-ref.js';
 import { machineListJson } from './machine-list-json.js';
+import { imageToJson, machineToJson } from './machine-json.js';
+import { machineFilterFromQuery } from './list-filter.js';
 import { etagOf, sendJson, sendJsonBytes } from './respond.js';
 
 export interface ApiRouterDeps {
   service: MachineService;
   config: Config;
+  guard: LoginGuard;
   logger: Logger;
-  /** Tuning of the login cache and failure limits; defaults: 60 s / 1000 entries, 10 failures per 5 min. */
-  auth?: { cache?: CredentialCache | CredentialCacheOptions; limits?: FailureLimiterOptions };
 }
 
-export function createApiRouter({ service, config, logger, auth = {} }: ApiRouterDeps): Router {
-  const cache = auth.cache instanceof CredentialCache ? auth.cache : new CredentialCache(auth.cache);
-  const authenticate = apiAuthentication({
-    verifier: new PasswordVerifier(config.users, cache),
-    limiter: new FailureLimiter(auth.limits),
-    clientAddress: clientAddressResolver(config.trustedProxies),
-    logger,
-  });
+/** A machine list response, and what it was made of: the same key always makes the same bytes. */
+interface ListResponse {
+  key: string;
+  body: Buffer;
+  etag?: string;
+}
 
-  /** The last machine list response, reused while the same (frozen) lists and provider states are listed. */
-  let lastList: { lists: ReadonlyMap<string, readonly Machine[]>; providers: string; body: Buffer; etag?: string } | undefined;
+const NO_MACHINES: MachineListSnapshot = Object.freeze({ machines: Object.freeze([]), version: 0 });
+
+/** The list response's cache key: the filter, every listed provider's snapshot version and availability. */
+function listKey(filter: MachineFilter, lists: ReadonlyMap<string, MachineListSnapshot>, providersText: string): string {
+  const versions = [...lists].map(([provider, list]) => `${provider}\u0000${list === NO_MACHINES ? 'down' : list.version}`);
+  return JSON.stringify([filter.provider ?? null, filter.state ?? null, filter.q ?? null, versions, providersText]);
+}
+
+export function createApiRouter({ service, config, guard, logger }: ApiRouterDeps): Router {
+  const authenticate = apiAuthentication({ guard, clientAddress: clientAddressResolver(config.trustedProxies), logger });
+  let lastList: ListResponse | undefined;
 
   // strict: 0.6 (gorilla/mux without StrictSlash) answered paths without the trailing slash with 404.
   const router = Router({ strict: true, caseSensitive: true });
@@ -51,29 +55,29 @@ export function createApiRouter({ service, config, logger, auth = {} }: ApiRoute
   router
     .route('/api/machines/')
     .get(async (req, res) => {
-      const { machines, providers } = await service.listMachines(machineFilterFromQuery(req.query, config));
+      const filter = machineFilterFromQuery(req.query);
+      const { machines, providers } = await service.listMachines(filter);
       // The API lists a provider that is not connected with [] (and flags it in Providers), not with
       // the machines it had when last seen, which the service keeps for the dashboard.
       const down = new Set(providers.filter((p) => p.state !== 'connected').map((p) => p.name));
       const lists = sortedByKey([...machines].map(([provider, list]) => [provider, down.has(provider) ? NO_MACHINES : list] as const));
       const availability = availabilityMap(providers);
       const providersText = formatGoJsonAt(availability, '  ');
-      const last = lastList;
-      if (last && last.providers === providersText && sameLists(last.lists, lists)) {
-        sendJsonBytes(res, 200, last.body, last.etag);
+      const key = listKey(filter, lists, providersText);
+      if (lastList?.key === key) {
+        sendJsonBytes(res, 200, lastList.body, lastList.etag);
         return;
       }
-      const body = Buffer.from(formatGoJson({
-        Machines: new Map([...lists].map(([provider, list]) => [provider, machineListJson(list)] as const)),
-        Providers: new PreformattedJson('  ', providersText, () => availability),
-        Title: 'Machines',
-      }), 'utf8');
-      const etag = etagOf(res, body);
-      // Frozen lists cannot change: while the same lists come back, so does this body.
-      lastList = [...lists.values()].every((list) => Object.isFrozen(list))
-        ? { lists, providers: providersText, body, etag }
-        : undefined;
-      sendJsonBytes(res, 200, body, etag);
+      const body = Buffer.from(
+        formatGoJson({
+          Machines: new Map([...lists].map(([provider, list]) => [provider, machineListJson(list.machines)] as const)),
+          Providers: new PreformattedJson('  ', providersText, () => availability),
+          Title: 'Machines',
+        }),
+        'utf8',
+      );
+      lastList = { key, body, etag: etagOf(res, body) };
+      sendJsonBytes(res, 200, body, lastList.etag);
     })
     .post(readBody(), async (req, res) => {
       const request = createRequestFromBody(req.body as ParsedBody, authenticatedUser(res));
@@ -141,25 +145,10 @@ export function createApiRouter({ service, config, logger, auth = {} }: ApiRoute
   router.use('/api', apiNotFound);
   router.use('/api', apiErrorHandler(logger));
   return router;
-
-  function machineRef(req: Request): { provider: string; id: string } {
-    const provider = req.params.provider as string;
-    const id = req.params.id as string;
-    checkMachineRef(config, provider, id);
-    return { provider, id };
-  }
 }
 
-const NO_MACHINES: readonly Machine[] = Object.freeze([]);
-
-function sameLists(a: ReadonlyMap<string, readonly Machine[]>, b: ReadonlyMap<string, readonly Machine[]>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [provider, list] of b) if (a.get(provider) !== list) return false;
-  return true;
-}
-
-function isMachineAction(action: string): action is MachineAction {
-  return (MACHINE_ACTIONS as readonly string[]).includes(action);
+function machineRef(req: Request): { provider: string; id: string } {
+  return { provider: req.params.provider as string, id: req.params.id as string };
 }
 
 export function machinePath(provider: string, id: string): string {

@@ -1,7 +1,8 @@
 /** The providers overview (the index page), images, plans and SSH keys. */
 import { Router } from 'express';
 import type { Config } from '../../config/index.js';
-import type { MachineService, ProviderSummary, UsageFigures } from '../../core/services.js';
+import type { ProviderSummary, UsageFigures } from '../../core/provider.js';
+import type { MachineService } from '../../core/services.js';
 import { sshKeyFingerprint } from '../../formats/ssh-fingerprint.js';
 import { humanBytes } from './format.js';
 import { sendPage } from './render.js';

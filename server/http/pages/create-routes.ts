@@ -1,15 +1,16 @@
 /**
  * The create-machine wizard: provider → image → plan → SSH keys → name and userdata. One form,
  * posted as 0.6's fields and read by the same code as the API's create; the service's message for
- * a refused create is shown next to the field it is about, with what the user entered kept.
+ * a refused create is shown next to the field the service says it is about, with what the user
+ * entered kept.
  */
 import { Router, type Request, type Response } from 'express';
 import type { Config } from '../../config/index.js';
-import { ServiceError, type MachineService } from '../../core/services.js';
-import { STATUS_BY_KIND } from '../api/errors.js';
-import { createRequestFromBody } from '../api/create-request.js';
+import { CREATE_FIELDS, type CreateField } from '../../core/requests.js';
+import type { MachineService } from '../../core/services.js';
 import type { ParsedBody } from '../body.js';
-import { HttpError } from '../errors.js';
+import { createRequestFromBody } from '../create-request.js';
+import { answerFor } from '../error-answer.js';
 import { sessionUser } from '../session/authentication.js';
 import { machineUrl } from './machine-view.js';
 import { sendPage } from './render.js';
@@ -21,7 +22,6 @@ export interface CreateRouteDeps {
   config: Config;
 }
 
-export type WizardField = 'Provider' | 'Image' | 'Plan' | 'SSHKey' | 'Name' | 'Userdata';
 
 interface WizardValues {
   provider: string;
@@ -30,20 +30,6 @@ interface WizardValues {
   sshKeys: string[];
   name: string;
   userdata: string;
-}
-
-/** Which field a refusal is about, from the service's wording (e.g. "machine name contains …"). */
-export function fieldOfMessage(message: string): WizardField | undefined {
-  const text = message.toLowerCase();
-  // "name required, plan required, …" is about several fields: shown above the form.
-  if (/ required, /.test(text)) return undefined;
-  if (/\bname\b/.test(text) && !/\bprovider\b|\bplan\b|\bimage\b/.test(text.split(':')[0] ?? '')) return 'Name';
-  if (text.includes('userdata')) return 'Userdata';
-  if (text.includes('ssh key')) return 'SSHKey';
-  if (text.includes('image')) return 'Image';
-  if (text.includes('plan')) return 'Plan';
-  if (text.includes('provider')) return 'Provider';
-  return undefined;
 }
 
 function valuesFrom(body: ParsedBody): WizardValues {
@@ -62,10 +48,10 @@ function valuesFrom(body: ParsedBody): WizardValues {
 export function createRoutes({ render, service, config }: CreateRouteDeps): Router {
   const router = Router({ strict: true, caseSensitive: true });
 
-  async function showWizard(req: Request, res: Response, values: WizardValues, status = 200, problem?: { message: string; field?: WizardField; status: number }) {
+  async function showWizard(req: Request, res: Response, values: WizardValues, status = 200, problem?: { message: string; field?: CreateField; status: number }) {
     const { images, providers } = await service.listImages();
     const provider = values.provider || providers.find((p) => p.state === 'connected')?.name || config.hypervisors[0]?.name || '';
-    const errors: Partial<Record<WizardField, string>> = {};
+    const errors: Partial<Record<CreateField, string>> = {};
     if (problem?.field) errors[problem.field] = problem.message;
     sendPage(render, req, res, 'add', {
       title: 'Create machine',
@@ -93,26 +79,25 @@ export function createRoutes({ render, service, config }: CreateRouteDeps): Rout
   router.post('/machines/add/', async (req, res) => {
     const body = req.body as ParsedBody;
     const values = valuesFrom(body);
-    let status: number;
-    let message: string;
+    let refusal;
     try {
       const request = createRequestFromBody(body, sessionUser(res) ?? '');
       const machine = await service.createMachine(request);
       res.redirect(303, `${machineUrl(machine.provider || request.provider, machine.id)}?created=1`);
       return;
     } catch (err) {
-      if (err instanceof ServiceError && err.kind !== 'internal') {
-        status = STATUS_BY_KIND[err.kind];
-        message = err.message;
-      } else if (err instanceof HttpError && err.status === 400) {
-        status = 400;
-        message = err.message;
-      } else {
-        throw err;
-      }
+      refusal = answerFor(err);
+      if (refusal.unexpected) throw err;
     }
-    await showWizard(req, res, values, status, { message, field: status === 400 ? fieldOfMessage(message) : undefined, status });
+    // An error about one field is shown next to it; one about several ("name required, plan required") above the form.
+    const [field, ...others] = refusal.fields;
+    const onField = field !== undefined && others.length === 0 && isCreateField(field) ? field : undefined;
+    await showWizard(req, res, values, refusal.status, { message: refusal.message, field: onField, status: refusal.status });
   });
 
   return router;
+}
+
+function isCreateField(field: string): field is CreateField {
+  return (CREATE_FIELDS as readonly string[]).includes(field);
 }

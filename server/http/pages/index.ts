@@ -5,44 +5,40 @@
  */
 import { Router, type RequestHandler } from 'express';
 import type { Config } from '../../config/index.js';
-import type { ConnectionManager } from '../../hypervisors/connection-manager.js';
-import type { Connection } from '../../libvirt/index.js';
 import type { Logger } from '../../core/log.js';
 import type { MachineService } from '../../core/services.js';
-import { PasswordVerifier } from '../../services/auth/password-verifier.js';
+import type { LoginGuard } from '../../services/auth/login-guard.js';
 import { readBody } from '../body.js';
 import { clientAddressResolver } from '../client-address.js';
 import { eventStream, DEFAULT_HEARTBEAT_MS } from '../live/event-stream.js';
-import { LiveEvents } from '../../services/events/machine-events.js';
 import { identifyUser, requireLogin, sessionUser } from '../session/authentication.js';
 import { DEFAULT_IDLE_TIMEOUT_MS, sessionMiddleware } from '../session/cookie-session.js';
 import { csrfProtection } from '../session/csrf.js';
-import { DEFAULT_LOGIN_LIMIT, loginRateLimit, type LoginLimitOptions } from '../session/login-rate-limit.js';
 import { catalogRoutes } from './catalog-routes.js';
 import { createRoutes } from './create-routes.js';
-import { loginRoutes, tooManyLogins } from './login-routes.js';
+import { loginRoutes } from './login-routes.js';
 import { machineRoutes } from './machine-routes.js';
 import { pageErrorHandler, pageNotFound } from './page-errors.js';
 import { createViewRenderer } from './views.js';
 
-export interface PagesRouterDeps {
-  service: MachineService;
-  hypervisors: ConnectionManager<Connection>;
-  config: Config;
-  logger: Logger;
-  /** Tuning for tests; the defaults suit production. */
-  options?: {
-    loginLimit?: LoginLimitOptions;
-    idleTimeoutMs?: number;
-    heartbeatMs?: number;
-  };
+export interface PagesOptions {
+  idleTimeoutMs?: number;
+  heartbeatMs?: number;
 }
 
-export function createPagesRouter({ service, hypervisors, config, logger, options = {} }: PagesRouterDeps): Router {
+export interface PagesRouterDeps {
+  service: MachineService;
+  config: Config;
+  guard: LoginGuard;
+  logger: Logger;
+  /** Tuning for tests; the defaults suit production. */
+  options?: PagesOptions;
+}
+
+export function createPagesRouter({ service, config, guard, logger, options = {} }: PagesRouterDeps): Router {
   const render = createViewRenderer();
   const clientAddress = clientAddressResolver(config.trustedProxies);
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-  const live = new LiveEvents(hypervisors, service, logger);
 
   const router = Router({ strict: true, caseSensitive: true });
   const pages = Router({ strict: true, caseSensitive: true });
@@ -56,16 +52,13 @@ export function createPagesRouter({ service, hypervisors, config, logger, option
   pages.use(readForm);
   pages.use(csrfProtection);
 
-  pages.use(loginRoutes({
-    render,
-    verifier: new PasswordVerifier(config.users),
-    limitLogins: loginRateLimit(options.loginLimit ?? DEFAULT_LOGIN_LIMIT, clientAddress, tooManyLogins(render)),
-    clientAddress,
-    logger,
-  }));
+  pages.use(loginRoutes({ render, guard, clientAddress, logger }));
   // EventSource cannot follow a redirect to a login page usefully: a plain 401 instead.
-  pages.get('/events/', (_req, res, next) => (sessionUser(res) !== undefined ? next() : res.status(401).end()),
-    eventStream(live, hypervisors, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS));
+  pages.get(
+    '/events/',
+    (_req, res, next) => (sessionUser(res) !== undefined ? next() : res.status(401).end()),
+    eventStream(service, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS),
+  );
   pages.use(requireLogin);
   pages.use(catalogRoutes({ render, service, config }));
   pages.use(createRoutes({ render, service, config }));

@@ -1,7 +1,7 @@
 /** /login/ and /logout/ (POST only: a link or an image cannot log anyone out). */
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Logger } from '../../core/log.js';
-import type { PasswordVerifier } from '../../services/auth/password-verifier.js';
+import type { LoginGuard } from '../../services/auth/login-guard.js';
 import { logIn, logOut, sessionUser } from '../session/authentication.js';
 import { formField } from '../session/csrf.js';
 import { safeNextPath } from '../session/safe-next.js';
@@ -11,13 +11,12 @@ import type { ViewRenderer } from './views.js';
 
 export interface LoginRouteDeps {
   render: ViewRenderer;
-  verifier: PasswordVerifier;
-  limitLogins: RequestHandler;
-  clientAddress: (req: Parameters<RequestHandler>[0]) => string;
+  guard: LoginGuard;
+  clientAddress: (req: Request) => string;
   logger: Logger;
 }
 
-export function loginRoutes({ render, verifier, limitLogins, clientAddress, logger }: LoginRouteDeps): Router {
+export function loginRoutes({ render, guard, clientAddress, logger }: LoginRouteDeps): Router {
   const router = Router({ strict: true, caseSensitive: true });
 
   router.get('/login/', (req, res) => {
@@ -29,11 +28,15 @@ export function loginRoutes({ render, verifier, limitLogins, clientAddress, logg
     sendPage(render, req, res, 'login', { title: 'Log in', next, username: '' });
   });
 
-  router.post('/login/', limitLogins, async (req, res) => {
+  router.post('/login/', async (req, res) => {
     const username = formField(req.body, 'Username') ?? '';
     const password = formField(req.body, 'Password') ?? '';
     const next = safeNextPath(formField(req.body, 'next') ?? req.query.next);
-    const result = username && password ? await verifier.verify(username, password) : ({ ok: false, reason: 'no user found' } as const);
+    const result = await guard.attempt({ user: username, password, address: clientAddress(req) });
+    if (!result.ok && result.reason === 'locked out') {
+      tooManyLogins(render, req, res, result.retryAfterSeconds);
+      return;
+    }
     if (!result.ok) {
       logger.warn({ user: username.slice(0, 100), reason: result.reason, remote: clientAddress(req) }, 'authentication failed');
       sendPage(render, req, res, 'login', {
@@ -62,11 +65,8 @@ export function loginRoutes({ render, verifier, limitLogins, clientAddress, logg
   return router;
 }
 
-/** The page shown when login attempts are rate-limited. */
-export function tooManyLogins(render: ViewRenderer): RequestHandler {
-  return (req, res) => {
-    const retry = res.getHeader('Retry-After');
-    const wait = typeof retry === 'string' || typeof retry === 'number' ? ` Try again in ${Math.ceil(Number(retry) / 60)} min.` : '';
-    sendErrorPage(render, req, res, 429, `Too many failed login attempts from your address.${wait}`);
-  };
+/** The page shown while login attempts are locked out. */
+function tooManyLogins(render: ViewRenderer, req: Request, res: Response, retryAfterSeconds: number): void {
+  res.set('Retry-After', String(retryAfterSeconds));
+  sendErrorPage(render, req, res, 429, `Too many failed login attempts. Try again in ${Math.ceil(retryAfterSeconds / 60)} min.`);
 }

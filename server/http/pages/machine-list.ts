@@ -1,11 +1,10 @@
 /** The machines page's filters and sort order, from the query string. */
-import type { MachineState } from '../../core/machine.js';
-import type { MachineFilter } from '../../core/services.js';
+import { isMachineState } from '../../core/machine.js';
+import type { MachineFilter } from '../../core/requests.js';
 import type { MachineSummary } from './machine-view.js';
 
 export const SORT_KEYS = ['name', 'state', 'ip', 'cpus', 'memory', 'plan', 'image', 'provider'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
-const STATES: readonly MachineState[] = ['running', 'stopped', 'paused', 'unknown'];
 
 export interface ListQuery {
   filter: MachineFilter;
@@ -25,7 +24,7 @@ export function listQueryFrom(query: Record<string, unknown>, providers: readonl
   const provider = text(query.provider);
   if (provider && providers.includes(provider)) filter.provider = provider;
   const state = text(query.state);
-  if (state && (STATES as readonly string[]).includes(state)) filter.state = state as MachineState;
+  if (isMachineState(state)) filter.state = state;
   const sortText = text(query.sort);
   const sort = (SORT_KEYS as readonly string[]).includes(sortText ?? '') ? (sortText as SortKey) : 'name';
   return { filter, sort, descending: query.dir === 'desc' };

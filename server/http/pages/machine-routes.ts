@@ -1,9 +1,11 @@
 /** The machines list, a machine's page, its power actions and its deletion. */
 import { Router, type Request } from 'express';
 import type { Config } from '../../config/index.js';
-import { MACHINE_ACTIONS, type MachineAction, type MachineService } from '../../core/services.js';
+import { isMachineAction, MACHINE_ACTIONS, type MachineAction } from '../../core/actions.js';
+import { MACHINE_STATES } from '../../core/machine.js';
+import type { MachineService } from '../../core/services.js';
 import { sshKeyFingerprint } from '../../formats/ssh-fingerprint.js';
-import { HttpError } from '../errors.js';
+import { HttpError } from '../http-error.js';
 import { SORT_KEYS, listQueryFrom, sortLinks, sortRows } from './machine-list.js';
 import { actionLabel, actionViews, machineSummary, machineUrl, needsConfirmation } from './machine-view.js';
 import { sendPage } from './render.js';
@@ -15,10 +17,6 @@ export interface MachineRouteDeps {
   config: Config;
 }
 
-function isMachineAction(action: string): action is MachineAction {
-  return (MACHINE_ACTIONS as readonly string[]).includes(action);
-}
-
 export function machineRoutes({ render, service, config }: MachineRouteDeps): Router {
   const router = Router({ strict: true, caseSensitive: true });
   const providerNames = config.hypervisors.map((hv) => hv.name);
@@ -26,7 +24,7 @@ export function machineRoutes({ render, service, config }: MachineRouteDeps): Ro
   router.get('/machines/', async (req, res) => {
     const query = listQueryFrom(req.query as Record<string, unknown>, providerNames);
     const { machines, providers } = await service.listMachines(query.filter);
-    const rows = sortRows([...machines.values()].flat().map(machineSummary), query.sort, query.descending);
+    const rows = sortRows([...machines.values()].flatMap((list) => list.machines.map(machineSummary)), query.sort, query.descending);
     const unavailable = providers.filter((p) => p.state !== 'connected');
     sendPage(render, req, res, 'machines', {
       title: 'Machines',
@@ -41,7 +39,7 @@ export function machineRoutes({ render, service, config }: MachineRouteDeps): Ro
       sortOptions: SORT_KEYS.map((key) => ({ key, selected: key === query.sort })),
       descending: query.descending,
       providerOptions: providerNames.map((name) => ({ name, selected: name === query.filter.provider })),
-      stateOptions: ['running', 'stopped', 'paused', 'unknown'].map((state) => ({ state, selected: state === query.filter.state })),
+      stateOptions: MACHINE_STATES.map((state) => ({ state, selected: state === query.filter.state })),
     });
   });
 

@@ -1,7 +1,6 @@
 /** What the pages (and the live events) show of a machine; missing facts read "unknown". */
 import type { Machine } from '../../core/machine.js';
-import { allowedActions } from '../../services/machines/state-service.js';
-import type { MachineAction } from '../../core/services.js';
+import { allowedActions, MACHINE_ACTIONS, type MachineAction } from '../../core/actions.js';
 import { humanBytes } from './format.js';
 
 export interface ActionView {
@@ -33,7 +32,7 @@ export function needsConfirmation(action: MachineAction): boolean {
 /** Every action, in display order, with whether the machine's state allows it now. */
 export function actionViews(machine: Pick<Machine, 'libvirtState'>): (ActionView & { allowed: boolean })[] {
   const allowed = allowedActions(machine.libvirtState);
-  return (Object.keys(ACTION_LABELS) as MachineAction[]).map((action) => ({
+  return MACHINE_ACTIONS.map((action) => ({
     action,
     label: ACTION_LABELS[action],
     confirm: needsConfirmation(action),

@@ -1,36 +1,36 @@
 /**
  * Turns the connection manager's libvirt domain events and hypervisor status changes into the
- * updates the pages need, and fans them out to every open page. It listens to the manager only
- * while at least one page is subscribed, so closed pages leave no listeners behind.
+ * service contract's PanelEvents, and fans them out to every subscriber. It listens to the manager
+ * only while at least one subscriber is there, so closed pages leave no listeners behind.
  */
-import type { ConnectionManager, HypervisorStatus, ManagedConnection } from '../../hypervisors/connection-manager.js';
-import type { DomainEvent } from '../../libvirt/index.js';
 import type { Logger } from '../../core/log.js';
-import { ServiceError, type MachineService } from '../../core/services.js';
-import { machineSummary, type MachineSummary } from '../../http/pages/machine-view.js';
-
-export type LiveUpdate =
-  | { type: 'machine'; data: MachineSummary }
-  | { type: 'machine-removed'; data: { provider: string; id: string; name: string } }
-  | { type: 'provider'; data: { name: string; state: HypervisorStatus['state']; error?: string; since: string } };
-
-export type LiveListener = (update: LiveUpdate) => void;
+import { machineIdFromUuid } from '../../core/machine-id.js';
+import type { Machine } from '../../core/machine.js';
+import type { ProviderAvailability, ProviderStatus } from '../../core/provider.js';
+import { ServiceError } from '../../core/service-error.js';
+import type { PanelEvent, PanelEventListener } from '../../core/services.js';
+import type { ConnectionManager, ManagedConnection } from '../../hypervisors/connection-manager.js';
+import type { DomainEvent } from '../../libvirt/index.js';
 
 /** Events of one domain that arrive this close together are answered with one machine read. */
 const COALESCE_MS = 150;
 
-export class LiveEvents {
-  private readonly listeners = new Set<LiveListener>();
+export function availabilityOf(status: ProviderStatus): ProviderAvailability {
+  return { name: status.name, state: status.state, ...(status.error ? { error: status.error } : {}), since: status.since };
+}
+
+export class MachineEvents {
+  private readonly listeners = new Set<PanelEventListener>();
   private readonly pending = new Map<string, NodeJS.Timeout>();
   private attached = false;
 
   constructor(
     private readonly hypervisors: ConnectionManager<ManagedConnection>,
-    private readonly service: MachineService,
+    private readonly readMachine: (provider: string, id: string) => Promise<Machine>,
     private readonly logger: Logger,
   ) {}
 
-  subscribe(listener: LiveListener): () => void {
+  subscribe(listener: PanelEventListener): () => void {
     this.listeners.add(listener);
     this.attach();
     return () => {
@@ -43,43 +43,47 @@ export class LiveEvents {
     return this.listeners.size;
   }
 
-  private readonly onStatus = (status: HypervisorStatus): void => {
-    this.publish({
-      type: 'provider',
-      data: { name: status.name, state: status.state, ...(status.error ? { error: status.error } : {}), since: status.since.toISOString() },
-    });
+  close(): void {
+    this.listeners.clear();
+    this.detach();
+  }
+
+  private readonly onStatus = (status: ProviderStatus): void => {
+    this.publish({ type: 'provider', provider: availabilityOf(status) });
   };
 
   private readonly onDomainEvent = (hypervisor: string, event: unknown): void => {
     const domain = event as Partial<DomainEvent>;
     if (typeof domain.domainUuid !== 'string') return;
-    const id = domain.domainUuid.replace(/-/g, '').toLowerCase();
+    const id = machineIdFromUuid(domain.domainUuid);
     const key = `${hypervisor}/${id}`;
     if (this.pending.has(key)) return;
     const name = typeof domain.domainName === 'string' ? domain.domainName : id;
-    this.pending.set(key, setTimeout(() => {
-      this.pending.delete(key);
-      void this.publishMachine(hypervisor, id, name);
-    }, COALESCE_MS));
+    this.pending.set(
+      key,
+      setTimeout(() => {
+        this.pending.delete(key);
+        void this.publishMachine(hypervisor, id, name);
+      }, COALESCE_MS),
+    );
   };
 
   private async publishMachine(provider: string, id: string, name: string): Promise<void> {
     try {
-      const machine = await this.service.getMachine(provider, id);
-      this.publish({ type: 'machine', data: machineSummary(machine) });
+      this.publish({ type: 'machine', machine: await this.readMachine(provider, id) });
     } catch (err) {
       if (err instanceof ServiceError && err.kind === 'not-found') {
-        this.publish({ type: 'machine-removed', data: { provider, id, name } });
+        this.publish({ type: 'machine-removed', provider, id, name });
       } else {
         this.logger.debug({ err, provider, id }, 'live update: could not read machine');
       }
     }
   }
 
-  private publish(update: LiveUpdate): void {
+  private publish(event: PanelEvent): void {
     for (const listener of [...this.listeners]) {
       try {
-        listener(update);
+        listener(event);
       } catch (err) {
         this.logger.warn({ err }, 'live update listener failed');
       }

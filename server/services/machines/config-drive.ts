@@ -6,10 +6,10 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { ConfigDriveFormat } from '../../core/config-drive-format.js';
 import type { SshKey } from '../../core/machine.js';
-import { encodeGoJsonString } from './machine-json.js';
-
-export type ConfigDriveFormat = 'openstack' | 'nocloud';
+import { encodeGoJsonString } from '../../formats/go/json.js';
+import { yamlSafeString } from '../../formats/yaml.js';
 
 export interface ConfigDriveInput {
   format: ConfigDriveFormat;
@@ -61,38 +61,6 @@ export function openstackMetaDataJson(input: Pick<ConfigDriveInput, 'name' | 'uu
   const name = encodeGoJsonString(input.name);
   return `{"availability_zone":"none","files":[],"hostname":${name},"launch_index":0,"name":${name},` +
     `"meta":{},"public_keys":{${keys.join(',')}},"uuid":${encodeGoJsonString(input.uuid32)}}`;
-}
-
-/**
- * A double-quoted scalar that YAML 1.1 (PyYAML, which cloud-init uses) and JSON both read back as
- * `value`: everything outside YAML's printable set, and its line breaks, are \u escapes.
- */
-export function yamlSafeString(value: string): string {
-  let out = '"';
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code >= 0xd800 && code <= 0xdbff) {
-      const next = value.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        out += value[i]! + value[i + 1]!;
-        i++;
-        continue;
-      }
-      out += '\\ufffd';
-    } else if (code >= 0xdc00 && code <= 0xdfff) out += '\\ufffd';
-    else if (code === 0x22) out += '\\"';
-    else if (code === 0x5c) out += '\\\\';
-    else if (code === 0x0a) out += '\\n';
-    else if (code === 0x0d) out += '\\r';
-    else if (code === 0x09) out += '\\t';
-    else if (
-      code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029 ||
-      code === 0xfeff || code === 0xfffe || code === 0xffff
-    ) {
-      out += '\\u' + code.toString(16).padStart(4, '0');
-    } else out += value[i]!;
-  }
-  return out + '"';
 }
 
 /** NoCloud `meta-data`: a YAML mapping written in JSON syntax, which is valid YAML. */

@@ -9,6 +9,7 @@ import {
   libvirtStateName, machineStateOf, parseHwArch,
   type Machine, type MachineIp, type RootDisk,
 } from '../../core/machine.js';
+import { machineIdFromUuid } from '../../core/machine-id.js';
 import { findMetadataElement, parseMetadata, type VmangoMetadata } from './metadata.js';
 
 export interface DomainDisk {
@@ -206,11 +207,6 @@ export function domainFacts(domain: XmlElement): DomainFacts {
   };
 }
 
-/** A UUID in 0.6's id form: 32 lower-case hex digits, no dashes. */
-export function uuidToMachineId(uuid: string): string {
-  return uuid.replaceAll('-', '').toLowerCase();
-}
-
 /** The path a disk's source points at (file, else block device), as 0.6 looked it up; '' if none. */
 export function diskSourcePath(disk: DomainDisk): string {
   return disk.source.file || disk.source.dev || '';
@@ -259,7 +255,7 @@ export function machineFromDomain(facts: DomainFacts, extras: MachineExtras): Ma
   };
   const md = facts.metadata;
   return {
-    id: uuidToMachineId(facts.uuid),
+    id: machineIdFromUuid(facts.uuid),
     name: facts.name,
     state: machineStateOf(libvirtState),
     libvirtState,

@@ -1,10 +1,6 @@
 /** Checks on what a user asks a new machine to be: its name and its userdata. */
 import { xmlCharacterProblem } from '../../formats/xml/escape.js';
 
-export class MachineInputError extends Error {
-  override readonly name = 'MachineInputError';
-}
-
 export const MACHINE_NAME_MAX_LENGTH = 63;
 /** Largest userdata accepted, in UTF-8 bytes (cloud-init's own limit for user data is larger). */
 export const MAX_USERDATA_BYTES = 64 * 1024;
@@ -30,11 +26,6 @@ export function machineNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-export function assertValidMachineName(name: string): void {
-  const problem = machineNameProblem(name);
-  if (problem) throw new MachineInputError(problem);
-}
-
 /** Why `userdata` cannot be used, or undefined when it can. */
 export function userdataProblem(userdata: string, maxBytes: number = MAX_USERDATA_BYTES): string | undefined {
   const bytes = Buffer.byteLength(userdata, 'utf8');
@@ -42,9 +33,4 @@ export function userdataProblem(userdata: string, maxBytes: number = MAX_USERDAT
     return `userdata is ${bytes} bytes; at most ${maxBytes} bytes (${maxBytes / 1024} KiB) are allowed`;
   }
   return xmlCharacterProblem('userdata', userdata);
-}
-
-export function assertValidUserdata(userdata: string, maxBytes: number = MAX_USERDATA_BYTES): void {
-  const problem = userdataProblem(userdata, maxBytes);
-  if (problem) throw new MachineInputError(problem);
 }

@@ -1,26 +1,30 @@
 /**
- * The machine and image services on real hypervisors: the MachineService contract (service-api.ts)
- * over the connection manager's live libvirt connections.
+ * The machine and image services on real hypervisors: the MachineService contract
+ * (server/core/services.ts) over the connection manager's live libvirt connections.
  */
+import type { MachineAction } from '../../core/actions.js';
+import type { Logger } from '../../core/log.js';
+import { isMachineId, MACHINE_ID_RULE } from '../../core/machine-id.js';
+import { isMachineState, MACHINE_STATES, type Image, type Machine } from '../../core/machine.js';
+import type { ProviderAvailability, ProviderSummary } from '../../core/provider.js';
+import type { CreateMachineRequest, MachineFilter } from '../../core/requests.js';
+import { ServiceError } from '../../core/service-error.js';
+import type {
+  ImageListResult, MachineListResult, MachineListSnapshot, MachineService, PanelEventListener,
+} from '../../core/services.js';
 import type { Config, HypervisorConfig } from '../../config/index.js';
 import type { ConnectionManager } from '../../hypervisors/connection-manager.js';
 import { ProviderAccess } from '../../hypervisors/provider-access.js';
-import { providerSummary } from '../../hypervisors/provider-status.js';
 import { toServiceError } from '../../hypervisors/provider-errors.js';
-import { listImages as listImagesOn } from '../images/image-service.js';
+import { providerSummary } from '../../hypervisors/provider-status.js';
 import { ErrorCode, LibvirtError, trimNativeMemory, type Connection, type Domain } from '../../libvirt/index.js';
-import type { Logger } from '../../core/log.js';
+import { availabilityOf, MachineEvents } from '../events/machine-events.js';
+import { listImages as listImagesOn } from '../images/image-service.js';
 import { MachineCache } from './cache/machine-cache.js';
 import { readMachine } from './cache/read-machine.js';
 import { createMachine, type CreateHooks } from './create/create-machine.js';
 import { ExclusiveKeys, KeyedMutex } from './create/keyed-lock.js';
 import { deleteDomain } from './delete-service.js';
-import type { Image, Machine } from '../../core/machine.js';
-import {
-  ServiceError,
-  type CreateMachineRequest, type ImageListResult, type MachineAction, type MachineFilter, type MachineListResult,
-  type MachineService, type ProviderAvailability, type ProviderSummary,
-} from '../../core/services.js';
 import { assertActionAllowed, performAction } from './state-service.js';
 
 export interface MachineServiceDeps {
@@ -34,13 +38,13 @@ export interface MachineServiceDeps {
   createHooks?: CreateHooks;
 }
 
-const MACHINE_ID = /^(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 const PROVIDER_FACT_TIMEOUT_MS = 3_000;
 
 function matchesQuery(machine: Machine, q: string): boolean {
   const needle = q.toLowerCase();
-  return [machine.name, machine.ip?.address ?? '', machine.imageId, machine.plan, machine.creator]
-    .some((field) => field.toLowerCase().includes(needle));
+  return [machine.name, machine.ip?.address ?? '', machine.imageId, machine.plan, machine.creator].some((field) =>
+    field.toLowerCase().includes(needle),
+  );
 }
 
 export function createMachineService(deps: MachineServiceDeps): MachineService & { close(): Promise<void> } {
@@ -52,15 +56,18 @@ export function createMachineService(deps: MachineServiceDeps): MachineService &
 
   const caches = new Map<string, MachineCache>();
   for (const hv of config.hypervisors) {
-    caches.set(hv.name, new MachineCache({
-      hv,
-      logger,
-      clock,
-      connection: () => manager.get(hv.name),
-      onFailure: (conn, err) => access.noteFailure(hv.name, conn, err),
-      // A bulk read leaves its buffers' memory resident in threads' arenas: give it back.
-      afterRefresh: trimNativeMemory,
-    }));
+    caches.set(
+      hv.name,
+      new MachineCache({
+        hv,
+        logger,
+        clock,
+        connection: () => manager.get(hv.name),
+        onFailure: (conn, err) => access.noteFailure(hv.name, conn, err),
+        // A bulk read leaves its buffers' memory resident in threads' arenas: give it back.
+        afterRefresh: trimNativeMemory,
+      }),
+    );
   }
   const cacheOf = (name: string): MachineCache => caches.get(name)!;
 
@@ -74,55 +81,82 @@ export function createMachineService(deps: MachineServiceDeps): MachineService &
   resyncTimer.unref();
 
   function availability(name: string, error?: string): ProviderAvailability {
-    const status = manager.status(name);
-    if (error !== undefined && status.state === 'connected') {
-      return { name, state: 'unavailable', error, since: clock() };
+    const status = availabilityOf(manager.status(name));
+    if (error !== undefined && status.state === 'connected') return { name, state: 'unavailable', error, since: clock() };
+    return status;
+  }
+
+  /** Checks a machine reference before anything asks a hypervisor: the provider exists, the id can be one. */
+  function machineRef(provider: string, id: string): HypervisorConfig {
+    const hv = access.config(provider);
+    if (!isMachineId(id)) {
+      throw new ServiceError('not-found', `Machine with id ${String(id)} not found on provider ${provider} (${MACHINE_ID_RULE})`);
     }
-    return { name, state: status.state, ...(status.error ? { error: status.error } : {}), since: status.since };
+    return hv;
   }
 
-  function notFound(provider: string, id: string): ServiceError {
-    return new ServiceError('not-found', `Machine with id ${id} not found on provider ${provider}`);
-  }
-
-  /** The domain with that id; 'not-found' for malformed ids, unknown and ignored domains. */
+  /** The domain with that id; 'not-found' for unknown and ignored domains. */
   async function lookup(conn: Connection, hv: HypervisorConfig, id: string): Promise<Domain> {
-    if (typeof id !== 'string' || !MACHINE_ID.test(id)) throw notFound(hv.name, String(id));
+    const notFound = (): ServiceError => new ServiceError('not-found', `Machine with id ${id} not found on provider ${hv.name}`);
     let domain: Domain;
     try {
       domain = await conn.lookupDomainByUuid(id);
     } catch (err) {
-      if (err instanceof LibvirtError && (err.code === ErrorCode.NO_DOMAIN || err.code === ErrorCode.INVALID_ARG)) {
-        throw notFound(hv.name, id);
-      }
+      if (err instanceof LibvirtError && (err.code === ErrorCode.NO_DOMAIN || err.code === ErrorCode.INVALID_ARG)) throw notFound();
       throw err;
     }
-    if (hv.ignoreVms.includes(domain.name)) throw notFound(hv.name, id);
+    if (hv.ignoreVms.includes(domain.name)) throw notFound();
     return domain;
   }
 
+  function listFilter(filter: MachineFilter): MachineFilter {
+    if (filter.provider !== undefined && !access.names().includes(filter.provider)) {
+      const names = access.names();
+      throw new ServiceError(
+        'bad-request',
+        `provider '${filter.provider.slice(0, 60)}' not found; the providers are ${names.join(', ') || '(none configured)'}`,
+        { fields: ['provider'] },
+      );
+    }
+    if (filter.state !== undefined && !isMachineState(filter.state)) {
+      throw new ServiceError(
+        'bad-request',
+        `state "${filter.state.slice(0, 60)}" is not a machine state; use one of ${MACHINE_STATES.join(', ')}`,
+        { fields: ['state'] },
+      );
+    }
+    return filter;
+  }
+
+  async function getMachine(provider: string, id: string): Promise<Machine> {
+    machineRef(provider, id);
+    return access.run(provider, 'fetch machine info', async (conn, hv) =>
+      readMachine(conn, hv, await lookup(conn, hv, id), clock, { askAgent: true }),
+    );
+  }
+
+  const events = new MachineEvents(manager, getMachine, logger);
+
   return {
     async listMachines(filter: MachineFilter = {}): Promise<MachineListResult> {
-      const names = filter.provider !== undefined ? [access.config(filter.provider).name] : access.names();
+      const { provider, state, q } = listFilter(filter);
+      const names = provider !== undefined ? [provider] : access.names();
       const lists = await Promise.all(names.map((name) => cacheOf(name).read()));
-      const machines = new Map<string, Machine[]>();
+      const machines = new Map<string, MachineListSnapshot>();
       const providers: ProviderAvailability[] = [];
       names.forEach((name, i) => {
         const list = lists[i]!;
         // The cache's machines (and unfiltered, its array) are deeply frozen: shared, not copied.
         let found = list.machines;
-        if (filter.state !== undefined) found = found.filter((m) => m.state === filter.state);
-        if (filter.q) found = found.filter((m) => matchesQuery(m, filter.q!));
-        machines.set(name, found);
+        if (state !== undefined) found = Object.freeze(found.filter((m) => m.state === state));
+        if (q) found = Object.freeze(found.filter((m) => matchesQuery(m, q)));
+        machines.set(name, { machines: found, version: list.version });
         providers.push(availability(name, list.error));
       });
       return { machines, providers };
     },
 
-    async getMachine(provider: string, id: string): Promise<Machine> {
-      return access.run(provider, 'fetch machine info', async (conn, hv) =>
-        readMachine(conn, hv, await lookup(conn, hv, id), clock, { askAgent: true }));
-    },
+    getMachine,
 
     async createMachine(request: CreateMachineRequest): Promise<Machine> {
       try {
@@ -133,6 +167,7 @@ export function createMachineService(deps: MachineServiceDeps): MachineService &
     },
 
     async deleteMachine(provider: string, id: string): Promise<Machine> {
+      machineRef(provider, id);
       return access.run(provider, 'delete machine', async (conn, hv) => {
         const domain = await lookup(conn, hv, id);
         const before = await readMachine(conn, hv, domain, clock);
@@ -146,6 +181,7 @@ export function createMachineService(deps: MachineServiceDeps): MachineService &
     },
 
     async changeState(provider: string, id: string, action: MachineAction): Promise<Machine> {
+      machineRef(provider, id);
       return access.run(provider, `${action} machine`, async (conn, hv) => {
         const domain = await lookup(conn, hv, id);
         const { state } = await domain.getState();
@@ -161,15 +197,17 @@ export function createMachineService(deps: MachineServiceDeps): MachineService &
 
     async listImages(): Promise<ImageListResult> {
       const names = access.names();
-      const results = await Promise.all(names.map(async (name) => {
-        try {
-          return { images: await access.run(name, 'fetch images list', (conn, hv) => listImagesOn(conn, hv, logger)) };
-        } catch (err) {
-          const error = toServiceError(name, err, 'fetch images list').message;
-          logger.warn({ hypervisor: name, error }, 'failed to list images');
-          return { images: [] as Image[], error };
-        }
-      }));
+      const results = await Promise.all(
+        names.map(async (name) => {
+          try {
+            return { images: await access.run(name, 'fetch images list', (conn, hv) => listImagesOn(conn, hv, logger)) };
+          } catch (err) {
+            const error = toServiceError(name, err, 'fetch images list').message;
+            logger.warn({ hypervisor: name, error }, 'failed to list images');
+            return { images: [] as Image[], error };
+          }
+        }),
+      );
       const images = new Map<string, Image[]>();
       const providers: ProviderAvailability[] = [];
       names.forEach((name, i) => {
@@ -180,26 +218,37 @@ export function createMachineService(deps: MachineServiceDeps): MachineService &
     },
 
     async providers(): Promise<ProviderSummary[]> {
-      return Promise.all(access.names().map(async (name) => {
-        const hv = access.config(name);
-        const status = manager.status(name);
-        let conn: Connection | undefined;
-        try {
-          conn = manager.get(name);
-        } catch {
-          conn = undefined;
-        }
-        const [list, summary] = await Promise.all([
-          conn ? cacheOf(name).read() : Promise.resolve(cacheOf(name).peek()),
-          providerSummary({ hv, status, conn, timeoutMs: Math.min(hv.callTimeoutMs, PROVIDER_FACT_TIMEOUT_MS) }),
-        ]);
-        if (list.fetchedAt) summary.machineCount = list.machines.length;
-        return summary;
-      }));
+      return Promise.all(
+        access.names().map(async (name) => {
+          const hv = access.config(name);
+          const status = manager.status(name);
+          let conn: Connection | undefined;
+          try {
+            conn = manager.get(name);
+          } catch {
+            conn = undefined;
+          }
+          const [list, summary] = await Promise.all([
+            conn ? cacheOf(name).read() : Promise.resolve(cacheOf(name).peek()),
+            providerSummary({ hv, status, conn, timeoutMs: Math.min(hv.callTimeoutMs, PROVIDER_FACT_TIMEOUT_MS) }),
+          ]);
+          if (list.fetchedAt) summary.machineCount = list.machines.length;
+          return summary;
+        }),
+      );
+    },
+
+    providerStates(): ProviderAvailability[] {
+      return manager.statuses().map(availabilityOf);
+    },
+
+    subscribe(listener: PanelEventListener): () => void {
+      return events.subscribe(listener);
     },
 
     async close(): Promise<void> {
       clearInterval(resyncTimer);
+      events.close();
       manager.off('domainEvent', onDomainEvent);
       manager.off('connected', onConnected);
       for (const cache of caches.values()) cache.close();

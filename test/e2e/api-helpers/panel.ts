@@ -1,16 +1,8 @@
-// The real panel in-process against the harness hypervisor, and a small client of its REST API.
-// Wired as server/panel.ts wires it (config text → parseConfig, ConnectionManager over
-// openConnection, the machine service, createApp with the API router, listen on 127.0.0.1:0).
-import { Writable } from 'node:stream';
-import { hashPassword } from '../../../server/app/cli/genpw.js';
+// The real panel in-process against the harness hypervisor (built by the composition root,
+// server/app/panel.ts, on 127.0.0.1:0), and a small client of its REST API.
+import { hashPassword } from '../../../server/services/auth/password-hash.js';
 import { parseConfig, type Config } from '../../../server/config/index.js';
-import { createApiRouter } from '../../../server/http/api/router.js';
-import { createApp } from '../../../server/http/app.js';
-import { listen } from '../../../server/http/server.js';
-import { ConnectionManager } from '../../../server/hypervisors/connection-manager.js';
-import { openConnection, type Connection } from '../../../server/libvirt/index.js';
-import { createLogger } from '../../../server/core/log.js';
-import { createMachineService } from '../../../server/services/machines/service.js';
+import { startTestPanel } from '../../helpers/panel.js';
 import type { HarnessEnv } from '../../helpers/harness.js';
 import { sleep } from '../helpers/run.js';
 
@@ -42,7 +34,7 @@ hypervisor "${p.name}" {
 `).join('');
   const text = `
 listen = "127.0.0.1:8000"
-session_secret = "api-guest-e2e"
+session_secret = "api-guest-e2e-0123456789abcdef0123456"
 ${blocks}
 plan "${PLAN.name}" {
   memory = ${PLAN.memoryMiB}
@@ -67,40 +59,8 @@ export interface RunningPanel {
 }
 
 export async function startHarnessPanel(config: Config): Promise<RunningPanel> {
-  const logLines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) {
-        try {
-          logLines.push(JSON.parse(line) as Record<string, unknown>);
-        } catch {
-          logLines.push({ raw: line });
-        }
-      }
-      done();
-    },
-  });
-  const logger = createLogger('info', sink);
-  const hypervisors = new ConnectionManager<Connection>(config.hypervisors, { open: openConnection, logger });
-  hypervisors.start();
-  await hypervisors.settled();
-  const machines = createMachineService({ config, hypervisors, logger });
-  const app = createApp({
-    logger,
-    trustedProxies: [],
-    staticCacheSeconds: 0,
-    routers: [createApiRouter({ service: machines, config, logger })],
-  });
-  const server = await listen(app, { host: '127.0.0.1', port: 0 });
-  return {
-    base: `http://127.0.0.1:${server.address.port}`,
-    logLines,
-    close: async () => {
-      await server.close(1000);
-      await machines.close();
-      await hypervisors.close();
-    },
-  };
+  const panel = await startTestPanel(config, { pages: false });
+  return { base: panel.base, logLines: panel.lines, close: () => panel.close() };
 }
 
 export interface ApiResponse {

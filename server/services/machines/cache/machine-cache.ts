@@ -12,7 +12,10 @@ import { fillRootDiskSizes, takeSnapshot } from './hypervisor-snapshot.js';
 import type { Connection } from '../../../libvirt/index.js';
 
 export interface CachedList {
-  machines: Machine[];
+  /** Deeply frozen; shared by every reader. */
+  machines: readonly Machine[];
+  /** Bumped whenever `machines` is a different list (see MachineListSnapshot in the service contract). */
+  version: number;
   /** When the list was read from the hypervisor; undefined if it never was. */
   fetchedAt?: Date;
   /** Why the list is not current (the refresh failed or missed its deadline). */
@@ -60,10 +63,10 @@ function freezeDeep<T>(value: T): T {
 
 /**
  * The new list, frozen, made of the previous list's objects wherever a machine did not change (and
- * the previous array itself when nothing did), so what readers keep beside them (the API's JSON
- * text) stays valid.
+ * the previous array itself when nothing did): a machine object never changes once listed, so what
+ * readers make of one (its JSON text) can be kept beside it.
  */
-function keepUnchanged(previous: readonly Machine[], next: Machine[]): Machine[] {
+function keepUnchanged(previous: readonly Machine[], next: Machine[]): readonly Machine[] {
   const before = new Map(previous.map((m) => [m.id, m]));
   let same = previous.length === next.length;
   const list = next.map((machine, i) => {
@@ -75,12 +78,13 @@ function keepUnchanged(previous: readonly Machine[], next: Machine[]): Machine[]
     same = false;
     return freezeDeep(machine);
   });
-  return same ? (previous as Machine[]) : Object.freeze(list) as Machine[];
+  return same ? previous : Object.freeze(list);
 }
 
 export class MachineCache {
   /** Deeply frozen, as are its machines: readers share them. */
-  private machines: Machine[] = Object.freeze([]) as unknown as Machine[];
+  private machines: readonly Machine[] = Object.freeze([]);
+  private version = 0;
   /** Domain XML already read, by digest, so a resync parses only what changed. */
   private readonly parsed = new ParsedDomains();
   private fetchedAt: Date | undefined;
@@ -122,7 +126,7 @@ export class MachineCache {
 
   /** The last known list without waiting. */
   peek(): CachedList {
-    return { machines: this.machines, fetchedAt: this.fetchedAt, error: this.lastError };
+    return { machines: this.machines, version: this.version, fetchedAt: this.fetchedAt, error: this.lastError };
   }
 
   /** The current list, refreshing first when stale (bounded by the read deadline). */
@@ -185,7 +189,11 @@ export class MachineCache {
       await fillRootDiskSizes(conn, snapshot, machines);
       for (const problem of snapshot.problems) logger.warn({ hypervisor: hv.name, problem }, 'machine list is incomplete');
       for (const skip of skipped) logger.warn({ hypervisor: hv.name, domain: skip.name, reason: skip.reason }, 'skipping domain');
-      this.machines = keepUnchanged(this.machines, machines);
+      const list = keepUnchanged(this.machines, machines);
+      if (list !== this.machines) {
+        this.machines = list;
+        this.version++;
+      }
       this.fetchedAt = clock();
       this.lastError = undefined;
       this.freshGeneration = Math.max(this.freshGeneration, target);

@@ -16,10 +16,12 @@ import { findImage, type ImageWithVolume } from '../../images/image-service.js';
 import { chooseFreeAddress, dhcpHostXml, NoFreeAddressError, parseNetworkXml } from '../../network/index.js';
 import { escapeXmlText } from '../../../formats/xml/escape.js';
 import { buildConfigDrive } from '../config-drive.js';
-import { parseDomainXml, uuidToMachineId, type DomainFacts, type DomainInterface } from '../domain-xml.js';
+import { machineIdFromUuid } from '../../../core/machine-id.js';
+import { parseDomainXml, type DomainFacts, type DomainInterface } from '../domain-xml.js';
 import type { Machine } from '../../../core/machine.js';
 import { buildMetadata, normalizeUserdata } from '../metadata.js';
-import { ServiceError, type CreateMachineRequest } from '../../../core/services.js';
+import type { CreateMachineRequest } from '../../../core/requests.js';
+import { ServiceError } from '../../../core/service-error.js';
 import { vmangoTemplateContext, type TemplateImageInput, type TemplateMachineInput } from '../template-context.js';
 import { toLeases } from '../cache/hypervisor-snapshot.js';
 import { readMachine } from '../cache/read-machine.js';
@@ -73,7 +75,7 @@ export function isTestDriver(hv: HypervisorConfig): boolean {
 }
 
 function conflict(name: string, provider: string, why = ''): ServiceError {
-  return new ServiceError('conflict', `machine with name '${name}' already exists on provider '${provider}'${why}`);
+  return new ServiceError('conflict', `machine with name '${name}' already exists on provider '${provider}'${why}`, { fields: ['Name'] });
 }
 
 async function domainExists(conn: Connection, name: string): Promise<boolean> {
@@ -107,8 +109,8 @@ function isoVolumeXml(name: string, bytes: number): string {
 }
 
 export async function createMachine(ctx: CreateContext, request: CreateMachineRequest): Promise<Machine> {
-  const hv = ctx.access.config(request.provider);
-  const valid = validateCreateRequest(ctx.config, request);
+  const valid = validateCreateRequest(ctx.config, request, (name, field) => ctx.access.config(name, field));
+  const { hv } = valid;
   const key = `${hv.name}\u0000${valid.name}`;
   if (!ctx.creating.tryAcquire(key)) throw conflict(valid.name, hv.name, ' (it is being created right now)');
   try {
@@ -137,7 +139,7 @@ class Creation {
   async run(): Promise<Machine> {
     const { hv, conn, req } = this;
     const image = await step('failed to list images', () => findImage(conn, hv, req.imageId, this.ctx.logger));
-    if (!image) throw new ServiceError('bad-request', `image "${req.imageId}" not found on provider "${hv.name}"`);
+    if (!image) throw new ServiceError('bad-request', `image "${req.imageId}" not found on provider "${hv.name}"`, { fields: ['Image'] });
     if (await domainExists(conn, req.name)) throw conflict(req.name, hv.name);
     if (isTestDriver(hv)) {
       throw new ServiceError(
@@ -193,7 +195,7 @@ class Creation {
     await this.after('domain-defined');
     const facts = parseDomainXml(await domain.getXmlDesc({ flags: DomainXmlFlags.INACTIVE }));
 
-    const isoPath = await this.uploadConfigDrive(rootPool, uuidToMachineId(facts.uuid));
+    const isoPath = await this.uploadConfigDrive(rootPool, machineIdFromUuid(facts.uuid));
     await this.after('config-drive-uploaded');
 
     await step('failed to attach config drive', async () => {
@@ -206,7 +208,7 @@ class Creation {
     await this.startWithAddress(domain, facts);
     await this.after('started');
 
-    this.ctx.logger.info({ hypervisor: hv.name, machine: req.name, id: uuidToMachineId(facts.uuid) }, 'machine created');
+    this.ctx.logger.info({ hypervisor: hv.name, machine: req.name, id: machineIdFromUuid(facts.uuid) }, 'machine created');
     return readMachine(conn, hv, domain, this.ctx.clock);
   }
 

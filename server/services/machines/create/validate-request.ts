@@ -1,10 +1,16 @@
-/** Checks of a create request that need no hypervisor: name, plan, ssh keys, userdata. */
-import type { Config, PlanConfig } from '../../../config/index.js';
-import { MachineInputError, assertValidMachineName, assertValidUserdata } from '../machine-name.js';
+/**
+ * Every check of a create request that needs no hypervisor, in one place: the required fields (all
+ * missing ones at once, in vmango 0.6's order and words), the provider, the name, the plan, the
+ * SSH keys and the userdata. Each refusal names its field.
+ */
+import type { Config, HypervisorConfig, PlanConfig } from '../../../config/index.js';
 import type { SshKey } from '../../../core/machine.js';
-import { ServiceError, type CreateMachineRequest } from '../../../core/services.js';
+import type { CreateField, CreateMachineRequest } from '../../../core/requests.js';
+import { ServiceError } from '../../../core/service-error.js';
+import { machineNameProblem, userdataProblem } from '../machine-name.js';
 
 export interface ValidRequest {
+  hv: HypervisorConfig;
   name: string;
   plan: PlanConfig;
   sshKeys: SshKey[];
@@ -13,33 +19,41 @@ export interface ValidRequest {
   imageId: string;
 }
 
-function badRequest(err: unknown): never {
-  if (err instanceof MachineInputError) throw new ServiceError('bad-request', err.message);
-  throw err;
+/** 0.6's order of "… required" messages. */
+const REQUIRED: readonly [CreateField, keyof CreateMachineRequest][] = [
+  ['Name', 'name'],
+  ['Plan', 'plan'],
+  ['Image', 'image'],
+  ['Provider', 'provider'],
+];
+
+function refuse(field: CreateField, message: string): never {
+  throw new ServiceError('bad-request', message, { fields: [field] });
 }
 
-export function validateCreateRequest(config: Config, request: CreateMachineRequest): ValidRequest {
-  const name = typeof request.name === 'string' ? request.name : '';
-  try {
-    assertValidMachineName(name);
-  } catch (err) {
-    badRequest(err);
+/** `provider` finds a configured hypervisor or throws the service's 'not-found' error for it. */
+export function validateCreateRequest(
+  config: Pick<Config, 'plans' | 'sshKeys'>,
+  request: CreateMachineRequest,
+  provider: (name: string, field: CreateField) => HypervisorConfig,
+): ValidRequest {
+  const missing = REQUIRED.filter(([, key]) => typeof request[key] !== 'string' || request[key] === '').map(([field]) => field);
+  if (missing.length > 0) {
+    throw new ServiceError('bad-request', missing.map((field) => `${field.toLowerCase()} required`).join(', '), { fields: missing });
   }
-  if (!request.plan) throw new ServiceError('bad-request', 'plan required');
-  if (!request.image) throw new ServiceError('bad-request', 'image required');
+  const hv = provider(request.provider, 'Provider');
+  const nameProblem = machineNameProblem(request.name);
+  if (nameProblem) refuse('Name', nameProblem);
   const plan = config.plans.find((p) => p.name === request.plan);
-  if (!plan) throw new ServiceError('bad-request', `plan "${request.plan}" not found`);
+  if (!plan) refuse('Plan', `plan "${request.plan}" not found`);
   const sshKeys: SshKey[] = [];
   for (const keyName of request.sshKeys ?? []) {
     const key = config.sshKeys.find((k) => k.name === keyName);
-    if (!key) throw new ServiceError('bad-request', `ssh key '${keyName}' doesn't exist`);
+    if (!key) refuse('SSHKey', `ssh key '${keyName}' doesn't exist`);
     if (!sshKeys.some((k) => k.name === key.name)) sshKeys.push({ name: key.name, public: key.public });
   }
   const userdata = request.userdata ?? '';
-  try {
-    assertValidUserdata(userdata);
-  } catch (err) {
-    badRequest(err);
-  }
-  return { name, plan, sshKeys, userdata, creator: request.creator ?? '', imageId: request.image };
+  const dataProblem = userdataProblem(userdata);
+  if (dataProblem) refuse('Userdata', dataProblem);
+  return { hv, name: request.name, plan, sshKeys, userdata, creator: request.creator ?? '', imageId: request.image };
 }

@@ -1,16 +1,16 @@
 /**
  * The fields of a create-machine request, from a form (as vmango 0.6 took them, decoded like
- * gorilla/schema: names match case-insensitively, `SSHKey` repeats) or from a JSON document.
+ * gorilla/schema: names match case-insensitively, `SSHKey` repeats) or from a JSON document. Only
+ * the body's shape is checked here (known fields, each given once, of the right JSON type); what
+ * the values must be is the machine service's to check.
  */
-import type { CreateMachineRequest } from '../../core/services.js';
-import type { ParsedBody } from '../body.js';
-import { HttpError } from '../errors.js';
+import type { CreateField, CreateMachineRequest } from '../core/requests.js';
+import type { ParsedBody } from './body.js';
+import { HttpError } from './http-error.js';
 
-type Field = 'Name' | 'Plan' | 'Image' | 'Provider' | 'Userdata' | 'SSHKey';
+type Field = CreateField;
 
 const SINGLE_FIELDS = ['Name', 'Plan', 'Image', 'Provider', 'Userdata'] as const;
-/** In 0.6's order of validation messages. */
-const REQUIRED_FIELDS = ['Name', 'Plan', 'Image', 'Provider'] as const;
 /** 0.6's form carried the CSRF token in a `CSRF` field; the API ignores it. */
 const IGNORED_FIELDS = ['csrf'];
 const FORM_FIELDS = 'Name, Plan, Image, Provider, Userdata, SSHKey (repeatable)';
@@ -23,14 +23,12 @@ interface Collected {
 
 export function createRequestFromBody(body: ParsedBody, creator: string): CreateMachineRequest {
   const collected = body.kind === 'form' ? collectForm(body.fields) : collectJson(body.value);
-  const missing = REQUIRED_FIELDS.filter((field) => !collected.single[field]);
-  if (missing.length > 0) throw new HttpError(400, missing.map((field) => `${field.toLowerCase()} required`).join(', '));
   const { Name, Plan, Image, Provider, Userdata } = collected.single;
   return {
-    provider: Provider!,
-    name: Name!,
-    plan: Plan!,
-    image: Image!,
+    provider: Provider ?? '',
+    name: Name ?? '',
+    plan: Plan ?? '',
+    image: Image ?? '',
     sshKeys: collected.sshKeys,
     userdata: Userdata ?? '',
     creator,

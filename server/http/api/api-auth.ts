@@ -1,0 +1,59 @@
+/**
+ * vmango 0.6's API authentication: every request carries `X-Vmango-User` and `X-Vmango-Pass`,
+ * checked against the config's bcrypt hashes (LoginGuard). Failure is 401 `{"Error": "Authentication
+ * failed"}`, never a redirect; a locked-out user or address gets 429 with Retry-After.
+ */
+import type { Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from '../../core/log.js';
+import type { LoginGuard } from '../../services/auth/login-guard.js';
+import { HttpError } from '../http-error.js';
+
+export const AUTH_FAILED = 'Authentication failed';
+export const USER_HEADER = 'x-vmango-user';
+export const PASSWORD_HEADER = 'x-vmango-pass';
+
+export interface ApiAuthDeps {
+  guard: LoginGuard;
+  clientAddress: (req: IncomingMessage) => string;
+  logger: Logger;
+}
+
+/** Middleware: lets the request through with `res.locals.user` set, or fails it with 401/429. */
+export function apiAuthentication({ guard, clientAddress, logger }: ApiAuthDeps): RequestHandler {
+  return async (req, res, next) => {
+    const user = headerText(req, USER_HEADER);
+    const address = clientAddress(req);
+    const outcome = await guard.attempt({ user, password: headerText(req, PASSWORD_HEADER), address });
+    if (outcome.ok) {
+      res.locals.user = outcome.user;
+      next();
+      return;
+    }
+    if (outcome.reason === 'locked out') {
+      const wait = outcome.retryAfterSeconds;
+      next(new HttpError(429, `too many failed logins; try again in ${wait} seconds`, { 'Retry-After': String(wait) }));
+      return;
+    }
+    if (outcome.reason !== 'no credentials') logger.warn({ user, remote: address, reason: outcome.reason }, 'api authentication failed');
+    next(new HttpError(401, AUTH_FAILED));
+  };
+}
+
+/** The user `apiAuthentication` let through. Per request: never kept on shared state. */
+export function authenticatedUser(res: Response): string {
+  const user: unknown = res.locals.user;
+  if (typeof user !== 'string') throw new Error('authenticatedUser called on a route without apiAuthentication');
+  return user;
+}
+
+/**
+ * A header as text. Node reads header bytes as Latin-1; clients send non-ASCII passwords as UTF-8
+ * bytes (as 0.6 compared them), so the bytes are re-read as UTF-8.
+ */
+function headerText(req: Request, name: string): string | undefined {
+  const value = req.headers[name];
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (raw === undefined) return undefined;
+  return Buffer.from(raw, 'latin1').toString('utf8');
+}
