@@ -18,14 +18,6 @@ Napi::Value GetHostname(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value GetUri(const Napi::CallbackInfo& info) {
-  return Enqueue(info, [](virConnectPtr conn) -> Value {
-    char* uri = virConnectGetURI(RequireOpen(conn));
-    if (uri == nullptr) ThrowLastError("virConnectGetURI");
-    return Value::OwnedString(uri);
-  });
-}
-
 Napi::Value GetVersions(const Napi::CallbackInfo& info) {
   return Enqueue(info, [](virConnectPtr conn) -> Value {
     unsigned long libVersion = 0;
@@ -38,13 +30,6 @@ Napi::Value GetVersions(const Napi::CallbackInfo& info) {
     v.Set("hypervisorVersion", Value::Number(static_cast<double>(hvVersion)));
     v.Set("hypervisorType", type != nullptr ? Value::String(type) : Value::Null());
     return v;
-  });
-}
-
-Napi::Value IsAlive(const Napi::CallbackInfo& info) {
-  return Enqueue(info, [](virConnectPtr conn) -> Value {
-    if (conn == nullptr) return Value::Bool(false);
-    return Value::Bool(virConnectIsAlive(conn) == 1);
   });
 }
 
@@ -93,9 +78,7 @@ Napi::Value GetCapabilities(const Napi::CallbackInfo& info) {
 
 void RegisterConnectionInfo(Napi::Env env, Napi::Object exports) {
   exports.Set("getHostname", Napi::Function::New(env, GetHostname));
-  exports.Set("getUri", Napi::Function::New(env, GetUri));
   exports.Set("getVersions", Napi::Function::New(env, GetVersions));
-  exports.Set("isAlive", Napi::Function::New(env, IsAlive));
   exports.Set("getNodeInfo", Napi::Function::New(env, GetNodeInfo));
   exports.Set("getNodeMemoryStats", Napi::Function::New(env, GetNodeMemoryStats));
   exports.Set("getCapabilities", Napi::Function::New(env, GetCapabilities));

@@ -8,6 +8,7 @@
 #include "error_info.h"
 #include "rebind.h"
 #include "identity.h"
+#include "list_all.h"
 #include "register.h"
 
 namespace vmango {
@@ -20,26 +21,8 @@ HandlePtr NetworkArg(const Napi::CallbackInfo& info) {
 Napi::Value ListAll(const Napi::CallbackInfo& info) {
   uint32_t flags = ArgUint(info, kFirstArg, "flags");
   return Enqueue(info, [flags](virConnectPtr conn) -> Value {
-    virNetworkPtr* networks = nullptr;
-    int count = virConnectListAllNetworks(RequireOpen(conn), &networks, flags);
-    if (count < 0) ThrowLastError("virConnectListAllNetworks");
-    Value list = Value::Array();
-    for (int i = 0; i < count; ++i) {
-      virNetworkPtr network = networks[i];
-      int active = virNetworkIsActive(network);
-      char* xml = virNetworkGetXMLDesc(network, 0);
-      Value entry = NetworkValue(network);
-      if (active < 0 || xml == nullptr) {
-        virResetLastError();  // removed while listing
-        free(xml);
-        continue;
-      }
-      entry.Set("active", Value::Bool(active == 1));
-      entry.Set("xml", Value::OwnedString(xml));
-      list.Push(std::move(entry));
-    }
-    free(networks);
-    return list;
+    return ListWithStateAndXml<virNetworkPtr>(RequireOpen(conn), flags, "virConnectListAllNetworks", virConnectListAllNetworks,
+                                              virNetworkIsActive, virNetworkGetXMLDesc, NetworkValue);
   });
 }
 

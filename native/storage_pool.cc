@@ -6,6 +6,7 @@
 #include "enqueue.h"
 #include "error_info.h"
 #include "identity.h"
+#include "list_all.h"
 #include "register.h"
 
 namespace vmango {
@@ -18,26 +19,9 @@ HandlePtr PoolArg(const Napi::CallbackInfo& info) {
 Napi::Value ListAll(const Napi::CallbackInfo& info) {
   uint32_t flags = ArgUint(info, kFirstArg, "flags");
   return Enqueue(info, [flags](virConnectPtr conn) -> Value {
-    virStoragePoolPtr* pools = nullptr;
-    int count = virConnectListAllStoragePools(RequireOpen(conn), &pools, flags);
-    if (count < 0) ThrowLastError("virConnectListAllStoragePools");
-    Value list = Value::Array();
-    for (int i = 0; i < count; ++i) {
-      virStoragePoolPtr pool = pools[i];
-      int active = virStoragePoolIsActive(pool);
-      char* xml = virStoragePoolGetXMLDesc(pool, 0);
-      Value entry = PoolValue(pool);
-      if (active < 0 || xml == nullptr) {
-        virResetLastError();  // removed while listing
-        free(xml);
-        continue;
-      }
-      entry.Set("active", Value::Bool(active == 1));
-      entry.Set("xml", Value::OwnedString(xml));
-      list.Push(std::move(entry));
-    }
-    free(pools);
-    return list;
+    return ListWithStateAndXml<virStoragePoolPtr>(RequireOpen(conn), flags, "virConnectListAllStoragePools",
+                                                  virConnectListAllStoragePools, virStoragePoolIsActive,
+                                                  virStoragePoolGetXMLDesc, PoolValue);
   });
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what it needs, type-checks, starts the
+# The whole test suite: installs what it needs, type-checks, lints (scripts/lint.sh), starts the
 # real-hypervisor harness (as root), runs every test inside its network
 # namespace, and tears the harness down again.
 set -euo pipefail
@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh test
 echo "== typecheck"
 npx --no-install tsc -p tsconfig.json --noEmit
+scripts/lint.sh
 
 harness=scripts/harness/harness.sh
 if [[ $(id -u) -eq 0 ]] && ip netns list >/dev/null 2>&1; then

@@ -50,9 +50,10 @@ export function readLabeledBlocks(root: Record<string, unknown>, type: string, p
     }
     if (declarations.length > 1) {
       problems.add(path, `duplicated ${type} name '${name}': each ${type} must have a different name`);
-      continue;
     }
-    blocks.push({ name, reader: { body: declarations[0] as Record<string, unknown>, prefix: path, problems } });
+    // Every declaration is read, so the problems inside a duplicated block are reported too (the
+    // duplicate alone already refuses the file).
+    for (const body of declarations) blocks.push({ name, reader: { body: body as Record<string, unknown>, prefix: path, problems } });
   }
   return blocks;
 }

@@ -10,14 +10,15 @@ import { HttpError } from './http-error.js';
 
 type Field = CreateField;
 
-const SINGLE_FIELDS = ['Name', 'Plan', 'Image', 'Provider', 'Userdata'] as const;
+/** The fields that take one value (SSHKey repeats). */
+type SingleField = Exclude<Field, 'SSHKey'>;
 /** 0.6's form carried the CSRF token in a `CSRF` field; the API ignores it. */
 const IGNORED_FIELDS = ['csrf'];
 const FORM_FIELDS = 'Name, Plan, Image, Provider, Userdata, SSHKey (repeatable)';
 const JSON_FIELDS = 'Name, Plan, Image, Provider, Userdata (strings), SSHKey or SSHKeys (a string or a list of strings)';
 
 interface Collected {
-  single: Partial<Record<(typeof SINGLE_FIELDS)[number], string>>;
+  single: Partial<Record<SingleField, string>>;
   sshKeys: string[];
 }
 
@@ -92,7 +93,7 @@ function jsonKeyList(name: string, item: unknown): string[] {
   throw new HttpError(400, `field "${clip(name)}" must be a list of SSH key names (strings), not ${jsonTypeOf(item)}`);
 }
 
-function setOnce(collected: Collected, field: (typeof SINGLE_FIELDS)[number], value: string, what: string): void {
+function setOnce(collected: Collected, field: SingleField, value: string, what: string): void {
   if (collected.single[field] !== undefined) throw new HttpError(400, `${what} "${field}" is given more than once; it takes one value`);
   collected.single[field] = value;
 }

@@ -289,18 +289,8 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
     return this.native.pendingCount();
   }
 
-  async isAlive(options?: CallOptions): Promise<boolean> {
-    if (this.state !== 'open') return false;
-    return this.invoke('isAlive', [], options);
-  }
-
   getHostname(options?: CallOptions): Promise<string> {
     return this.invoke('getHostname', [], options);
-  }
-
-  /** The URI as the server canonicalised it (e.g. "qemu:///system"). */
-  getUri(options?: CallOptions): Promise<string> {
-    return this.invoke('getUri', [], options);
   }
 
   async getVersion(options?: CallOptions): Promise<VersionInfo> {
@@ -314,11 +304,10 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
     };
   }
 
-  /** libvirt library version, e.g. "9.0.0". */
-  async getLibVersion(options?: CallOptions): Promise<string> {
-    return (await this.getVersion(options)).libVersion;
-  }
-
+  /**
+   * libvirt library version, e.g. "9.0.0".
+   * Caller to come: the host metrics (issue 17: CPU count and speed per hypervisor).
+   */
   getNodeInfo(options?: CallOptions): Promise<NodeInfo> {
     return this.invoke('getNodeInfo', [], options);
   }
@@ -328,6 +317,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
     return this.invoke('getNodeMemoryStats', [], options);
   }
 
+  /** Caller to come: snapshots refuse what this libvirt cannot do (issue 14) and containers find the LXC driver (issue 19). */
   getCapabilities(options?: CallOptions): Promise<string> {
     return this.invoke('getCapabilities', [], options);
   }
@@ -356,7 +346,10 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
     return new Domain(this, await this.invoke('domainDefineXml', [xml, options?.flags ?? 0], options));
   }
 
-  /** Starts a transient domain from XML. flags: DomainStartFlags. */
+  /**
+   * Starts a transient domain from XML. flags: DomainStartFlags.
+   * Caller to come: ephemeral containers, which libvirt runs as transient domains (issue 19).
+   */
   async createDomain(xml: string, options?: CallOptions & { flags?: number }): Promise<Domain> {
     return new Domain(this, await this.invoke('domainCreateXml', [xml, options?.flags ?? 0], options));
   }
@@ -371,6 +364,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
     return records.map(parseDomainStats);
   }
 
+  /** Caller to come: the storage pools page (issue 20). */
   async listAllStoragePools(options?: CallOptions & { flags?: number }): Promise<StoragePoolListEntry[]> {
     const entries = await this.invoke('listAllStoragePools', [options?.flags ?? 0], options);
     return entries.map((entry) => ({ pool: new StoragePool(this, entry), name: entry.name, uuid: entry.uuid, active: entry.active, xml: entry.xml }));
@@ -384,10 +378,12 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
     return new StorageVolume(this, await this.invoke('volLookupByPath', [path], options));
   }
 
+  /** Caller to come: volumes addressed by key in the storage API (issue 20). */
   async lookupStorageVolumeByKey(key: string, options?: CallOptions): Promise<StorageVolume> {
     return new StorageVolume(this, await this.invoke('volLookupByKey', [key], options));
   }
 
+  /** Caller to come: the networks page (issue 20). */
   async listAllNetworks(options?: CallOptions & { flags?: number }): Promise<NetworkListEntry[]> {
     const entries = await this.invoke('listAllNetworks', [options?.flags ?? 0], options);
     return entries.map((entry) => ({ network: new Network(this, entry), name: entry.name, uuid: entry.uuid, active: entry.active, xml: entry.xml }));

@@ -143,6 +143,7 @@ export class Domain {
     return this.connection.invoke('domainReboot', [this.handle, options?.flags ?? 0], options);
   }
 
+  /** Caller to come: a hard reset action beside reboot (issue 14). */
   reset(options?: CallOptions): Promise<void> {
     return this.connection.invoke('domainReset', [this.handle, 0], options);
   }
@@ -163,6 +164,7 @@ export class Domain {
   /**
    * Sets (or with metadata null, removes) a metadata element, description or title.
    * For 'element', key is the namespace prefix and uri the namespace.
+   * Caller to come: tags, labels and properties kept in the domain metadata (issue 14) and the owner (issue 15).
    */
   setMetadata(metadata: string | null, options: MetadataOptions): Promise<void> {
     let type: number;
@@ -178,7 +180,10 @@ export class Domain {
     );
   }
 
-  /** Rejects with NO_DOMAIN_METADATA when absent. */
+  /**
+   * Rejects with NO_DOMAIN_METADATA when absent.
+   * Caller to come: tags, labels and properties kept in the domain metadata (issue 14) and the owner (issue 15).
+   */
   getMetadata(options: GetMetadataOptions): Promise<string> {
     let type: number;
     try {
@@ -194,6 +199,7 @@ export class Domain {
     return this.connection.invoke('domainAttachDevice', [this.handle, xml, options?.flags ?? 0], options);
   }
 
+  /** Caller to come: devices added and removed on a machine (issue 20). */
   detachDevice(xml: string, options?: FlagOptions): Promise<void> {
     return this.connection.invoke('domainDetachDevice', [this.handle, xml, options?.flags ?? 0], options);
   }
@@ -202,12 +208,18 @@ export class Domain {
     return this.connection.invoke('domainUpdateDevice', [this.handle, xml, options?.flags ?? 0], options);
   }
 
-  /** flags: VcpuFlags. */
+  /**
+   * flags: VcpuFlags.
+   * Caller to come: resize (issue 14).
+   */
   setVcpus(count: number, options?: FlagOptions): Promise<void> {
     return this.connection.invoke('domainSetVcpus', [this.handle, count, options?.flags ?? 0], options);
   }
 
-  /** memoryKiB in KiB; flags: MemoryFlags. */
+  /**
+   * memoryKiB in KiB; flags: MemoryFlags.
+   * Caller to come: resize (issue 14).
+   */
   setMemory(memoryKiB: number, options?: FlagOptions): Promise<void> {
     return this.connection.invoke('domainSetMemory', [this.handle, memoryKiB, options?.flags ?? 0], options);
   }
@@ -222,7 +234,10 @@ export class Domain {
     return this.connection.invoke('domainInterfaceAddresses', [this.handle, value], options);
   }
 
-  /** Statistics of this domain; stats: DomainStatsTypes bits (default: all common groups). */
+  /**
+   * Statistics of this domain; stats: DomainStatsTypes bits (default: all common groups).
+   * Caller to come: one machine's live metrics (issue 17).
+   */
   async getStats(options?: CallOptions & { stats?: number; flags?: number }): Promise<DomainStats> {
     const records = await this.connection.invoke('domainGetStats', [this.handle, options?.stats ?? 63, options?.flags ?? 0], options);
     const record = records[0];
@@ -230,17 +245,22 @@ export class Domain {
     return parseDomainStats(record);
   }
 
-  /** flags: SnapshotCreateFlags. Runs on a thread of its own (can be long). */
+  /**
+   * flags: SnapshotCreateFlags. Runs on a thread of its own (can be long).
+   * Caller to come: snapshots (issue 14).
+   */
   async createSnapshot(xml: string, options?: FlagOptions): Promise<DomainSnapshot> {
     const ref = await this.connection.invoke('snapshotCreate', [this.handle, xml, options?.flags ?? 0], options, 'long');
     return new DomainSnapshot(this.connection, this.name, ref);
   }
 
+  /** Caller to come: snapshots (issue 14). */
   async listSnapshots(options?: FlagOptions): Promise<DomainSnapshot[]> {
     const refs = await this.connection.invoke('snapshotList', [this.handle, options?.flags ?? 0], options);
     return refs.map((ref) => new DomainSnapshot(this.connection, this.name, ref));
   }
 
+  /** Caller to come: snapshots (issue 14). */
   async lookupSnapshot(name: string, options?: CallOptions): Promise<DomainSnapshot> {
     return new DomainSnapshot(this.connection, this.name, await this.connection.invoke('snapshotLookup', [this.handle, name], options));
   }
@@ -248,6 +268,7 @@ export class Domain {
   /**
    * Opens the domain's console (devName: e.g. "serial0"; default the first console)
    * as a Duplex byte stream. Destroy it to close. flags: ConsoleFlags.
+   * Caller to come: the serial console (issue 13).
    */
   async openConsole(devName?: string, options?: FlagOptions): Promise<ConsoleStream> {
     const stream = await this.connection.invoke('domainOpenConsole', [this.handle, devName ?? null, options?.flags ?? 0], options);

@@ -25,6 +25,8 @@ export const ErrorCode = {
   OPERATION_TIMEOUT: 68,
   OPERATION_ABORTED: 78,
   NO_DOMAIN_SNAPSHOT: 72,
+  /** A flag or argument this driver does not support (e.g. NVRAM on the test driver). */
+  ARGUMENT_UNSUPPORTED: 74,
   NO_DOMAIN_METADATA: 80,
   STORAGE_VOL_EXIST: 90,
   /** Our deadline (timeoutMs) passed before libvirt answered. */

@@ -12,11 +12,10 @@ function nativeOrUndefined(): NativeBinding | undefined {
  * Returns to the system the memory glibc keeps for the process's threads after they freed it
  * (malloc_trim): what a bulk listing's helper threads, V8's compiler and GC threads and finished
  * worker threads leave behind. Tens of MB after a machine list of 1000 domains; a few ms to run.
- * False when nothing was returned, or on a system (or an addon built before this) without it.
+ * False when nothing was returned, or on a system without it.
  */
 export function trimNativeMemory(): boolean {
-  const trim = nativeOrUndefined()?.trimMemory;
-  return typeof trim === 'function' ? trim() : false;
+  return nativeOrUndefined()?.trimMemory() ?? false;
 }
 
 export interface NativeMallocTuning {
@@ -35,6 +34,5 @@ export interface NativeMallocTuning {
  * threads mostly wait for the hypervisor). False where not applied.
  */
 export function tuneNativeMalloc({ maxArenas, thresholdBytes }: NativeMallocTuning): boolean {
-  const tune = nativeOrUndefined()?.tuneMalloc;
-  return typeof tune === 'function' ? tune(maxArenas, thresholdBytes) : false;
+  return nativeOrUndefined()?.tuneMalloc(maxArenas, thresholdBytes) ?? false;
 }

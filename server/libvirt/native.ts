@@ -39,16 +39,14 @@ type Call<A extends unknown[], R> = (conn: NativeConnectionObject, jobId: number
 
 export interface NativeBinding {
   NativeConnection: NativeConnectionConstructor;
-  /** malloc_trim(0): frees pages glibc keeps for the process's threads; false where there is none. Absent in addons built before it. */
-  trimMemory?: () => boolean;
-  /** mallopt M_ARENA_MAX, M_MMAP_THRESHOLD, M_TRIM_THRESHOLD; false where there is none. Absent in addons built before it. */
-  tuneMalloc?: (maxArenas: number, thresholdBytes: number) => boolean;
+  /** malloc_trim(0): frees pages glibc keeps for the process's threads; false where there is none. */
+  trimMemory: () => boolean;
+  /** mallopt M_ARENA_MAX, M_MMAP_THRESHOLD, M_TRIM_THRESHOLD; false where there is none. */
+  tuneMalloc: (maxArenas: number, thresholdBytes: number) => boolean;
   open: Call<[uri: string, keepaliveInterval: number, keepaliveCount: number], void>;
   close: Call<[], void>;
   getHostname: Call<[], string>;
-  getUri: Call<[], string>;
   getVersions: Call<[], { libVersion: number; hypervisorVersion: number; hypervisorType: string | null }>;
-  isAlive: Call<[], boolean>;
   getNodeInfo: Call<[], NativeNodeInfo>;
   getNodeMemoryStats: Call<[], Record<string, number>>;
   getCapabilities: Call<[], string>;
@@ -178,6 +176,93 @@ export type NativeMethodName = Exclude<keyof NativeBinding, 'NativeConnection' |
 
 const ADDON_RELATIVE_PATH = join('build', 'Release', 'vmango_libvirt.node');
 
+/** Every export NativeBinding declares, checked once when the addon loads. */
+const NATIVE_EXPORTS = [
+  'NativeConnection',
+  'trimMemory',
+  'tuneMalloc',
+  'open',
+  'close',
+  'getHostname',
+  'getVersions',
+  'getNodeInfo',
+  'getNodeMemoryStats',
+  'getCapabilities',
+  'listAllDomains',
+  'domainLookupByName',
+  'domainLookupByUuid',
+  'domainDefineXml',
+  'domainCreateXml',
+  'domainStart',
+  'domainShutdown',
+  'domainDestroy',
+  'domainReboot',
+  'domainReset',
+  'domainSuspend',
+  'domainResume',
+  'domainUndefine',
+  'domainGetXmlDesc',
+  'domainGetInfo',
+  'domainGetState',
+  'domainIsActive',
+  'domainSetMetadata',
+  'domainGetMetadata',
+  'domainAttachDevice',
+  'domainDetachDevice',
+  'domainUpdateDevice',
+  'domainSetVcpus',
+  'domainSetMemory',
+  'domainInterfaceAddresses',
+  'getAllDomainStats',
+  'domainGetStats',
+  'snapshotCreate',
+  'snapshotList',
+  'snapshotLookup',
+  'snapshotRevert',
+  'snapshotDelete',
+  'snapshotGetXmlDesc',
+  'domainEventsSubscribe',
+  'listAllStoragePools',
+  'poolLookupByName',
+  'poolGetXmlDesc',
+  'poolGetInfo',
+  'poolIsActive',
+  'poolRefresh',
+  'listAllVolumes',
+  'listVolumeNames',
+  'volLookupByName',
+  'volLookupByPath',
+  'volLookupByKey',
+  'volCreateXml',
+  'volCreateXmlFrom',
+  'volDelete',
+  'volGetXmlDesc',
+  'volGetInfo',
+  'volGetPath',
+  'volResize',
+  'listAllNetworks',
+  'networkLookupByName',
+  'networkGetXmlDesc',
+  'networkIsActive',
+  'networkUpdate',
+  'networkGetDhcpLeases',
+  'volUpload',
+  'volDownload',
+  'domainOpenConsole',
+  'streamSend',
+  'streamRecv',
+  'streamFinish',
+  'streamAbort',
+] as const satisfies readonly (keyof NativeBinding)[];
+// Fails to compile when NativeBinding gains a member this list lacks.
+const NATIVE_EXPORTS_COMPLETE: Exclude<keyof NativeBinding, (typeof NATIVE_EXPORTS)[number]> extends never ? true : never = true;
+void NATIVE_EXPORTS_COMPLETE;
+
+/** The declared exports an addon lacks (a build older than this code). */
+export function missingNativeExports(addon: Record<string, unknown>): string[] {
+  return NATIVE_EXPORTS.filter((name) => typeof addon[name] !== 'function');
+}
+
 function findAddon(): string {
   // server/libvirt/native.ts (or dist/server/libvirt/native.js): walk up to the package root.
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -196,8 +281,16 @@ let loaded: NativeBinding | undefined;
 
 export function loadNative(): NativeBinding {
   if (loaded === undefined) {
-    const require = createRequire(import.meta.url);
-    loaded = require(findAddon()) as NativeBinding;
+    const path = findAddon();
+    const addon = createRequire(import.meta.url)(path) as Record<string, unknown>;
+    const missing = missingNativeExports(addon);
+    if (missing.length > 0) {
+      throw new Error(
+        `the libvirt native addon ${path} is older than this code: it lacks ${missing.join(', ')}; ` +
+          'rebuild it with `npm run build:native` (scripts/setup.sh does it when native/ changes)',
+      );
+    }
+    loaded = addon as unknown as NativeBinding;
   }
   return loaded;
 }

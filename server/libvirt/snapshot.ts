@@ -21,7 +21,10 @@ export class DomainSnapshot {
     return this.connection.invoke('snapshotGetXmlDesc', [this.handle, options?.flags ?? 0], options);
   }
 
-  /** flags: SnapshotRevertFlags. */
+  /**
+   * flags: SnapshotRevertFlags.
+   * Caller to come: snapshots (issue 14).
+   */
   revert(options?: FlagOptions): Promise<void> {
     return this.connection.invoke('snapshotRevert', [this.handle, options?.flags ?? 0], options, 'long');
   }

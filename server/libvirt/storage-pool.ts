@@ -64,6 +64,7 @@ export class StoragePool {
     return refs.map((ref) => ({ volume: new StorageVolume(this.connection, ref), name: ref.name, key: ref.key }));
   }
 
+  /** Caller to come: the storage API (issue 20). */
   async lookupVolumeByName(name: string, options?: CallOptions): Promise<StorageVolume> {
     return new StorageVolume(this.connection, await this.connection.invoke('volLookupByName', [this.handle, name], options));
   }

@@ -87,7 +87,10 @@ export class StorageVolume {
     return uploadVolume(this.connection, this.handle, source, options);
   }
 
-  /** Reads the volume into `dest` (ended when done); resolves with the bytes received. */
+  /**
+   * Reads the volume into `dest` (ended when done); resolves with the bytes received.
+   * Caller to come: volume download and backups (issue 20).
+   */
   download(dest: Writable, options?: TransferOptions): Promise<number> {
     return downloadVolume(this.connection, this.handle, dest, options);
   }

@@ -13,12 +13,6 @@ import { capturedLogger, rawRequest, startApp } from './helpers.js';
 const adminHash = hashPassword('secret');
 const users = [{ name: 'admin', passwordHash: adminHash }];
 
-async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const started = performance.now();
-  const value = await run();
-  return { value, ms: performance.now() - started };
-}
-
 describe('CredentialCache', () => {
   it('remembers for the TTL only, and forgets a user on request', () => {
     let now = 1_000;

@@ -107,6 +107,7 @@ export interface Reply {
   status: number;
   headers: Headers;
   text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever the API sent
   json: any;
   ms: number;
 }

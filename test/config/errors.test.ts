@@ -268,6 +268,13 @@ describe('block names', () => {
     ]);
     expect(problemsOf(`${VALID_CONFIG}\nhypervisor "LOCAL1" {\n}\n`)[0]?.message).toMatch(/^duplicated hypervisor name 'LOCAL1'/);
   });
+  it('every problem inside duplicated blocks is reported with the duplicate', () => {
+    const text = 'session_secret = "x"\nplan "a" {\n  memory = -5\n  cpus = 0\n  disk_size = 1\n}\nplan "a" {\n  memory = 1\n  cpus = 1\n  disk_size = 1\n}\n';
+    const problems = problemsOf(text);
+    expect(problems).toContainEqual({ path: 'plan.a', message: "duplicated plan name 'a': each plan must have a different name" });
+    expect(problems).toContainEqual({ path: 'plan.a.memory', message: expect.stringMatching(/^must be a whole number from 1/) });
+    expect(problems).toContainEqual({ path: 'plan.a.cpus', message: expect.stringMatching(/^must be a whole number from 1/) });
+  });
   it('a missing label is an error', () => {
     expect(problemsOf('session_secret = "x"\nuser {\n  password = "x"\n}\n')).toEqual([
       { path: 'user', message: 'a user block needs a name label: write user "NAME" { … }' },

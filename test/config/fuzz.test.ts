@@ -65,9 +65,9 @@ function loadChecked(text: string): Outcome {
   try {
     outcome = { accepted: parseConfig(text, { filename: join(dir, 'fuzz.conf'), baseDir: dir }) };
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw new Error(`threw ${String(err)} for:\n${text}`);
+    if (!(err instanceof ConfigError)) throw new Error(`threw ${String(err)} for:\n${text}`, { cause: err });
     if (err.problems.length === 0 || err.problems.some((p) => !p.path || !p.message || p.message.includes('[object Object]') || p.message === '{}')) {
-      throw new Error(`ConfigError with an empty or opaque problem: ${JSON.stringify(err.problems)}`);
+      throw new Error(`ConfigError with an empty or opaque problem: ${JSON.stringify(err.problems)}`, { cause: err });
     }
     outcome = { refused: err };
   }

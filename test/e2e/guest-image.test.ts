@@ -209,7 +209,7 @@ describe.skipIf(skipReason !== undefined)(title, () => {
     try {
       lease = await waitForLease(uri, harness.network, mac, BOOT_TIMEOUT_MS);
     } catch (error) {
-      throw new Error(`${(error as Error).message}\n${await serialTail(name)}`);
+      throw new Error(`${(error as Error).message}\n${await serialTail(name)}`, { cause: error });
     }
     const leaseSeconds = (performance.now() - started) / 1000;
     expect(lease.ip).toBe(ip);
@@ -217,7 +217,7 @@ describe.skipIf(skipReason !== undefined)(title, () => {
     try {
       await waitForSsh(target, BOOT_TIMEOUT_MS - leaseSeconds * 1000);
     } catch (error) {
-      throw new Error(`${(error as Error).message}\n${await serialTail(name)}`);
+      throw new Error(`${(error as Error).message}\n${await serialTail(name)}`, { cause: error });
     }
     const sshSeconds = (performance.now() - started) / 1000;
     console.log(`${name} (${format}, ${domainType}): lease ${ip} after ${leaseSeconds.toFixed(1)} s, ssh after ${sshSeconds.toFixed(1)} s`);

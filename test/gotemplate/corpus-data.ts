@@ -63,7 +63,7 @@ export function buildData(v: unknown): unknown {
     case '$float':
       return new GoFloat(body as number);
     case '$uint64':
-      return new GoNumber(BigInt(String(body === 18446744073709551615 ? '18446744073709551615' : body)), 'uint64');
+      return new GoNumber(BigInt(String(body === 2 ** 64 ? '18446744073709551615' : body)), 'uint64');
     case '$int64':
       return BigInt(body as string);
     case '$map':

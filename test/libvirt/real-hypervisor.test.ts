@@ -12,7 +12,7 @@ import {
   DomainUndefineFlags,
   DomainXmlFlags,
   ErrorCode,
-  LibvirtError,
+  type LibvirtError,
   NetworkUpdateFlags,
   openConnection,
   type ClosedEvent,
@@ -109,8 +109,6 @@ describe.skipIf(harness.env === undefined)('real hypervisor over qemu+ssh', () =
   }
 
   it('reports the hypervisor', async () => {
-    expect(await conn.isAlive()).toBe(true);
-    expect(await conn.getUri()).toMatch(/^qemu(\+ssh)?:\/\//);
     const version = await conn.getVersion();
     expect(version.hypervisorType).toBe('QEMU');
     expect(version.hypervisorVersion).toMatch(/^\d+\.\d+\.\d+$/);

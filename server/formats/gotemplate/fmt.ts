@@ -1,3 +1,4 @@
+/* eslint-disable no-useless-assignment -- a line-by-line port of Go's fmt/print.go, whose assignments it keeps */
 /** Go's fmt package printing (Sprint, Sprintln, Sprintf) for the JS representation of Go values. */
 import { formatFloat, type FloatVerb } from './floatfmt.js';
 import {

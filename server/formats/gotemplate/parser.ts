@@ -5,7 +5,7 @@ import type {
 } from './ast.js';
 import { nodeString } from './ast.js';
 import { TemplateError } from './errors.js';
-import { Item, ItemType, Lexer } from './lexer.js';
+import { type Item, ItemType, Lexer } from './lexer.js';
 import { parseNumberLiteral } from './numbers.js';
 import { goQuote, goQuotePrec, goUnquote, unquoteChar } from './strconv.js';
 
@@ -314,7 +314,8 @@ class TreeParser {
     try {
       const pipe = this.pipeline(context, ItemType.RightDelim);
       if (context === 'range') this.rangeDepth++;
-      let [list, next] = this.itemList();
+      const [list, firstNext] = this.itemList();
+      let next = firstNext;
       if (context === 'range') this.rangeDepth--;
       let elseList: ListNode | null = null;
       if (next.type === 'else') {

@@ -3,7 +3,7 @@
  * Network, Metadata}), built from JS classes that behave in Go text/template exactly like vmango's Go
  * models (models/*.go): same field names, same methods, same printing.
  */
-import { GoNamed, GoNumber, GoTime, GoTypedNil, TrustedXml } from '../../formats/gotemplate/index.js';
+import { GoNamed, GoNumber, GoTime, GoTypedNil, type TrustedXml } from '../../formats/gotemplate/index.js';
 
 export type HWArch = 'x86_64' | 'x86' | 'unknown';
 export type ImageFormat = 'raw' | 'qcow2' | 'unknown';

@@ -56,7 +56,7 @@ export async function buildGuestImage(options: { onProgress?: (line: string) => 
     });
   } catch (error) {
     throw new Error(`${(error as Error).message}\n(the build needs root and the Debian mirror; ` +
-      `from outside the harness namespace, \`scripts/guest-image/build.sh\` fills the cache)`);
+      `from outside the harness namespace, \`scripts/guest-image/build.sh\` fills the cache)`, { cause: error });
   }
   const dir = stdout.trim().split('\n').at(-1) ?? '';
   if (!dir.startsWith('/')) throw new Error(`${BUILD_SCRIPT} printed no output directory: ${JSON.stringify(stdout)}`);

@@ -27,7 +27,7 @@ import { toLeases } from '../cache/hypervisor-snapshot.js';
 import { readMachine } from '../cache/read-machine.js';
 import { configDriveDevice } from './config-drive-device.js';
 import { untilStartIsUnderWay } from './network-port.js';
-import { ExclusiveKeys, KeyedMutex } from './keyed-lock.js';
+import { type ExclusiveKeys, type KeyedMutex } from './keyed-lock.js';
 import { Rollback } from './rollback.js';
 import { validateCreateRequest, type ValidRequest } from './validate-request.js';
 import { undefineDomain } from './undefine.js';
@@ -312,7 +312,7 @@ class Creation {
       try {
         ip = chooseFreeAddress(parseNetworkXml(xml), toLeases(leases), this.ctx.clock(), { mac: nic.mac });
       } catch (err) {
-        if (err instanceof NoFreeAddressError) throw new Error(err.message);
+        if (err instanceof NoFreeAddressError) throw new Error(err.message, { cause: err });
         throw err;
       }
       const hostXml = dhcpHostXml({ mac: nic.mac, name: req.name, ip });
