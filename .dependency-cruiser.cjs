@@ -15,15 +15,20 @@ const LAYERS = [
   ['app', 'composition root and the vmango command'],
 ];
 
-
 const folder = (name) => `^server/${name}/`;
 
 const upward = LAYERS.slice(0, -1).map(([name, what], index) => ({
   name: `layer-${name}-imports-upward`,
-  comment: `server/${name}/ (${what}) may import only from ${LAYERS.slice(0, index + 1).map(([n]) => n).join(', ')}`,
+  comment: `server/${name}/ (${what}) may import only from ${LAYERS.slice(0, index + 1)
+    .map(([n]) => n)
+    .join(', ')}`,
   severity: 'error',
   from: { path: folder(name) },
-  to: { path: `^server/(${LAYERS.slice(index + 1).map(([n]) => n).join('|')})/` },
+  to: {
+    path: `^server/(${LAYERS.slice(index + 1)
+      .map(([n]) => n)
+      .join('|')})/`,
+  },
 }));
 
 module.exports = {

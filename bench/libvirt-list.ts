@@ -9,15 +9,19 @@ import { openConnection, type Connection, type Domain } from '../server/libvirt/
 
 const uri = process.argv[2] ?? process.env.VMANGO_HARNESS_URI;
 if (uri === undefined) {
-  console.error('usage: npx tsx bench/libvirt-list.ts URI (or run via scripts/harness/harness.sh exec, which sets VMANGO_HARNESS_URI)');
+  console.error(
+    'usage: npx tsx bench/libvirt-list.ts URI (or run via scripts/harness/harness.sh exec, which sets VMANGO_HARNESS_URI)',
+  );
   process.exit(2);
 }
 const domainType = process.env.VMANGO_HARNESS_DOMAIN_TYPE ?? (uri.startsWith('test:') ? 'test' : 'qemu');
 const PREFIX = `vmango-bench-${process.pid}`;
 
 function domainXml(name: string): string {
-  return `<domain type='${domainType}'><name>${name}</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>` +
-    `<os><type arch='x86_64'>hvm</type></os></domain>`;
+  return (
+    `<domain type='${domainType}'><name>${name}</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>` +
+    `<os><type arch='x86_64'>hvm</type></os></domain>`
+  );
 }
 
 async function inBatches<T>(items: T[], size: number, work: (item: T) => Promise<unknown>): Promise<void> {
@@ -31,7 +35,10 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: T
 }
 
 async function benchListing(conn: Connection, count: number, defined: Domain[]): Promise<void> {
-  const names = Array.from({ length: count - defined.length }, (_, i) => `${PREFIX}-${String(defined.length + i).padStart(4, '0')}`);
+  const names = Array.from(
+    { length: count - defined.length },
+    (_, i) => `${PREFIX}-${String(defined.length + i).padStart(4, '0')}`,
+  );
   const define = await timed(() =>
     inBatches(names, 50, async (name) => {
       defined.push(await conn.defineDomain(domainXml(name)));

@@ -14,7 +14,13 @@ import { openConnection, type Connection } from '../server/libvirt/index.js';
 import { harnessEnv, insideHarnessNamespace } from '../test/helpers/harness.js';
 import { depopulate, populate, removeByPrefix, type PopulationTarget } from './helpers/population.js';
 import {
-  freePort, memoryOf, spawnPanel, waitConnected, writeBenchConfig, type BenchConfigOptions, type PanelChild,
+  freePort,
+  memoryOf,
+  spawnPanel,
+  waitConnected,
+  writeBenchConfig,
+  type BenchConfigOptions,
+  type PanelChild,
 } from './helpers/panel-process.js';
 import { median, ms, percentile, printRow, printTable, seconds, type ResultRow } from './helpers/stats.js';
 
@@ -99,8 +105,16 @@ async function timedList(base: string): Promise<{ ms: number; count: number; byt
 async function startPanel(linked: boolean): Promise<PanelChild> {
   const port = await freePort();
   const options: BenchConfigOptions = {
-    provider: PROVIDER, uri: env!.uri, network: env!.network, imagePool: env!.imagePool, rootPool: env!.rootPool,
-    domainType: env!.domainType, linked, user: USER.user, password: USER.password, plan: PLAN,
+    provider: PROVIDER,
+    uri: env!.uri,
+    network: env!.network,
+    imagePool: env!.imagePool,
+    rootPool: env!.rootPool,
+    domainType: env!.domainType,
+    linked,
+    user: USER.user,
+    password: USER.password,
+    plan: PLAN,
   };
   const { dir, configPath } = writeBenchConfig(options, port);
   tempDirs.push(dir);
@@ -128,7 +142,13 @@ async function waitForCount(base: string, count: number, timeoutMs = 120_000): P
 
 async function countDomains(): Promise<{ total: number; ours: string[] }> {
   const all = await conn!.listAllDomains({ withXml: false });
-  return { total: all.length, ours: all.filter((d) => d.name.startsWith(PREFIX)).map((d) => d.name).sort() };
+  return {
+    total: all.length,
+    ours: all
+      .filter((d) => d.name.startsWith(PREFIX))
+      .map((d) => d.name)
+      .sort(),
+  };
 }
 
 // ---- phases ------------------------------------------------------------------------------------
@@ -144,7 +164,9 @@ async function fillTo(total: number): Promise<void> {
   await populate(target!, names, nextIndex);
   nextIndex += missing;
   populated.push(...names);
-  console.log(`populate: defined ${missing} machines (+ ${missing} volumes) in ${seconds(performance.now() - started)}; ${now} others were there`);
+  console.log(
+    `populate: defined ${missing} machines (+ ${missing} volumes) in ${seconds(performance.now() - started)}; ${now} others were there`,
+  );
 }
 
 async function shrinkTo(total: number): Promise<void> {
@@ -223,11 +245,15 @@ async function listPhase(): Promise<void> {
     figure: `${rps.toFixed(0)} req/s`,
     target: '≥ 2000 req/s',
     pass: rps >= 2000 && result.non2xx === 0 && result.errors === 0,
-    note: `${result.requests.total} requests, latency p50 ${result.latency.p50} ms p99 ${result.latency.p99} ms, ` +
+    note:
+      `${result.requests.total} requests, latency p50 ${result.latency.p50} ms p99 ${result.latency.p99} ms, ` +
       `non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}`,
   });
   // Context, not targets: the same load on routes that do not touch the machine list.
-  for (const [path, headers] of [['/healthz', {}], ['/api/plans/', AUTH]] as const) {
+  for (const [path, headers] of [
+    ['/healthz', {}],
+    ['/api/plans/', AUTH],
+  ] as const) {
     const base = await autocannon({ url: `${panel.base}${path}`, headers, connections: 32, duration: 3 });
     console.log(
       `context: ${path} with 32 connections: ${(base.requests.total / (base.duration || 3)).toFixed(0)} req/s ` +
@@ -288,7 +314,9 @@ async function createDeletePhase(linked: boolean): Promise<void> {
   }
   const createMedian = median(creates);
   report({
-    name: linked ? `linked-clone create (volume-linked.xml.in) median of ${CREATES}` : `create (full clone of 64 MiB qcow2, 1 GiB plan) median of ${CREATES}`,
+    name: linked
+      ? `linked-clone create (volume-linked.xml.in) median of ${CREATES}`
+      : `create (full clone of 64 MiB qcow2, 1 GiB plan) median of ${CREATES}`,
     figure: seconds(createMedian),
     target: linked ? '≤ 0.3 s' : '≤ 0.45 s',
     pass: createMedian <= (linked ? 300 : 450),
@@ -319,6 +347,8 @@ try {
 } finally {
   await cleanup();
 }
-console.log('\nmachines benchmark (vmango 0.6 on the same kind of hypervisor: 200 listed in 0.50 s, create 0.91 s, delete 1.96 s)');
+console.log(
+  '\nmachines benchmark (vmango 0.6 on the same kind of hypervisor: 200 listed in 0.50 s, create 0.91 s, delete 1.96 s)',
+);
 printTable(rows);
 process.exit(exitCode);

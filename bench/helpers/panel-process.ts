@@ -45,7 +45,9 @@ export function writeBenchConfig(options: BenchConfigOptions, port: number): { d
   const volumeTemplate = options.linked ? 'volume-linked.xml.in' : 'volume.xml.in';
   writeFileSync(join(dir, volumeTemplate), readFileSync(join(TEMPLATES, volumeTemplate), 'utf8'));
   const configPath = join(dir, 'vmango.conf');
-  writeFileSync(configPath, `
+  writeFileSync(
+    configPath,
+    `
 listen = "127.0.0.1:${port}"
 session_secret = "bench-${process.pid}-${Date.now()}"
 static_cache = "0"
@@ -68,7 +70,8 @@ plan "${options.plan.name}" {
   cpus = ${options.plan.cpus}
   disk_size = ${options.plan.diskGiB}
 }
-`);
+`,
+  );
   return { dir, configPath };
 }
 
@@ -135,7 +138,8 @@ export async function waitConnected(panel: PanelChild, provider: string, timeout
     } catch {
       // not listening yet
     }
-    if (performance.now() > deadline) throw new Error(`panel did not connect to ${provider} within ${timeoutMs} ms; see ${panel.logFile}`);
+    if (performance.now() > deadline)
+      throw new Error(`panel did not connect to ${provider} within ${timeoutMs} ms; see ${panel.logFile}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

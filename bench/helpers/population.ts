@@ -60,12 +60,16 @@ async function inBatches<T>(items: readonly T[], size: number, work: (item: T) =
 /** Defines `names.length` stopped machines, each with a 1 MiB raw `NAME_disk` volume in the root pool. */
 export async function populate(target: PopulationTarget, names: readonly string[], firstIndex: number): Promise<void> {
   const pool: StoragePool = await target.conn.lookupStoragePoolByName(target.rootPool);
-  await inBatches(names.map((name, i) => ({ name, index: firstIndex + i })), 25, async ({ name, index }) => {
-    const volume = await pool.createVolume(
-      `<volume><name>${name}_disk</name><capacity unit='M'>1</capacity><target><format type='raw'/></target></volume>`,
-    );
-    await target.conn.defineDomain(domainXml(target, name, await volume.getPath(), benchMac(index)));
-  });
+  await inBatches(
+    names.map((name, i) => ({ name, index: firstIndex + i })),
+    25,
+    async ({ name, index }) => {
+      const volume = await pool.createVolume(
+        `<volume><name>${name}_disk</name><capacity unit='M'>1</capacity><target><format type='raw'/></target></volume>`,
+      );
+      await target.conn.defineDomain(domainXml(target, name, await volume.getPath(), benchMac(index)));
+    },
+  );
 }
 
 /** Undefines the named machines and deletes their `NAME_disk` volumes. */
@@ -82,11 +86,16 @@ export async function depopulate(target: PopulationTarget, names: readonly strin
  * Removes everything whose name starts with `prefix`: domains (stopped first), their volumes in the
  * root pool, and DHCP host entries in the network. Never throws; returns what it removed.
  */
-export async function removeByPrefix(target: PopulationTarget, prefix: string): Promise<{ domains: number; volumes: number; hosts: number; errors: string[] }> {
+export async function removeByPrefix(
+  target: PopulationTarget,
+  prefix: string,
+): Promise<{ domains: number; volumes: number; hosts: number; errors: string[] }> {
   const removed = { domains: 0, volumes: 0, hosts: 0, errors: [] as string[] };
-  const note = (what: string) => (err: unknown): void => {
-    removed.errors.push(`${what}: ${(err as Error).message}`);
-  };
+  const note =
+    (what: string) =>
+    (err: unknown): void => {
+      removed.errors.push(`${what}: ${(err as Error).message}`);
+    };
   try {
     const ours = (await target.conn.listAllDomains({ withXml: false })).filter((d) => d.name.startsWith(prefix));
     await inBatches(ours, 25, async (entry) => {

@@ -38,7 +38,11 @@ export function printTable(rows: readonly ResultRow[]): void {
   const header = ['figure', 'measured', 'target', 'verdict', 'vmango 0.6 / note'];
   const cells = rows.map((row) => [row.name, row.figure, row.target, verdict(row), row.note ?? '']);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]): string => c.map((v, i) => v.padEnd(widths[i]!)).join(' | ').trimEnd();
+  const line = (c: string[]): string =>
+    c
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join(' | ')
+      .trimEnd();
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
   for (const c of cells) console.log(line(c));

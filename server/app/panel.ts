@@ -60,12 +60,17 @@ export interface RunningPanel extends Panel {
 /** Wires the panel for `config` without connecting to anything or listening. */
 export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info');
-  const hypervisors = new ConnectionManager<Connection>(config.hypervisors, { open: openConnection, ...options.connections, logger });
+  const hypervisors = new ConnectionManager<Connection>(config.hypervisors, {
+    open: openConnection,
+    ...options.connections,
+    logger,
+  });
   const machines = createMachineService({ config, hypervisors, logger, ...options.machines });
   const cache = options.auth?.cache instanceof CredentialCache ? options.auth.cache : new CredentialCache(options.auth?.cache);
   const guard = new LoginGuard(new PasswordVerifier(config.users, cache), options.auth?.limits);
   const routers = [createApiRouter({ service: machines, config, guard, logger })];
-  if (options.pages !== false) routers.push(createPagesRouter({ service: machines, config, guard, logger, options: options.pages }));
+  if (options.pages !== false)
+    routers.push(createPagesRouter({ service: machines, config, guard, logger, options: options.pages }));
   const app = createApp({
     logger,
     routers,

@@ -15,7 +15,7 @@ export function keyPath(block: BlockReader, key: string): string {
 
 /** The key's value, or undefined when absent or null (null means "not set" in HCL). */
 function valueOf(block: BlockReader, key: string): unknown {
-  return Object.hasOwn(block.body, key) ? block.body[key] ?? undefined : undefined;
+  return Object.hasOwn(block.body, key) ? (block.body[key] ?? undefined) : undefined;
 }
 
 function missing(block: BlockReader, key: string, what: string): void {
@@ -93,14 +93,20 @@ export function readStringList(block: BlockReader, key: string, itemWhat: string
   const value = valueOf(block, key);
   if (value === undefined) return undefined;
   if (!Array.isArray(value)) {
-    block.problems.add(keyPath(block, key), `must be a list of quoted strings (${itemWhat}), like ["a", "b"], got ${describeValue(value)}`);
+    block.problems.add(
+      keyPath(block, key),
+      `must be a list of quoted strings (${itemWhat}), like ["a", "b"], got ${describeValue(value)}`,
+    );
     return undefined;
   }
   const items: string[] = [];
   let ok = true;
   value.forEach((item: unknown, index) => {
     if (typeof item !== 'string' || item === '' || EXPRESSION.test(item)) {
-      block.problems.add(`${keyPath(block, key)}[${index}]`, `must be a non-empty plain quoted string (${itemWhat}), got ${describeValue(item)}`);
+      block.problems.add(
+        `${keyPath(block, key)}[${index}]`,
+        `must be a non-empty plain quoted string (${itemWhat}), got ${describeValue(item)}`,
+      );
       ok = false;
     } else {
       items.push(item);
@@ -122,7 +128,10 @@ export function readDuration(block: BlockReader, key: string, options: DurationO
   if (value === undefined) return options.defaultMs;
   const text = value === 0 ? '0' : value;
   if (typeof text !== 'string') {
-    block.problems.add(keyPath(block, key), `must be a quoted duration like "15s", "10m", "1h30m" or "1d", got ${describeValue(value)}`);
+    block.problems.add(
+      keyPath(block, key),
+      `must be a quoted duration like "15s", "10m", "1h30m" or "1d", got ${describeValue(value)}`,
+    );
     return undefined;
   }
   let ms: number;

@@ -18,13 +18,17 @@ export function parseHcl(text: string, filename: string): HclParseResult {
     return { ok: false, problem: { path: filename, message: `cannot use the HCL parser: ${(err as Error).message}` } };
   }
   if (!raw.ok) {
-    if (raw.errorMessage.startsWith('parse config: ')) return { ok: false, problem: syntaxProblem(text, filename, raw.errorMessage) };
+    if (raw.errorMessage.startsWith('parse config: '))
+      return { ok: false, problem: syntaxProblem(text, filename, raw.errorMessage) };
     return { ok: false, problem: conversionProblem(text, filename, raw.errorMessage) };
   }
   try {
     return { ok: true, value: JSON.parse(raw.json) as unknown };
   } catch (err) {
-    return { ok: false, problem: { path: filename, message: `the HCL parser produced unreadable output: ${(err as Error).message}` } };
+    return {
+      ok: false,
+      problem: { path: filename, message: `the HCL parser produced unreadable output: ${(err as Error).message}` },
+    };
   }
 }
 
@@ -67,7 +71,9 @@ function unclosedBlockHint(text: string): string {
     line++;
   }
   const innermost = open.at(-1);
-  return innermost === undefined ? '' : ` (the file ends inside the block opened on line ${innermost}: is its closing "}" missing?)`;
+  return innermost === undefined
+    ? ''
+    : ` (the file ends inside the block opened on line ${innermost}: is its closing "}" missing?)`;
 }
 
 const BLOCK_HEADER = /^\s*([A-Za-z_][\w-]*)((?:\s+(?:"(?:[^"\\]|\\.)*"|[A-Za-z_][\w-]*))*)\s*\{/;
@@ -99,7 +105,10 @@ function conversionProblem(text: string, filename: string, reason: string): Conf
       };
     }
   }
-  return { path: filename, message: `the HCL parser could not convert this file (${reason}); check that blocks of one type all have the same number of labels` };
+  return {
+    path: filename,
+    message: `the HCL parser could not convert this file (${reason}); check that blocks of one type all have the same number of labels`,
+  };
 }
 
 /** The offending line, indented, with a caret under column `col` (HCL counts columns in grapheme clusters). */
@@ -109,6 +118,9 @@ export function showPosition(text: string, line: number, col: number): string {
   if (lineText === undefined) return '    (end of file)';
   const graphemes = Array.from(new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(lineText), (s) => s.segment);
   const visible = (s: string): string => s.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?');
-  const before = graphemes.slice(0, Math.max(0, col - 1)).map((g) => (g === '\t' ? '\t' : ' ')).join('');
+  const before = graphemes
+    .slice(0, Math.max(0, col - 1))
+    .map((g) => (g === '\t' ? '\t' : ' '))
+    .join('');
   return `    ${visible(lineText)}\n    ${before}^`;
 }

@@ -54,14 +54,28 @@ export function readHypervisor({ name, reader }: LabeledBlock, baseDir: string):
     const bad = libvirtUriProblem(url);
     if (bad) problems.add(keyPath(reader, 'url'), bad);
   }
-  const imageStoragePool = readString(reader, 'image_storage_pool', { required: true, what: 'the libvirt storage pool holding the images' });
-  const rootStoragePool = readString(reader, 'root_storage_pool', { required: true, what: "the libvirt storage pool for machines' root disks" });
+  const imageStoragePool = readString(reader, 'image_storage_pool', {
+    required: true,
+    what: 'the libvirt storage pool holding the images',
+  });
+  const rootStoragePool = readString(reader, 'root_storage_pool', {
+    required: true,
+    what: "the libvirt storage pool for machines' root disks",
+  });
   const network = readString(reader, 'network', { required: true, what: 'the libvirt network name' });
   const vmTemplatePath = readString(reader, 'vm_template', { required: true, what: 'the path of the domain XML template' });
-  const volumeTemplatePath = readString(reader, 'volume_template', { required: true, what: 'the path of the volume XML template' });
-  const vmTemplate = vmTemplatePath === undefined ? undefined : loadTemplateFile(vmTemplatePath, baseDir, keyPath(reader, 'vm_template'), problems);
+  const volumeTemplatePath = readString(reader, 'volume_template', {
+    required: true,
+    what: 'the path of the volume XML template',
+  });
+  const vmTemplate =
+    vmTemplatePath === undefined
+      ? undefined
+      : loadTemplateFile(vmTemplatePath, baseDir, keyPath(reader, 'vm_template'), problems);
   const volumeTemplate =
-    volumeTemplatePath === undefined ? undefined : loadTemplateFile(volumeTemplatePath, baseDir, keyPath(reader, 'volume_template'), problems);
+    volumeTemplatePath === undefined
+      ? undefined
+      : loadTemplateFile(volumeTemplatePath, baseDir, keyPath(reader, 'volume_template'), problems);
 
   const ignoreVms = readIgnoredVms(reader);
 
@@ -70,7 +84,11 @@ export function readHypervisor({ name, reader }: LabeledBlock, baseDir: string):
   if (configDriveFormat !== undefined && !isConfigDriveFormat(configDriveFormat)) {
     problems.add(keyPath(reader, 'config_drive_format'), `must be ${formats}, got ${JSON.stringify(configDriveFormat)}`);
   }
-  const callTimeoutMs = readDuration(reader, 'call_timeout', { defaultMs: HYPERVISOR_DEFAULTS.callTimeoutMs, positive: true, parse: parseDuration });
+  const callTimeoutMs = readDuration(reader, 'call_timeout', {
+    defaultMs: HYPERVISOR_DEFAULTS.callTimeoutMs,
+    positive: true,
+    parse: parseDuration,
+  });
   const longCallTimeoutMs = readDuration(reader, 'long_call_timeout', {
     defaultMs: HYPERVISOR_DEFAULTS.longCallTimeoutMs,
     positive: true,
@@ -80,8 +98,11 @@ export function readHypervisor({ name, reader }: LabeledBlock, baseDir: string):
     readInteger(reader, 'keepalive_interval', { min: 1, max: 3600, what: 'seconds between libvirt keepalive messages' }) ??
     HYPERVISOR_DEFAULTS.keepaliveInterval;
   const keepaliveCount =
-    readInteger(reader, 'keepalive_count', { min: 1, max: 100, what: 'unanswered keepalives before the connection counts as dead' }) ??
-    HYPERVISOR_DEFAULTS.keepaliveCount;
+    readInteger(reader, 'keepalive_count', {
+      min: 1,
+      max: 100,
+      what: 'unanswered keepalives before the connection counts as dead',
+    }) ?? HYPERVISOR_DEFAULTS.keepaliveCount;
 
   if (
     problems.list.length !== before ||

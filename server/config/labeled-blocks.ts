@@ -53,7 +53,8 @@ export function readLabeledBlocks(root: Record<string, unknown>, type: string, p
     }
     // Every declaration is read, so the problems inside a duplicated block are reported too (the
     // duplicate alone already refuses the file).
-    for (const body of declarations) blocks.push({ name, reader: { body: body as Record<string, unknown>, prefix: path, problems } });
+    for (const body of declarations)
+      blocks.push({ name, reader: { body: body as Record<string, unknown>, prefix: path, problems } });
   }
   return blocks;
 }

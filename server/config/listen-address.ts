@@ -6,7 +6,8 @@ const ALLOWED =
   'allowed: HOST:PORT with PORT 1-65535 and HOST an IPv4 address, a host name, an IPv6 address in brackets ' +
   '(e.g. "127.0.0.1:8000", "localhost:8000", "[::1]:8000"), or empty for every interface (":8000")';
 
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** Parses `listen` (HOST:PORT). Throws an Error saying what is allowed. IPv6 hosts come back without brackets. */
 export function parseListenAddress(text: string): { host: string; port: number } {
@@ -27,7 +28,8 @@ export function parseListenAddress(text: string): { host: string; port: number }
     portText = text.slice(colon + 1);
     if (host.includes(':')) fail('an IPv6 address must be written in brackets');
     const looksNumeric = /^[\d.]+$/.test(host);
-    if (host !== '' && !isIPv4(host) && (looksNumeric || !HOSTNAME.test(host))) fail(`"${host}" is not an IP address or host name`);
+    if (host !== '' && !isIPv4(host) && (looksNumeric || !HOSTNAME.test(host)))
+      fail(`"${host}" is not an IP address or host name`);
   }
   if (!/^\d{1,5}$/.test(portText)) fail(`port "${portText}" is not a number`);
   const port = Number(portText);

@@ -15,7 +15,12 @@ export function loadConfig(path: string): Config {
     throw new ConfigError([{ path: absolute, message: `cannot read ${absolute}: ${describeFsError(err)}` }]);
   }
   if (bytes.length > MAX_CONFIG_BYTES) {
-    throw new ConfigError([{ path: absolute, message: `file too large (${bytes.length} bytes, limit ${MAX_CONFIG_BYTES}); a vmango config is a few kilobytes of HCL` }]);
+    throw new ConfigError([
+      {
+        path: absolute,
+        message: `file too large (${bytes.length} bytes, limit ${MAX_CONFIG_BYTES}); a vmango config is a few kilobytes of HCL`,
+      },
+    ]);
   }
   return parseConfig(bytes.toString('utf8'), { filename: absolute, baseDir: dirname(absolute) });
 }

@@ -118,7 +118,10 @@ const SECRET_HOWTO = 'generate one with `head -c 32 /dev/urandom | base64` and s
 function readSessionSecret(root: BlockReader): string | undefined {
   const value = Object.hasOwn(root.body, 'session_secret') ? root.body['session_secret'] : undefined;
   if (value === undefined || value === null || value === '') {
-    root.problems.add('session_secret', `required and must not be empty: it signs login sessions and CSRF tokens; ${SECRET_HOWTO}`);
+    root.problems.add(
+      'session_secret',
+      `required and must not be empty: it signs login sessions and CSRF tokens; ${SECRET_HOWTO}`,
+    );
     return undefined;
   }
   return readString(root, 'session_secret', { required: true, what: `a random secret (${SECRET_HOWTO})` });
@@ -145,7 +148,10 @@ function readTls(root: BlockReader, dir: string): { keyPath: string; certPath: s
   const certSet = Object.hasOwn(root.body, 'ssl_cert') && root.body['ssl_cert'] !== null;
   if (keySet !== certSet) {
     const [missing, present] = keySet ? ['ssl_cert', 'ssl_key'] : ['ssl_key', 'ssl_cert'];
-    root.problems.add(missing, `required because ${present} is set: set both ssl_key and ssl_cert to serve HTTPS, or neither for plain HTTP`);
+    root.problems.add(
+      missing,
+      `required because ${present} is set: set both ssl_key and ssl_cert to serve HTTPS, or neither for plain HTTP`,
+    );
     return undefined;
   }
   if (key === undefined || cert === undefined) return undefined;
@@ -162,7 +168,10 @@ function readableFile(root: BlockReader, key: string, path: string): string | un
     if (!fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
     return path;
   } catch (err) {
-    root.problems.add(keyPath(root, key), `cannot read ${path}: ${describeFsError(err)} (relative paths are resolved against the config file's directory)`);
+    root.problems.add(
+      keyPath(root, key),
+      `cannot read ${path}: ${describeFsError(err)} (relative paths are resolved against the config file's directory)`,
+    );
     return undefined;
   } finally {
     if (fd !== undefined) closeSync(fd);

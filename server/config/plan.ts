@@ -19,7 +19,13 @@ export function readPlan({ name, reader }: LabeledBlock): PlanConfig | undefined
   reportUnknownKeys(reader.body, PLAN_KEYS, reader.prefix, reader.problems);
   const memoryMiB = readInteger(reader, 'memory', { required: true, min: 1, max: PLAN_LIMITS.memoryMiB, what: 'memory in MiB' });
   const cpus = readInteger(reader, 'cpus', { required: true, min: 1, max: PLAN_LIMITS.cpus, what: 'number of virtual CPUs' });
-  const diskSizeGiB = readInteger(reader, 'disk_size', { required: true, min: 1, max: PLAN_LIMITS.diskSizeGiB, what: 'root disk size in GiB' });
-  if (reader.problems.list.length !== before || memoryMiB === undefined || cpus === undefined || diskSizeGiB === undefined) return undefined;
+  const diskSizeGiB = readInteger(reader, 'disk_size', {
+    required: true,
+    min: 1,
+    max: PLAN_LIMITS.diskSizeGiB,
+    what: 'root disk size in GiB',
+  });
+  if (reader.problems.list.length !== before || memoryMiB === undefined || cpus === undefined || diskSizeGiB === undefined)
+    return undefined;
   return { name, memoryMiB, cpus, diskSizeGiB, memoryBytes: memoryMiB * MIB, diskSizeBytes: diskSizeGiB * GIB };
 }

@@ -2,7 +2,12 @@ import { closest, distance } from 'fastest-levenshtein';
 import type { Problems } from './problems.js';
 
 /** Reports every key of `body` not in `allowed`, suggesting the nearest allowed key when it is close. */
-export function reportUnknownKeys(body: Record<string, unknown>, allowed: readonly string[], pathPrefix: string, problems: Problems): void {
+export function reportUnknownKeys(
+  body: Record<string, unknown>,
+  allowed: readonly string[],
+  pathPrefix: string,
+  problems: Problems,
+): void {
   for (const key of Object.keys(body)) {
     if (allowed.includes(key)) continue;
     const suggestion = closest(key, allowed as string[]);

@@ -11,7 +11,10 @@ export function readUser({ name, reader }: LabeledBlock): UserConfig | undefined
   reportUnknownKeys(reader.body, USER_KEYS, reader.prefix, reader.problems);
   const password = readString(reader, 'password', { required: true, what: BCRYPT_HASH_RULE });
   if (password !== undefined && !isBcryptHash(password)) {
-    reader.problems.add(keyPath(reader, 'password'), `is not a bcrypt hash (never put a plain password here): must be ${BCRYPT_HASH_RULE}`);
+    reader.problems.add(
+      keyPath(reader, 'password'),
+      `is not a bcrypt hash (never put a plain password here): must be ${BCRYPT_HASH_RULE}`,
+    );
   }
   if (reader.problems.list.length !== before || password === undefined) return undefined;
   return { name, passwordHash: password };

@@ -13,7 +13,7 @@ export function isMachineState(value: unknown): value is MachineState {
 
 /** libvirt's virDomainState names (plus 'unknown' when the state was not reported or not known). */
 export type LibvirtStateName =
-  | 'nostate' | 'running' | 'blocked' | 'paused' | 'shutdown' | 'shutoff' | 'crashed' | 'pmsuspended' | 'unknown';
+  'nostate' | 'running' | 'blocked' | 'paused' | 'shutdown' | 'shutoff' | 'crashed' | 'pmsuspended' | 'unknown';
 
 /** vmango 0.6's HWArch, by its JSON spelling. */
 export type HwArch = 'x86_64' | 'x86' | 'unknown';
@@ -109,7 +109,14 @@ export interface Plan {
 }
 
 const STATE_BY_CODE: readonly LibvirtStateName[] = [
-  'nostate', 'running', 'blocked', 'paused', 'shutdown', 'shutoff', 'crashed', 'pmsuspended',
+  'nostate',
+  'running',
+  'blocked',
+  'paused',
+  'shutdown',
+  'shutoff',
+  'crashed',
+  'pmsuspended',
 ];
 
 /** The name of a virDomainState code (as returned by virDomainGetInfo / virDomainGetState). */

@@ -3,8 +3,13 @@ import { quoteString, type QuotingRules } from './quoted-string.js';
 /** Everything outside YAML 1.1's printable set, and its line breaks, as \u escapes. */
 const YAML_RULES: QuotingRules = {
   escapes: (code) =>
-    code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029 ||
-    code === 0xfeff || code === 0xfffe || code === 0xffff,
+    code < 0x20 ||
+    (code >= 0x7f && code <= 0x9f) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0xfeff ||
+    code === 0xfffe ||
+    code === 0xffff,
   loneSurrogate: '\\ufffd',
 };
 

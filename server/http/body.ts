@@ -10,8 +10,7 @@ export const MAX_BODY_BYTES = 256 * 1024;
 
 export type ParsedBody =
   /** Fields in the order sent; a repeated name appears once per value. */
-  | { kind: 'form'; fields: [name: string, value: string][] }
-  | { kind: 'json'; value: unknown };
+  { kind: 'form'; fields: [name: string, value: string][] } | { kind: 'json'; value: unknown };
 
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 const ALLOWED_TYPES = `${FORM_TYPE} or application/json`;
@@ -92,7 +91,10 @@ function describeReadError(err: unknown, limitBytes: number): HttpError {
     case 'entity.too.large':
       return new HttpError(413, `the request body is larger than ${formatSize(limitBytes)}, the most the API accepts`);
     case 'encoding.unsupported':
-      return new HttpError(415, 'the request body\'s Content-Encoding is not supported; send it uncompressed, or as gzip, deflate or br');
+      return new HttpError(
+        415,
+        "the request body's Content-Encoding is not supported; send it uncompressed, or as gzip, deflate or br",
+      );
     case 'request.aborted':
       return new HttpError(400, 'the request body ended before its declared length (the client aborted)');
     case 'request.size.invalid':

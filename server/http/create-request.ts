@@ -76,7 +76,8 @@ function collectJson(value: unknown): Collected {
     if (field === undefined) throw new HttpError(400, `unknown field "${clip(name)}"; the fields are ${JSON_FIELDS}`);
     if (item === null) continue;
     if (field === 'SSHKey') {
-      if (keysFrom !== undefined) throw new HttpError(400, `the SSH keys are given twice ("${keysFrom}" and "${clip(name)}"); give one list`);
+      if (keysFrom !== undefined)
+        throw new HttpError(400, `the SSH keys are given twice ("${keysFrom}" and "${clip(name)}"); give one list`);
       keysFrom = name;
       collected.sshKeys = jsonKeyList(name, item);
       continue;
@@ -94,7 +95,8 @@ function jsonKeyList(name: string, item: unknown): string[] {
 }
 
 function setOnce(collected: Collected, field: SingleField, value: string, what: string): void {
-  if (collected.single[field] !== undefined) throw new HttpError(400, `${what} "${field}" is given more than once; it takes one value`);
+  if (collected.single[field] !== undefined)
+    throw new HttpError(400, `${what} "${field}" is given more than once; it takes one value`);
   collected.single[field] = value;
 }
 

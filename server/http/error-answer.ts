@@ -34,16 +34,20 @@ export function answerFor(err: unknown): ErrorAnswer {
   if (err instanceof ServiceError) {
     const status = STATUS_BY_KIND[err.kind] ?? 500;
     const headers: Record<string, string> =
-      status === 503 ? { 'Retry-After': String(Math.max(1, Math.ceil(err.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS))) } : {};
+      status === 503
+        ? { 'Retry-After': String(Math.max(1, Math.ceil(err.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS))) }
+        : {};
     return { status, message: err.message, headers, fields: err.fields, unexpected: status === 500 };
   }
-  if (err instanceof HttpError) return { status: err.status, message: err.message, headers: err.headers, fields: [], unexpected: false };
+  if (err instanceof HttpError)
+    return { status: err.status, message: err.message, headers: err.headers, fields: [], unexpected: false };
   const status = (err as { status?: unknown } | null)?.status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     // Express's own 4xx errors, e.g. a path segment with a malformed %-escape; http-errors marks
     // those whose message is meant for the client with `expose`.
     const { message, expose } = err as { message?: unknown; expose?: unknown };
-    const text = err instanceof URIError ? `the path has a malformed %-escape: ${err.message}` : expose === true ? message : undefined;
+    const text =
+      err instanceof URIError ? `the path has a malformed %-escape: ${err.message}` : expose === true ? message : undefined;
     return { status, message: typeof text === 'string' ? text : 'Bad request', headers: {}, fields: [], unexpected: false };
   }
   return { status: 500, message: 'Internal server error', headers: {}, fields: [], unexpected: true };

@@ -32,7 +32,8 @@ export async function listen(app: Express, options: ListenOptions): Promise<Runn
     });
   });
   const bound = server.address();
-  const address = typeof bound === 'object' && bound ? { host: bound.address, port: bound.port } : { host: options.host, port: options.port };
+  const address =
+    typeof bound === 'object' && bound ? { host: bound.address, port: bound.port } : { host: options.host, port: options.port };
   return {
     server,
     address,

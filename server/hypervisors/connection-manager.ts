@@ -20,7 +20,6 @@ export interface HypervisorEndpoint {
   longCallTimeoutMs: number;
 }
 
-
 export interface ConnectionManagerOptions<C extends ManagedConnection> {
   open: (uri: string, options: Required<OpenOptions>) => Promise<C>;
   logger: Logger;
@@ -35,7 +34,9 @@ export interface ConnectionManagerOptions<C extends ManagedConnection> {
 /** Thrown by `get` for a hypervisor that cannot be used right now; the HTTP layer answers 503. */
 export class HypervisorUnavailableError extends Error {
   constructor(readonly status: ProviderStatus) {
-    super(`hypervisor ${status.name} is ${status.state}${status.error ? `: ${status.error}` : ''} (since ${status.since.toISOString()})`);
+    super(
+      `hypervisor ${status.name} is ${status.state}${status.error ? `: ${status.error}` : ''} (since ${status.since.toISOString()})`,
+    );
   }
 }
 
@@ -79,7 +80,10 @@ export class ConnectionManager<C extends ManagedConnection> extends EventEmitter
   private readonly backoffInitialMs: number;
   private readonly backoffMaxMs: number;
 
-  constructor(endpoints: readonly HypervisorEndpoint[], private readonly options: ConnectionManagerOptions<C>) {
+  constructor(
+    endpoints: readonly HypervisorEndpoint[],
+    private readonly options: ConnectionManagerOptions<C>,
+  ) {
     super();
     this.probeIntervalMs = options.probeIntervalMs ?? 5_000;
     this.probeTimeoutMs = options.probeTimeoutMs ?? 4_000;
@@ -264,9 +268,10 @@ function errorText(err: unknown): string {
 
 /** ': <why>' for a 'closed' event, which libvirt connections emit as { reason: 'keepalive' | 'eof' | 'error' | 'unknown' }. */
 function closedReasonText(event: unknown): string {
-  const reason = typeof event === 'object' && event !== null && !(event instanceof Error) && 'reason' in event
-    ? (event as { reason: unknown }).reason
-    : event;
+  const reason =
+    typeof event === 'object' && event !== null && !(event instanceof Error) && 'reason' in event
+      ? (event as { reason: unknown }).reason
+      : event;
   return reason ? `: ${errorText(reason)}` : '';
 }
 

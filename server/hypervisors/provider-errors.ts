@@ -7,7 +7,11 @@ import { HypervisorUnavailableError, UnknownHypervisorError } from './connection
 export const RETRY_AFTER_SECONDS = 5;
 
 const LOST_CODES: ReadonlySet<number> = new Set([
-  ErrorCode.TIMEOUT, ErrorCode.CONNECTION_LOST, ErrorCode.CONNECTION_CLOSED, ErrorCode.NO_CONNECT, ErrorCode.RPC,
+  ErrorCode.TIMEOUT,
+  ErrorCode.CONNECTION_LOST,
+  ErrorCode.CONNECTION_CLOSED,
+  ErrorCode.NO_CONNECT,
+  ErrorCode.RPC,
 ]);
 
 /**

@@ -32,7 +32,6 @@ export interface OpenOptions {
   openTimeoutMs?: number;
 }
 
-
 export interface ClosedEvent {
   /** 'keepalive' | 'eof' | 'error' | 'unknown': why libvirt reported the connection closed. */
   reason: string;
@@ -145,13 +144,19 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
 
   private run(method: NativeMethodName, args: unknown[], options: CallOptions | undefined, kind: CallKind): Promise<unknown> {
     if (this.state === 'closed' && method !== 'close') {
-      return Promise.reject(new LibvirtError(ErrorCode.CONNECTION_CLOSED, `${method}: connection to ${this.shownUri} is closed`, { call: method }));
+      return Promise.reject(
+        new LibvirtError(ErrorCode.CONNECTION_CLOSED, `${method}: connection to ${this.shownUri} is closed`, { call: method }),
+      );
     }
     if (this.state === 'lost' && method !== 'close') {
       return Promise.reject(
-        new LibvirtError(ErrorCode.CONNECTION_LOST, `${method}: connection to ${this.shownUri} lost (${this.lostReason ?? 'unknown'})`, {
-          call: method,
-        }),
+        new LibvirtError(
+          ErrorCode.CONNECTION_LOST,
+          `${method}: connection to ${this.shownUri} lost (${this.lostReason ?? 'unknown'})`,
+          {
+            call: method,
+          },
+        ),
       );
     }
     let timeoutMs: number;
@@ -356,18 +361,20 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
 
   /** Statistics of every domain in one call; stats: DomainStatsTypes bits (default all common groups). */
   async getAllDomainStats(options?: CallOptions & { stats?: number; flags?: number }): Promise<DomainStats[]> {
-    const records = await this.invoke(
-      'getAllDomainStats',
-      [options?.stats ?? DEFAULT_STATS, options?.flags ?? 0],
-      options,
-    );
+    const records = await this.invoke('getAllDomainStats', [options?.stats ?? DEFAULT_STATS, options?.flags ?? 0], options);
     return records.map(parseDomainStats);
   }
 
   /** Caller to come: the storage pools page (issue 20). */
   async listAllStoragePools(options?: CallOptions & { flags?: number }): Promise<StoragePoolListEntry[]> {
     const entries = await this.invoke('listAllStoragePools', [options?.flags ?? 0], options);
-    return entries.map((entry) => ({ pool: new StoragePool(this, entry), name: entry.name, uuid: entry.uuid, active: entry.active, xml: entry.xml }));
+    return entries.map((entry) => ({
+      pool: new StoragePool(this, entry),
+      name: entry.name,
+      uuid: entry.uuid,
+      active: entry.active,
+      xml: entry.xml,
+    }));
   }
 
   async lookupStoragePoolByName(name: string, options?: CallOptions): Promise<StoragePool> {
@@ -386,7 +393,13 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
   /** Caller to come: the networks page (issue 20). */
   async listAllNetworks(options?: CallOptions & { flags?: number }): Promise<NetworkListEntry[]> {
     const entries = await this.invoke('listAllNetworks', [options?.flags ?? 0], options);
-    return entries.map((entry) => ({ network: new Network(this, entry), name: entry.name, uuid: entry.uuid, active: entry.active, xml: entry.xml }));
+    return entries.map((entry) => ({
+      network: new Network(this, entry),
+      name: entry.name,
+      uuid: entry.uuid,
+      active: entry.active,
+      xml: entry.xml,
+    }));
   }
 
   async lookupNetworkByName(name: string, options?: CallOptions): Promise<Network> {

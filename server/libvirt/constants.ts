@@ -49,15 +49,7 @@ export const METADATA_KIND_BY_NUMBER: readonly MetadataKind[] = ['description', 
 export type InterfaceAddressSource = 'lease' | 'agent' | 'arp';
 export const INTERFACE_ADDRESS_SOURCE: Record<InterfaceAddressSource, number> = { lease: 0, agent: 1, arp: 2 };
 
-export type DomainStateName =
-  | 'nostate'
-  | 'running'
-  | 'blocked'
-  | 'paused'
-  | 'shutdown'
-  | 'shutoff'
-  | 'crashed'
-  | 'pmsuspended';
+export type DomainStateName = 'nostate' | 'running' | 'blocked' | 'paused' | 'shutdown' | 'shutoff' | 'crashed' | 'pmsuspended';
 export const DOMAIN_STATE_NAMES: readonly DomainStateName[] = [
   'nostate',
   'running',
@@ -157,15 +149,7 @@ export const NETWORK_UPDATE_SECTION: Record<NetworkUpdateSection, number> = {
 export const NetworkUpdateFlags = { AFFECT_CURRENT: 0, AFFECT_LIVE: 1, AFFECT_CONFIG: 2 } as const;
 
 export type LifecycleEventName =
-  | 'defined'
-  | 'undefined'
-  | 'started'
-  | 'suspended'
-  | 'resumed'
-  | 'stopped'
-  | 'shutdown'
-  | 'pmsuspended'
-  | 'crashed';
+  'defined' | 'undefined' | 'started' | 'suspended' | 'resumed' | 'stopped' | 'shutdown' | 'pmsuspended' | 'crashed';
 export const LIFECYCLE_EVENT_NAMES: readonly LifecycleEventName[] = [
   'defined',
   'undefined',

@@ -44,14 +44,10 @@ export type { FlagOptions };
 export type MetadataOptions = CallOptions & {
   /** AffectFlags (LIVE, CONFIG); default CURRENT. */
   flags?: number;
-} & (
-    | { type: 'element'; key: string; uri: string }
-    | { type: 'description' | 'title'; key?: undefined; uri?: undefined }
-  );
+} & ({ type: 'element'; key: string; uri: string } | { type: 'description' | 'title'; key?: undefined; uri?: undefined });
 
 export type GetMetadataOptions = CallOptions & { flags?: number } & (
-    | { type: 'element'; uri: string }
-    | { type: 'description' | 'title'; uri?: undefined }
+    { type: 'element'; uri: string } | { type: 'description' | 'title'; uri?: undefined }
   );
 
 export type InterfaceAddresses = NativeInterface;
@@ -59,7 +55,10 @@ export type InterfaceAddresses = NativeInterface;
 function checkMetadataKind(type: string): number {
   const value = METADATA_TYPE[type as MetadataKind];
   if (value === undefined) {
-    throw new LibvirtError(ErrorCode.INVALID_ARG, `metadata type must be one of element, description, title; got ${JSON.stringify(type)}`);
+    throw new LibvirtError(
+      ErrorCode.INVALID_ARG,
+      `metadata type must be one of element, description, title; got ${JSON.stringify(type)}`,
+    );
   }
   return value;
 }
@@ -228,7 +227,10 @@ export class Domain {
     const value = INTERFACE_ADDRESS_SOURCE[source];
     if (value === undefined) {
       return Promise.reject(
-        new LibvirtError(ErrorCode.INVALID_ARG, `interface address source must be lease, agent or arp; got ${JSON.stringify(source)}`),
+        new LibvirtError(
+          ErrorCode.INVALID_ARG,
+          `interface address source must be lease, agent or arp; got ${JSON.stringify(source)}`,
+        ),
       );
     }
     return this.connection.invoke('domainInterfaceAddresses', [this.handle, value], options);
@@ -239,7 +241,11 @@ export class Domain {
    * Caller to come: one machine's live metrics (issue 17).
    */
   async getStats(options?: CallOptions & { stats?: number; flags?: number }): Promise<DomainStats> {
-    const records = await this.connection.invoke('domainGetStats', [this.handle, options?.stats ?? 63, options?.flags ?? 0], options);
+    const records = await this.connection.invoke(
+      'domainGetStats',
+      [this.handle, options?.stats ?? 63, options?.flags ?? 0],
+      options,
+    );
     const record = records[0];
     if (record === undefined) throw new LibvirtError(ErrorCode.NO_DOMAIN, `no statistics returned for domain ${this.name}`);
     return parseDomainStats(record);
@@ -262,7 +268,11 @@ export class Domain {
 
   /** Caller to come: snapshots (issue 14). */
   async lookupSnapshot(name: string, options?: CallOptions): Promise<DomainSnapshot> {
-    return new DomainSnapshot(this.connection, this.name, await this.connection.invoke('snapshotLookup', [this.handle, name], options));
+    return new DomainSnapshot(
+      this.connection,
+      this.name,
+      await this.connection.invoke('snapshotLookup', [this.handle, name], options),
+    );
   }
 
   /**
@@ -271,7 +281,11 @@ export class Domain {
    * Caller to come: the serial console (issue 13).
    */
   async openConsole(devName?: string, options?: FlagOptions): Promise<ConsoleStream> {
-    const stream = await this.connection.invoke('domainOpenConsole', [this.handle, devName ?? null, options?.flags ?? 0], options);
+    const stream = await this.connection.invoke(
+      'domainOpenConsole',
+      [this.handle, devName ?? null, options?.flags ?? 0],
+      options,
+    );
     return new ConsoleStream(this.connection, stream);
   }
 }

@@ -1,4 +1,10 @@
-import { LIFECYCLE_DETAIL_NAMES, LIFECYCLE_EVENT_NAMES, METADATA_KIND_BY_NUMBER, type LifecycleEventName, type MetadataKind } from './constants.js';
+import {
+  LIFECYCLE_DETAIL_NAMES,
+  LIFECYCLE_EVENT_NAMES,
+  METADATA_KIND_BY_NUMBER,
+  type LifecycleEventName,
+  type MetadataKind,
+} from './constants.js';
 
 export type DomainEventKind = 'lifecycle' | 'reboot' | 'device-removed' | 'metadata-change';
 

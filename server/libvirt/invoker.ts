@@ -20,11 +20,17 @@ export interface FlagOptions extends CallOptions {
 export type CallKind = 'ordinary' | 'long';
 
 /** The arguments of a native method after the connection and job id the binding passes itself. */
-export type NativeArgs<M extends NativeMethodName> = Parameters<NativeBinding[M]> extends [unknown, unknown, ...infer A] ? A : never;
+export type NativeArgs<M extends NativeMethodName> =
+  Parameters<NativeBinding[M]> extends [unknown, unknown, ...infer A] ? A : never;
 
 export interface Invoker {
   readonly callTimeoutMs: number;
   readonly longCallTimeoutMs: number;
   /** @internal Runs a native method on the connection's thread with a deadline. */
-  invoke<M extends NativeMethodName>(method: M, args: NativeArgs<M>, options: CallOptions | undefined, kind?: CallKind): ReturnType<NativeBinding[M]>;
+  invoke<M extends NativeMethodName>(
+    method: M,
+    args: NativeArgs<M>,
+    options: CallOptions | undefined,
+    kind?: CallKind,
+  ): ReturnType<NativeBinding[M]>;
 }

@@ -53,17 +53,28 @@ export class Network {
    * virNetworkUpdate, e.g. update('add-last', 'ip-dhcp-host', "<host mac=… name=… ip=…/>",
    * { flags: NetworkUpdateFlags.AFFECT_LIVE | NetworkUpdateFlags.AFFECT_CONFIG }).
    */
-  update(command: NetworkUpdateCommand, section: NetworkUpdateSection, xml: string, options?: NetworkUpdateOptions): Promise<void> {
+  update(
+    command: NetworkUpdateCommand,
+    section: NetworkUpdateSection,
+    xml: string,
+    options?: NetworkUpdateOptions,
+  ): Promise<void> {
     const commandValue = NETWORK_UPDATE_COMMAND[command];
     const sectionValue = NETWORK_UPDATE_SECTION[section];
     if (commandValue === undefined) {
       return Promise.reject(
-        new LibvirtError(ErrorCode.INVALID_ARG, `network update command must be one of ${Object.keys(NETWORK_UPDATE_COMMAND).join(', ')}; got ${JSON.stringify(command)}`),
+        new LibvirtError(
+          ErrorCode.INVALID_ARG,
+          `network update command must be one of ${Object.keys(NETWORK_UPDATE_COMMAND).join(', ')}; got ${JSON.stringify(command)}`,
+        ),
       );
     }
     if (sectionValue === undefined) {
       return Promise.reject(
-        new LibvirtError(ErrorCode.INVALID_ARG, `network update section must be one of ${Object.keys(NETWORK_UPDATE_SECTION).join(', ')}; got ${JSON.stringify(section)}`),
+        new LibvirtError(
+          ErrorCode.INVALID_ARG,
+          `network update section must be one of ${Object.keys(NETWORK_UPDATE_SECTION).join(', ')}; got ${JSON.stringify(section)}`,
+        ),
       );
     }
     return this.connection.invoke(

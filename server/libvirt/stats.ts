@@ -30,7 +30,14 @@ export interface DomainStats {
   uuid: string;
   state?: { state: DomainStateName; reason: number };
   cpu?: { timeNs?: number; userNs?: number; systemNs?: number };
-  balloon?: { currentKiB?: number; maximumKiB?: number; rssKiB?: number; availableKiB?: number; usableKiB?: number; unusedKiB?: number };
+  balloon?: {
+    currentKiB?: number;
+    maximumKiB?: number;
+    rssKiB?: number;
+    availableKiB?: number;
+    usableKiB?: number;
+    unusedKiB?: number;
+  };
   vcpu?: { current?: number; maximum?: number };
   interfaces: InterfaceStats[];
   blocks: BlockStats[];

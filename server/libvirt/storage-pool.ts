@@ -77,7 +77,12 @@ export class StoragePool {
 
   /** Clones `source` (from any pool of the same connection) into this pool. flags: VolCreateFlags. */
   async createVolumeFrom(xml: string, source: StorageVolume, options?: CallOptions & { flags?: number }): Promise<StorageVolume> {
-    const ref = await this.connection.invoke('volCreateXmlFrom', [this.handle, xml, source.handle, options?.flags ?? 0], options, 'long');
+    const ref = await this.connection.invoke(
+      'volCreateXmlFrom',
+      [this.handle, xml, source.handle, options?.flags ?? 0],
+      options,
+      'long',
+    );
     return new StorageVolume(this.connection, ref);
   }
 }

@@ -102,7 +102,12 @@ function waitForDrain(dest: Writable): Promise<void> {
 }
 
 /** virStorageVolDownload + virStreamRecv… + virStreamFinish; virStreamAbort on any failure. */
-export async function downloadVolume(connection: Invoker, volume: NativeHandle, dest: Writable, options?: TransferOptions): Promise<number> {
+export async function downloadVolume(
+  connection: Invoker,
+  volume: NativeHandle,
+  dest: Writable,
+  options?: TransferOptions,
+): Promise<number> {
   const deadline = transferDeadline(connection, options);
   const stream = await connection.invoke(
     'volDownload',

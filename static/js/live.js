@@ -37,7 +37,12 @@
   }
   function setBadge(badge, cls, prefix, text) {
     if (badge.textContent === text) return;
-    badge.className = badge.className.split(' ').filter(function (c) { return c.indexOf(prefix) !== 0 && c !== 'changed'; }).join(' ');
+    badge.className = badge.className
+      .split(' ')
+      .filter(function (c) {
+        return c.indexOf(prefix) !== 0 && c !== 'changed';
+      })
+      .join(' ');
     badge.classList.add(cls);
     badge.textContent = text;
     void badge.offsetWidth; // restart the highlight animation
@@ -91,8 +96,14 @@
     tr.setAttribute('data-machine', m.provider + '/' + m.id);
     tr.setAttribute('data-provider-row', m.provider);
     var cells = [
-      ['Name', 'name'], ['State', null], ['IP', 'ip'], ['CPUs', 'cpus', 'num'], ['Memory', 'memory', 'num'],
-      ['Plan', 'plan'], ['Image', 'image'], ['Provider', null],
+      ['Name', 'name'],
+      ['State', null],
+      ['IP', 'ip'],
+      ['CPUs', 'cpus', 'num'],
+      ['Memory', 'memory', 'num'],
+      ['Plan', 'plan'],
+      ['Image', 'image'],
+      ['Provider', null],
     ];
     cells.forEach(function (c) {
       var td = document.createElement('td');
@@ -116,7 +127,12 @@
         var value = c[1] === 'cpus' ? String(m.cpus) : m[c[1]];
         td.setAttribute('data-field', c[1]);
         if (value) td.textContent = value;
-        else { var u = document.createElement('span'); u.className = 'unknown'; u.textContent = c[1] === 'ip' ? 'unknown' : '—'; td.appendChild(u); }
+        else {
+          var u = document.createElement('span');
+          u.className = 'unknown';
+          u.textContent = c[1] === 'ip' ? 'unknown' : '—';
+          td.appendChild(u);
+        }
       }
       tr.appendChild(td);
     });
@@ -129,7 +145,9 @@
       if (root.hasAttribute('data-machine-page')) {
         var notice = root.querySelector('[data-removed-notice]');
         if (notice) notice.hidden = false;
-        each('[data-action]', function (el) { el.hidden = true; });
+        each('[data-action]', function (el) {
+          el.hidden = true;
+        });
       } else {
         root.parentNode.removeChild(root);
       }
@@ -174,7 +192,10 @@
       var error = problem.querySelector('[data-provider-error]');
       if (error) error.textContent = p.error || (p.state === 'connecting' ? 'Connecting…' : 'Not connected.');
       var since = problem.querySelector('[data-provider-since]');
-      if (since) { since.textContent = readableTime(p.since); since.setAttribute('datetime', p.since); }
+      if (since) {
+        since.textContent = readableTime(p.since);
+        since.setAttribute('datetime', p.since);
+      }
       var ago = problem.querySelector('[data-provider-ago]');
       if (ago) ago.textContent = timeAgo(p.since);
     });
@@ -185,7 +206,11 @@
 
   function parse(handler) {
     return function (event) {
-      try { handler(JSON.parse(event.data)); } catch (err) { /* a malformed event is skipped */ }
+      try {
+        handler(JSON.parse(event.data));
+      } catch (err) {
+        /* a malformed event is skipped */
+      }
     };
   }
   events.addEventListener('machine', parse(updateMachine));

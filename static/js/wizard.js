@@ -16,7 +16,9 @@
       var caption = group.querySelector('.choices-caption');
       if (caption) caption.hidden = true;
       if (!mine) {
-        Array.prototype.forEach.call(group.querySelectorAll('input[type="radio"]'), function (input) { input.checked = false; });
+        Array.prototype.forEach.call(group.querySelectorAll('input[type="radio"]'), function (input) {
+          input.checked = false;
+        });
       }
     });
   }
@@ -29,7 +31,9 @@
     var button = form.querySelector('[data-submit]');
     var progress = form.querySelector('[data-progress]');
     // Disabled after this event so the browser still sends the form.
-    setTimeout(function () { if (button) button.disabled = true; }, 0);
+    setTimeout(function () {
+      if (button) button.disabled = true;
+    }, 0);
     if (progress) progress.hidden = false;
   });
 })();

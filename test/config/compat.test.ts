@@ -65,8 +65,22 @@ describe('vmango 0.6 shipped vmango.dist.conf', () => {
     const plans = Object.fromEntries(config.plans.map((p) => [p.name, p]));
     expect(plans).toEqual({
       small: { name: 'small', memoryMiB: 512, cpus: 1, diskSizeGiB: 5, memoryBytes: 536_870_912, diskSizeBytes: 5_368_709_120 },
-      medium: { name: 'medium', memoryMiB: 512, cpus: 1, diskSizeGiB: 10, memoryBytes: 536_870_912, diskSizeBytes: 10_737_418_240 },
-      large: { name: 'large', memoryMiB: 1024, cpus: 2, diskSizeGiB: 20, memoryBytes: 1_073_741_824, diskSizeBytes: 21_474_836_480 },
+      medium: {
+        name: 'medium',
+        memoryMiB: 512,
+        cpus: 1,
+        diskSizeGiB: 10,
+        memoryBytes: 536_870_912,
+        diskSizeBytes: 10_737_418_240,
+      },
+      large: {
+        name: 'large',
+        memoryMiB: 1024,
+        cpus: 2,
+        diskSizeGiB: 20,
+        memoryBytes: 1_073_741_824,
+        diskSizeBytes: 21_474_836_480,
+      },
     });
   });
 });
@@ -95,7 +109,9 @@ describe("vmango 0.6's development vmango.conf", () => {
   });
 
   it('loads with the LVM templates vmango 0.6 shipped', () => {
-    const text = read('vmango.dev.conf').replace('"vm.xml.in"', '"vm_lvm.xml.in"').replace('"volume.xml.in"', '"volume_lvm.xml.in"');
+    const text = read('vmango.dev.conf')
+      .replace('"vm.xml.in"', '"vm_lvm.xml.in"')
+      .replace('"volume.xml.in"', '"volume_lvm.xml.in"');
     const config = parseInFixtures(text);
     expect(config.hypervisors[0]?.vmTemplatePath).toBe(fixture('vm_lvm.xml.in'));
   });
@@ -124,9 +140,13 @@ describe('examples of the vmango 0.6 documentation', () => {
 
   it('the examples with elided values ("$2a$10$...", "ssh-rsa AAAAB3NzaC1y...") parse, and the elided values are named', () => {
     const user = expectRefused(withSecret(read('docs-user-elided.conf')));
-    expect(user.problems).toEqual([{ path: 'user.admin.password', message: expect.stringContaining('generate one with `vmango genpw`') }]);
+    expect(user.problems).toEqual([
+      { path: 'user.admin.password', message: expect.stringContaining('generate one with `vmango genpw`') },
+    ]);
     const key = expectRefused(withSecret(read('docs-ssh-key-elided.conf')));
-    expect(key.problems).toEqual([{ path: 'ssh_key.test.public', message: expect.stringMatching(/^the key data is not valid base64/) }]);
+    expect(key.problems).toEqual([
+      { path: 'ssh_key.test.public', message: expect.stringMatching(/^the key data is not valid base64/) },
+    ]);
   });
 });
 

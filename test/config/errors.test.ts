@@ -17,7 +17,8 @@ const editLine = (match: string, replacement: string): string => {
   return lines.join('\n');
 };
 const withTopLevel = (line: string): string => `${VALID_CONFIG}\n${line}\n`;
-const withHypervisorKey = (line: string): string => VALID_CONFIG.replace('    ignore_vms = ["old"]', `    ignore_vms = ["old"]\n    ${line}`);
+const withHypervisorKey = (line: string): string =>
+  VALID_CONFIG.replace('    ignore_vms = ["old"]', `    ignore_vms = ["old"]\n    ${line}`);
 const withPlan = (body: string): string => `${VALID_CONFIG}\nplan "p" {\n${body}\n}\n`;
 
 describe('a valid config', () => {
@@ -27,7 +28,13 @@ describe('a valid config', () => {
     expect(config.trustedProxies).toEqual(['127.0.0.1', '10.0.0.0/8']);
     expect(config.hypervisors[0]?.ignoreVms).toEqual(['old']);
     const minimal = parseIn('session_secret = "x"\n', dir);
-    expect(minimal).toMatchObject({ listen: { host: '127.0.0.1', port: 8000 }, staticCacheSeconds: 0, debug: false, hypervisors: [], plans: [] });
+    expect(minimal).toMatchObject({
+      listen: { host: '127.0.0.1', port: 8000 },
+      staticCacheSeconds: 0,
+      debug: false,
+      hypervisors: [],
+      plans: [],
+    });
   });
 });
 
@@ -48,9 +55,15 @@ describe('syntax errors', () => {
 });
 
 describe('session_secret', () => {
-  it.each([['missing', ''], ['empty', 'session_secret = ""'], ['null', 'session_secret = null']])('%s: refused with how to make one', (_, line) => {
+  it.each([
+    ['missing', ''],
+    ['empty', 'session_secret = ""'],
+    ['null', 'session_secret = null'],
+  ])('%s: refused with how to make one', (_, line) => {
     const problems = problemsOf(editLine('session_secret', line));
-    expect(problems).toEqual([{ path: 'session_secret', message: expect.stringContaining('`head -c 32 /dev/urandom | base64`') }]);
+    expect(problems).toEqual([
+      { path: 'session_secret', message: expect.stringContaining('`head -c 32 /dev/urandom | base64`') },
+    ]);
   });
   it('must be a string', () => {
     expect(problemsOf(editLine('session_secret', 'session_secret = 42'))).toEqual([
@@ -87,12 +100,21 @@ describe('listen', () => {
 });
 
 describe('static_cache', () => {
-  it.each([['"1d"', 86_400], ['"1h30m"', 5400], ['"0"', 0], ['0', 0], ['"1.5s"', 1]])('%s = %d s', (value, seconds) => {
+  it.each([
+    ['"1d"', 86_400],
+    ['"1h30m"', 5400],
+    ['"0"', 0],
+    ['0', 0],
+    ['"1.5s"', 1],
+  ])('%s = %d s', (value, seconds) => {
     expect(parseIn(editLine('static_cache', `static_cache = ${value}`), dir).staticCacheSeconds).toBe(seconds);
   });
   it('refuses a bad duration, naming the allowed forms', () => {
     expect(problemsOf(editLine('static_cache', 'static_cache = "1 day"'))).toEqual([
-      { path: 'static_cache', message: expect.stringMatching(/^invalid duration "1 day".*allowed: "0" or a sequence of number\+unit/) },
+      {
+        path: 'static_cache',
+        message: expect.stringMatching(/^invalid duration "1 day".*allowed: "0" or a sequence of number\+unit/),
+      },
     ]);
     expect(problemsOf(editLine('static_cache', 'static_cache = 60'))[0]?.message).toMatch(/must be a quoted duration/);
   });
@@ -108,11 +130,9 @@ describe('debug', () => {
 
 describe('trusted_proxies', () => {
   it('accepts IPv6 addresses and CIDR blocks', () => {
-    expect(parseIn(editLine('trusted_proxies', 'trusted_proxies = ["::1", "fd00::/8", "192.168.0.0/16"]'), dir).trustedProxies).toEqual([
-      '::1',
-      'fd00::/8',
-      '192.168.0.0/16',
-    ]);
+    expect(
+      parseIn(editLine('trusted_proxies', 'trusted_proxies = ["::1", "fd00::/8", "192.168.0.0/16"]'), dir).trustedProxies,
+    ).toEqual(['::1', 'fd00::/8', '192.168.0.0/16']);
   });
   it.each([
     ['["proxy.local"]', 'trusted_proxies[0]', /"proxy.local" is not an IP address or CIDR block/],
@@ -159,7 +179,9 @@ describe('hypervisor', () => {
 
   it('reports a missing template file with its resolved path', () => {
     const problems = problemsOf(VALID_CONFIG.replace('"vm.xml.in"', '"nope.xml.in"'));
-    expect(problems).toEqual([{ path: 'hypervisor.LOCAL1.vm_template', message: `cannot read template file ${join(dir, 'nope.xml.in')}: no such file` }]);
+    expect(problems).toEqual([
+      { path: 'hypervisor.LOCAL1.vm_template', message: `cannot read template file ${join(dir, 'nope.xml.in')}: no such file` },
+    ]);
   });
 
   it('reports a template that does not parse, with its file and line', () => {
@@ -174,12 +196,17 @@ describe('hypervisor', () => {
     const documented = VALID_CONFIG.replace('ignore_vms = ["old"]', 'ignored_vms = ["a", "b"]');
     expect(parseIn(documented, dir).hypervisors[0]?.ignoreVms).toEqual(['a', 'b']);
     expect(problemsOf(withHypervisorKey('ignored_vms = []'))).toEqual([
-      { path: 'hypervisor.LOCAL1.ignored_vms', message: expect.stringMatching(/both ignore_vms and ignored_vms are set.*use only one/) },
+      {
+        path: 'hypervisor.LOCAL1.ignored_vms',
+        message: expect.stringMatching(/both ignore_vms and ignored_vms are set.*use only one/),
+      },
     ]);
   });
 
   it('reads the new keys', () => {
-    const text = withHypervisorKey('config_drive_format = "nocloud"\n    call_timeout = "30s"\n    long_call_timeout = "1h"\n    keepalive_interval = 10\n    keepalive_count = 6');
+    const text = withHypervisorKey(
+      'config_drive_format = "nocloud"\n    call_timeout = "30s"\n    long_call_timeout = "1h"\n    keepalive_interval = 10\n    keepalive_count = 6',
+    );
     expect(parseIn(text, dir).hypervisors[0]).toMatchObject({
       configDriveFormat: 'nocloud',
       callTimeoutMs: 30_000,
@@ -199,7 +226,10 @@ describe('hypervisor', () => {
     ['url = "not a uri"', 'url', /^invalid libvirt URI "not a uri": allowed is a libvirt connection URI/],
     ['network = vmango', 'network', /^expressions, variables and \$\{…\}\/%\{…\} interpolation are not supported/],
   ])('refuses %s', (line, key, why) => {
-    const text = line.startsWith('url') || line.startsWith('network') ? VALID_CONFIG.replace(new RegExp(`    ${key} = .*`), `    ${line}`) : withHypervisorKey(line);
+    const text =
+      line.startsWith('url') || line.startsWith('network')
+        ? VALID_CONFIG.replace(new RegExp(`    ${key} = .*`), `    ${line}`)
+        : withHypervisorKey(line);
     expect(problemsOf(text)).toEqual([{ path: `hypervisor.LOCAL1.${key}`, message: expect.stringMatching(why) }]);
   });
 });
@@ -207,7 +237,14 @@ describe('hypervisor', () => {
 describe('plan', () => {
   it('stores bytes too', () => {
     const plan = parseIn(withPlan('memory = 2048\ncpus = 4\ndisk_size = 40'), dir).plans.find((p) => p.name === 'p');
-    expect(plan).toEqual({ name: 'p', memoryMiB: 2048, cpus: 4, diskSizeGiB: 40, memoryBytes: 2048 * 2 ** 20, diskSizeBytes: 40 * 2 ** 30 });
+    expect(plan).toEqual({
+      name: 'p',
+      memoryMiB: 2048,
+      cpus: 4,
+      diskSizeGiB: 40,
+      memoryBytes: 2048 * 2 ** 20,
+      diskSizeBytes: 40 * 2 ** 30,
+    });
   });
   it.each([
     ['memory = 0', 'memory', 'the number 0'],
@@ -236,19 +273,24 @@ describe('user', () => {
       expect(parseIn(`session_secret = "x"\nuser "u" {\n  password = "${hash}"\n}\n`, dir).users[0]?.passwordHash).toBe(hash);
     }
   });
-  it.each(['secret', ADMIN_HASH.replace('$10$', '$03$'), ADMIN_HASH.replace('$10$', '$32$'), ADMIN_HASH.slice(0, -1), '$2x$10$' + ADMIN_HASH.slice(7)])(
-    'refuses %j and says to use vmango genpw',
-    (password) => {
-      expect(problemsOf(`session_secret = "x"\nuser "u" {\n  password = "${password}"\n}\n`)).toEqual([
-        { path: 'user.u.password', message: expect.stringContaining('generate one with `vmango genpw`') },
-      ]);
-    },
-  );
+  it.each([
+    'secret',
+    ADMIN_HASH.replace('$10$', '$03$'),
+    ADMIN_HASH.replace('$10$', '$32$'),
+    ADMIN_HASH.slice(0, -1),
+    '$2x$10$' + ADMIN_HASH.slice(7),
+  ])('refuses %j and says to use vmango genpw', (password) => {
+    expect(problemsOf(`session_secret = "x"\nuser "u" {\n  password = "${password}"\n}\n`)).toEqual([
+      { path: 'user.u.password', message: expect.stringContaining('generate one with `vmango genpw`') },
+    ]);
+  });
 });
 
 describe('ssh_key', () => {
   it.each([TEST_ED25519_KEY, TEST_ECDSA_KEY])('accepts %s', (line) => {
-    expect(parseIn(`session_secret = "x"\nssh_key "k" {\n  public = "${line}"\n}\n`, dir).sshKeys).toEqual([{ name: 'k', public: line }]);
+    expect(parseIn(`session_secret = "x"\nssh_key "k" {\n  public = "${line}"\n}\n`, dir).sshKeys).toEqual([
+      { name: 'k', public: line },
+    ]);
   });
   it.each([
     ['ssh-foo AAAA', /^unknown key type "ssh-foo"/],
@@ -257,7 +299,9 @@ describe('ssh_key', () => {
     [TEST_ED25519_KEY.replace('ssh-ed25519', 'ssh-rsa'), /^the key data is a "ssh-ed25519" key but the line says "ssh-rsa"/],
     ['ssh-rsa AAAA', /^the key data is truncated/],
   ])('refuses %j', (line, why) => {
-    expect(problemsOf(`session_secret = "x"\nssh_key "k" {\n  public = "${line}"\n}\n`)).toEqual([{ path: 'ssh_key.k.public', message: expect.stringMatching(why) }]);
+    expect(problemsOf(`session_secret = "x"\nssh_key "k" {\n  public = "${line}"\n}\n`)).toEqual([
+      { path: 'ssh_key.k.public', message: expect.stringMatching(why) },
+    ]);
   });
 });
 
@@ -269,9 +313,13 @@ describe('block names', () => {
     expect(problemsOf(`${VALID_CONFIG}\nhypervisor "LOCAL1" {\n}\n`)[0]?.message).toMatch(/^duplicated hypervisor name 'LOCAL1'/);
   });
   it('every problem inside duplicated blocks is reported with the duplicate', () => {
-    const text = 'session_secret = "x"\nplan "a" {\n  memory = -5\n  cpus = 0\n  disk_size = 1\n}\nplan "a" {\n  memory = 1\n  cpus = 1\n  disk_size = 1\n}\n';
+    const text =
+      'session_secret = "x"\nplan "a" {\n  memory = -5\n  cpus = 0\n  disk_size = 1\n}\nplan "a" {\n  memory = 1\n  cpus = 1\n  disk_size = 1\n}\n';
     const problems = problemsOf(text);
-    expect(problems).toContainEqual({ path: 'plan.a', message: "duplicated plan name 'a': each plan must have a different name" });
+    expect(problems).toContainEqual({
+      path: 'plan.a',
+      message: "duplicated plan name 'a': each plan must have a different name",
+    });
     expect(problems).toContainEqual({ path: 'plan.a.memory', message: expect.stringMatching(/^must be a whole number from 1/) });
     expect(problems).toContainEqual({ path: 'plan.a.cpus', message: expect.stringMatching(/^must be a whole number from 1/) });
   });
@@ -320,7 +368,9 @@ describe('unknown keys', () => {
 
 describe('loadConfig', () => {
   it('reports a file it cannot read', () => {
-    expect(() => loadConfig(join(dir, 'absent.conf'))).toThrow(new ConfigError([{ path: join(dir, 'absent.conf'), message: `cannot read ${join(dir, 'absent.conf')}: no such file` }]));
+    expect(() => loadConfig(join(dir, 'absent.conf'))).toThrow(
+      new ConfigError([{ path: join(dir, 'absent.conf'), message: `cannot read ${join(dir, 'absent.conf')}: no such file` }]),
+    );
   });
   it('reports a directory', () => {
     expect(() => loadConfig(dir)).toThrow(/it is a directory, not a file/);
@@ -335,7 +385,14 @@ describe('loadConfig', () => {
     } catch (err) {
       error = err;
     }
-    expect((error as ConfigError).problems.map((p) => p.path)).toEqual(['listen', 'session_secret', 'static_cache', 'plan.a.memory', 'plan.a.cpus', 'plan.a.disk_size']);
+    expect((error as ConfigError).problems.map((p) => p.path)).toEqual([
+      'listen',
+      'session_secret',
+      'static_cache',
+      'plan.a.memory',
+      'plan.a.cpus',
+      'plan.a.disk_size',
+    ]);
   });
   it('parseConfig refuses text that is not a string with a ConfigError', () => {
     expect(() => parseConfig(42 as unknown as string, { filename: 'x.conf', baseDir: dir })).toThrow(ConfigError);

@@ -12,7 +12,9 @@ import { configViolations } from './invariants.js';
 const repoFile = (name: string): string => fileURLToPath(new URL(`../../${name}`, import.meta.url));
 /** Other spellings, documented next to the key they stand for. */
 const ALIASES: Record<string, string> = { ignored_vms: 'ignore_vms' };
-const ALL_KEYS = [...TOP_LEVEL_KEYS, ...HYPERVISOR_KEYS, ...PLAN_KEYS, ...USER_KEYS, ...SSH_KEY_KEYS].filter((k) => !(k in ALIASES));
+const ALL_KEYS = [...TOP_LEVEL_KEYS, ...HYPERVISOR_KEYS, ...PLAN_KEYS, ...USER_KEYS, ...SSH_KEY_KEYS].filter(
+  (k) => !(k in ALIASES),
+);
 
 describe('vmango.conf.example', () => {
   const text = readFileSync(repoFile('vmango.conf.example'), 'utf8');
@@ -30,13 +32,22 @@ describe('vmango.conf.example', () => {
     const index = lines.findIndex((l) => new RegExp(`^\\s*(# )?${key}( "[^"]*")? [={]`).test(l));
     expect(index, `no line setting ${key}`).toBeGreaterThanOrEqual(0);
     // The nearest line above, skipping the opening line of the enclosing block, must be a comment.
-    const above = lines.slice(0, index).reverse().find((l) => !/^\s*[a-z_]+ "[^"]*" \{$/.test(l)) ?? '';
+    const above =
+      lines
+        .slice(0, index)
+        .reverse()
+        .find((l) => !/^\s*[a-z_]+ "[^"]*" \{$/.test(l)) ?? '';
     expect(above, `${key} has no comment`).toMatch(/^\s*# /);
   });
 
   it.each(Object.entries(ALIASES))('mentions the other spelling %s of %s', (alias, key) => {
     const keyLine = text.split('\n').findIndex((l) => l.trim().startsWith(`${key} =`));
-    expect(text.split('\n').slice(keyLine - 3, keyLine).join('\n')).toContain(alias);
+    expect(
+      text
+        .split('\n')
+        .slice(keyLine - 3, keyLine)
+        .join('\n'),
+    ).toContain(alias);
   });
 });
 

@@ -76,7 +76,10 @@ describe('hclToJson worker', () => {
 
 describe('hclToJson time limit', () => {
   it('interrupts a parse that runs too long, and the next parse works', () => {
-    const big = Array.from({ length: 3000 }, (_, i) => `plan "p${i}" {\n  memory = ${i + 1}\n  cpus = 1\n  disk_size = 1\n}\n`).join('');
+    const big = Array.from(
+      { length: 3000 },
+      (_, i) => `plan "p${i}" {\n  memory = ${i + 1}\n  cpus = 1\n  disk_size = 1\n}\n`,
+    ).join('');
     expect(() => hclToJson(big, 1)).toThrow(ParserTimeout);
     expect(() => hclToJson(big, 1)).toThrow(/did not finish within 1 ms/);
     expect(hclToJson('a = 1')).toEqual({ ok: true, json: '{"a":1}' });

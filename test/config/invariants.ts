@@ -73,7 +73,8 @@ export function configViolations(config: Config): string[] {
   for (const h of config.hypervisors) {
     check(isName(h.name), `hypervisor name ${h.name}`, v);
     check(h.url === '' || /^[a-z][a-z0-9+.-]*:\/\/\S*$/i.test(h.url), `url ${h.url}`, v);
-    for (const s of [h.imageStoragePool, h.rootStoragePool, h.network]) check(isPlainText(s), `hypervisor ${h.name} pool/network "${s}"`, v);
+    for (const s of [h.imageStoragePool, h.rootStoragePool, h.network])
+      check(isPlainText(s), `hypervisor ${h.name} pool/network "${s}"`, v);
     check(isFile(h.vmTemplatePath) && isFile(h.volumeTemplatePath), 'template files', v);
     check(typeof h.vmTemplate?.execute === 'function' && typeof h.volumeTemplate?.execute === 'function', 'templates parsed', v);
     check(Array.isArray(h.ignoreVms) && h.ignoreVms.every(isPlainText), 'ignore_vms', v);

@@ -23,7 +23,13 @@ function endpoint(name: string, url: string): HypervisorEndpoint {
 
 const managers: ConnectionManager<Connection>[] = [];
 function manager(endpoints: HypervisorEndpoint[], options: { probeIntervalMs?: number } = {}) {
-  const m = new ConnectionManager<Connection>(endpoints, { open: openLibvirt, logger: silent, backoffInitialMs: 50, backoffMaxMs: 200, ...options });
+  const m = new ConnectionManager<Connection>(endpoints, {
+    open: openLibvirt,
+    logger: silent,
+    backoffInitialMs: 50,
+    backoffMaxMs: 200,
+    ...options,
+  });
   managers.push(m);
   return m;
 }

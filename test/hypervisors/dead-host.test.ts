@@ -28,7 +28,10 @@ describe.skipIf(!env)('a dead hypervisor does not hold up the others (real libvi
 
   beforeAll(async () => {
     await harnessCommand('unfreeze', '2');
-    manager = new ConnectionManager<Connection>([endpoint('alive', env!.uri), endpoint('frozen', env!.uri2)], { open: openLibvirt, logger: silent });
+    manager = new ConnectionManager<Connection>([endpoint('alive', env!.uri), endpoint('frozen', env!.uri2)], {
+      open: openLibvirt,
+      logger: silent,
+    });
     manager.start();
     await manager.settled(30_000);
     expect(manager.status('alive')).toMatchObject({ state: 'connected' });
@@ -47,10 +50,13 @@ describe.skipIf(!env)('a dead hypervisor does not hold up the others (real libvi
     expect((await harnessCommand('freeze', '2')).code).toBe(0);
 
     // A call already heading to the frozen host must fail by its deadline, not hang.
-    const frozenCall = manager.get('frozen').listAllDomains().then(
-      () => 'answered',
-      (err: Error) => err.message,
-    );
+    const frozenCall = manager
+      .get('frozen')
+      .listAllDomains()
+      .then(
+        () => 'answered',
+        (err: Error) => err.message,
+      );
 
     const latencies: number[] = [];
     let unavailableAfterMs: number | undefined;
@@ -58,7 +64,8 @@ describe.skipIf(!env)('a dead hypervisor does not hold up the others (real libvi
       const started = performance.now();
       await manager.get('alive').listAllDomains();
       latencies.push(performance.now() - started);
-      if (unavailableAfterMs === undefined && manager.status('frozen').state === 'unavailable') unavailableAfterMs = Date.now() - frozenAt;
+      if (unavailableAfterMs === undefined && manager.status('frozen').state === 'unavailable')
+        unavailableAfterMs = Date.now() - frozenAt;
       if (unavailableAfterMs !== undefined && Date.now() - frozenAt > unavailableAfterMs + 2_000) break;
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -70,7 +77,9 @@ describe.skipIf(!env)('a dead hypervisor does not hold up the others (real libvi
     expect(manager.status('frozen').error).toBeTruthy();
     expect(() => manager.get('frozen')).toThrow(/hypervisor frozen is unavailable/);
     const p99 = percentile(latencies, 99);
-    console.log(`alive path while the other was frozen: ${latencies.length} calls, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms; frozen reported unavailable after ${unavailableAfterMs} ms`);
+    console.log(
+      `alive path while the other was frozen: ${latencies.length} calls, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms; frozen reported unavailable after ${unavailableAfterMs} ms`,
+    );
     expect(p99).toBeLessThan(100);
 
     const unfrozenAt = Date.now();
@@ -97,7 +106,10 @@ describe.skipIf(!env)('a dead hypervisor does not hold up the others (real libvi
       while (!events.some((e) => e.hypervisor === 'frozen' && e.event.domainName === name) && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 50));
       }
-      expect(events.find((e) => e.hypervisor === 'frozen' && e.event.domainName === name)?.event).toMatchObject({ kind: 'lifecycle', event: 'defined' });
+      expect(events.find((e) => e.hypervisor === 'frozen' && e.event.domainName === name)?.event).toMatchObject({
+        kind: 'lifecycle',
+        event: 'defined',
+      });
     } finally {
       await domain.undefine();
     }
@@ -105,7 +117,9 @@ describe.skipIf(!env)('a dead hypervisor does not hold up the others (real libvi
 
   it('never stalls the Node event loop by more than 50 ms', () => {
     const maxMs = loopDelay.max / 1e6;
-    console.log(`event loop delay during the dead-host tests: max ${maxMs.toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms`);
+    console.log(
+      `event loop delay during the dead-host tests: max ${maxMs.toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms`,
+    );
     expect(maxMs).toBeLessThan(50);
   });
 });

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { NetworkUpdateFlags } from '../../server/libvirt/index.js';
 import { harnessCommand, requireHarness } from '../helpers/harness.js';
-import { cleanupPrefix, rawConnection } from '../services/harness-fixture.js';
+import { cleanupPrefix, rawConnection } from '../services/machines/harness-fixture.js';
 
 const { env, skipReason } = requireHarness();
 if (skipReason) console.warn(`skipping concurrent-calls test: ${skipReason}`);
@@ -34,9 +34,14 @@ function runChild(args: string[]): Promise<ChildResult> {
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({
-      code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'),
-    }));
+    child.on('close', (code, signal) =>
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
   });
 }
 
@@ -73,7 +78,15 @@ describe.skipIf(skipReason !== undefined)('one connection, many calls at once (r
     expect(result.signal, `child killed by a signal; stderr: ${result.stderr}`).toBeNull();
     expect(result.code, `stderr: ${result.stderr}`).toBe(0);
     const summary = JSON.parse(result.stdout.trim().split('\n').pop()!) as { calls: Record<string, number> };
-    for (const kind of ['listAllDomains', 'getAllDomainStats', 'lookupDomainByUuid', 'getState', 'getHostname', 'start/destroy', 'networkUpdate']) {
+    for (const kind of [
+      'listAllDomains',
+      'getAllDomainStats',
+      'lookupDomainByUuid',
+      'getState',
+      'getHostname',
+      'start/destroy',
+      'networkUpdate',
+    ]) {
       expect(summary.calls[kind], kind).toBeGreaterThan(0);
     }
   }, 90_000);

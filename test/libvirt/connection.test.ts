@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import {
-  ErrorCode, LibvirtError, openConnection, trimNativeMemory, tuneNativeMalloc, type Connection,
+  ErrorCode,
+  LibvirtError,
+  openConnection,
+  trimNativeMemory,
+  tuneNativeMalloc,
+  type Connection,
 } from '../../server/libvirt/index.js';
 import { FIXTURE_URI } from './test-driver.js';
 
@@ -44,7 +49,7 @@ describe('openConnection over the test driver', () => {
     await conn.close();
   });
 
-  it('fails to open a missing fixture with libvirt\'s error', async () => {
+  it("fails to open a missing fixture with libvirt's error", async () => {
     const err = await openConnection('test:///nonexistent/node.xml').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LibvirtError);
     const error = err as LibvirtError;
@@ -62,7 +67,9 @@ describe('openConnection over the test driver', () => {
   });
 
   it('rejects bad options with INVALID_ARG naming the option', async () => {
-    await expect(openConnection(FIXTURE_URI, { callTimeoutMs: -5 })).rejects.toThrow(/callTimeoutMs must be a non-negative integer/);
+    await expect(openConnection(FIXTURE_URI, { callTimeoutMs: -5 })).rejects.toThrow(
+      /callTimeoutMs must be a non-negative integer/,
+    );
     await expect(openConnection('')).rejects.toThrow(/uri must be a non-empty libvirt URI/);
     conn = await openConnection(FIXTURE_URI);
     await expect(conn.getHostname({ timeoutMs: 1.5 })).rejects.toMatchObject({ code: ErrorCode.INVALID_ARG });
@@ -71,7 +78,9 @@ describe('openConnection over the test driver', () => {
   it('serves 200 concurrent calls on one connection', async () => {
     conn = await openConnection(FIXTURE_URI);
     const c = conn;
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? c.getHostname() : c.lookupDomainByName('one'))));
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? c.getHostname() : c.lookupDomainByName('one'))),
+    );
     expect(results).toHaveLength(200);
     expect(c.pendingCalls).toBe(0);
   });

@@ -123,13 +123,17 @@ describe('domains over the test driver', () => {
     }
   });
 
-  it('reports a name clash, an already active domain and bad XML with libvirt\'s codes', async () => {
-    const clash = (await conn.defineDomain(testDomainXml('one', '11111111-2222-3333-4444-555555555555')).catch((e: unknown) => e)) as LibvirtError;
+  it("reports a name clash, an already active domain and bad XML with libvirt's codes", async () => {
+    const clash = (await conn
+      .defineDomain(testDomainXml('one', '11111111-2222-3333-4444-555555555555'))
+      .catch((e: unknown) => e)) as LibvirtError;
     expect(clash.codeName).toBe('OPERATION_FAILED');
     expect(clash.message).toMatch(/domain 'one' already exists/);
     expect(await codeOf(conn.createDomain(testDomainXml('one', DOMAIN_ONE_UUID)))).toBe('OPERATION_INVALID');
     expect(await codeOf(conn.defineDomain('<domain><name>broken'))).toBe('XML_DETAIL');
-    expect(await codeOf(conn.defineDomain('<domain type="test"><memory>1</memory></domain>'))).toMatch(/XML_ERROR|NO_NAME|INTERNAL_ERROR/);
+    expect(await codeOf(conn.defineDomain('<domain type="test"><memory>1</memory></domain>'))).toMatch(
+      /XML_ERROR|NO_NAME|INTERNAL_ERROR/,
+    );
   });
 
   it('starts and destroys a transient domain', async () => {

@@ -39,7 +39,10 @@ describe('redactLibvirtUri', () => {
   it("is what the binding's own error messages show", async () => {
     const conn = await openConnection('test:///default?keyfile=/secret/id_ed25519', {});
     await conn.close();
-    const error = await conn.listAllDomains().then(() => undefined, (err: unknown) => err as Error);
+    const error = await conn.listAllDomains().then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
     expect(error?.message).toBe('listAllDomains: connection to test:///default is closed');
   });
 });
@@ -76,7 +79,13 @@ describe('versions and error names', () => {
     expect(errorDomainName(12)).toBe('TEST');
     expect(errorDomainName(7)).toBe('RPC');
     const err = new LibvirtError(ErrorCode.RPC, 'boom', { domain: 7, call: 'getHostname' });
-    expect(err).toMatchObject({ name: 'LibvirtError', codeName: 'RPC', domainName: 'RPC', call: 'getHostname', isConnectionError: true });
+    expect(err).toMatchObject({
+      name: 'LibvirtError',
+      codeName: 'RPC',
+      domainName: 'RPC',
+      call: 'getHostname',
+      isConnectionError: true,
+    });
   });
 });
 
@@ -124,7 +133,9 @@ describe('toDomainEvent', () => {
       event: 'stopped',
       detail: 'destroyed',
     });
-    expect(toDomainEvent({ kind: 'metadata-change', domainName: 'a', domainUuid: 'u', metadataType: 2, nsUri: 'http://x' })).toEqual({
+    expect(
+      toDomainEvent({ kind: 'metadata-change', domainName: 'a', domainUuid: 'u', metadataType: 2, nsUri: 'http://x' }),
+    ).toEqual({
       kind: 'metadata-change',
       domainName: 'a',
       domainUuid: 'u',

@@ -157,7 +157,9 @@ describe.skipIf(harness.env === undefined)('real hypervisor over qemu+ssh', () =
       flags: AffectFlags.CONFIG,
     });
     expect(await changed).toMatchObject({ metadataType: 'element', nsUri: ns });
-    expect(await domain.getMetadata({ type: 'element', uri: ns, flags: AffectFlags.CONFIG })).toMatch(/<vmango:os>Cirros-0.6<\/vmango:os>|<os>Cirros-0.6<\/os>/);
+    expect(await domain.getMetadata({ type: 'element', uri: ns, flags: AffectFlags.CONFIG })).toMatch(
+      /<vmango:os>Cirros-0.6<\/vmango:os>|<os>Cirros-0.6<\/os>/,
+    );
     expect(await domain.getXmlDesc({ flags: DomainXmlFlags.INACTIVE })).toContain(`xmlns:vmango="${ns}"`);
 
     const nic = `<interface type='network'><mac address='52:54:00:7e:57:02'/><source network='${env.network}'/><model type='virtio'/></interface>`;
@@ -184,7 +186,10 @@ describe.skipIf(harness.env === undefined)('real hypervisor over qemu+ssh', () =
     try {
       const text = await new Promise<string>((resolve, reject) => {
         let seen = '';
-        const timer = setTimeout(() => reject(new Error(`no SeaBIOS output on the console; got ${JSON.stringify(seen)}`)), 30_000);
+        const timer = setTimeout(
+          () => reject(new Error(`no SeaBIOS output on the console; got ${JSON.stringify(seen)}`)),
+          30_000,
+        );
         console.on('data', (chunk: Buffer) => {
           seen += chunk.toString('latin1');
           if (/SeaBIOS|Booting|No bootable device/.test(seen)) {
@@ -244,9 +249,9 @@ describe.skipIf(harness.env === undefined)('real hypervisor over qemu+ssh', () =
     expect(back.equals(payload)).toBe(true);
     // From a Readable, in uneven chunks, at an offset.
     const patch = await randomBytes(300_000);
-    expect(await volume.upload(Readable.from([patch.subarray(0, 1000), patch.subarray(1000)]), { offset: 4096, length: patch.length })).toBe(
-      patch.length,
-    );
+    expect(
+      await volume.upload(Readable.from([patch.subarray(0, 1000), patch.subarray(1000)]), { offset: 4096, length: patch.length }),
+    ).toBe(patch.length);
     payload.set(patch, 4096);
     // A partial transfer at an offset.
     const partial = new Collector();
@@ -276,10 +281,14 @@ describe.skipIf(harness.env === undefined)('real hypervisor over qemu+ssh', () =
   it('completes 200 concurrent calls on one connection', async () => {
     const calls = Array.from({ length: 200 }, (_, i) => {
       switch (i % 4) {
-        case 0: return conn.getHostname();
-        case 1: return conn.listAllStoragePools();
-        case 2: return conn.lookupNetworkByName(env.network);
-        default: return conn.getNodeInfo();
+        case 0:
+          return conn.getHostname();
+        case 1:
+          return conn.listAllStoragePools();
+        case 2:
+          return conn.lookupNetworkByName(env.network);
+        default:
+          return conn.getNodeInfo();
       }
     });
     const results = await Promise.all(calls);

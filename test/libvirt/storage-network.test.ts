@@ -67,7 +67,7 @@ describe('storage over the test driver', () => {
     expect((await conn.lookupStorageVolumeByPath(path)).name).toBe('Debian-12_amd64_raw.img');
     expect((await conn.lookupStorageVolumeByKey(byName.key)).name).toBe('Debian-12_amd64_raw.img');
     expect(await byName.getInfo()).toEqual({ type: 'file', capacity: 4096, allocation: 4096 });
-    expect(await byName.getXmlDesc()).toContain('<capacity unit=\'bytes\'>4096</capacity>');
+    expect(await byName.getXmlDesc()).toContain("<capacity unit='bytes'>4096</capacity>");
     expect(await codeOf(images.lookupVolumeByName('missing.img'))).toBe('NO_STORAGE_VOL');
     expect(await codeOf(conn.lookupStorageVolumeByPath('/nowhere/x.img'))).toBe('NO_STORAGE_VOL');
   });
@@ -78,11 +78,16 @@ describe('storage over the test driver', () => {
     expect(created.name).toBe('created_disk');
     expect((await created.getInfo()).capacity).toBe(1048576);
     // The test driver clones only within one pool; cross-pool cloning is covered on the real hypervisor.
-    const clone = await vms.createVolumeFrom("<volume><name>clone_disk</name><capacity unit='bytes'>1048576</capacity></volume>", created);
+    const clone = await vms.createVolumeFrom(
+      "<volume><name>clone_disk</name><capacity unit='bytes'>1048576</capacity></volume>",
+      created,
+    );
     expect(clone.name).toBe('clone_disk');
     expect((await vms.listAllVolumes()).map((v) => v.name)).toEqual(expect.arrayContaining(['created_disk', 'clone_disk']));
     // The test driver reports a duplicate volume as OPERATION_FAILED ("storage vol already exists").
-    const duplicate = (await vms.createVolume('<volume><name>created_disk</name><capacity>1</capacity></volume>').catch((e: unknown) => e)) as LibvirtError;
+    const duplicate = (await vms
+      .createVolume('<volume><name>created_disk</name><capacity>1</capacity></volume>')
+      .catch((e: unknown) => e)) as LibvirtError;
     expect(duplicate.codeName).toMatch(/STORAGE_VOL_EXIST|OPERATION_FAILED/);
     expect(duplicate.message).toMatch(/already exists/);
     await clone.delete();

@@ -26,7 +26,10 @@ export function parseArgs(argv: string[]): CliArgs {
   let i = 0;
   for (; i < argv.length; i++) {
     const word = argv[i]!;
-    if (word === '--') { i++; break; }
+    if (word === '--') {
+      i++;
+      break;
+    }
     if (!word.startsWith('-') || word === '-') break;
     const body = word.replace(/^--?/, '');
     const eq = body.indexOf('=');

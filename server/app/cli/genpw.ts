@@ -10,7 +10,9 @@ export interface GenpwIo {
 /** `vmango genpw [PASSWORD]`: prints a hash; asks twice on a terminal, reads a line from a pipe. */
 export async function runGenpw(args: string[], io: GenpwIo): Promise<number> {
   if (args.length > 1 || args[0] === '-h' || args[0] === '-help' || args[0] === '--help') {
-    io.stderr.write('Usage: vmango genpw [PASSWORD]\n  Without PASSWORD it asks twice on a terminal, or reads one line from standard input.\n');
+    io.stderr.write(
+      'Usage: vmango genpw [PASSWORD]\n  Without PASSWORD it asks twice on a terminal, or reads one line from standard input.\n',
+    );
     return args.length > 1 ? 2 : 0;
   }
   let password: string;

@@ -16,7 +16,13 @@ export interface CliIo {
   cwd: string;
 }
 
-const processIo = (): CliIo => ({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
+const processIo = (): CliIo => ({
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+});
 
 /** Runs `vmango …` and resolves to the exit code (the server resolves when it has shut down). */
 export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
@@ -63,7 +69,9 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
     config = loadConfig(configPath);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    io.stderr.write(`vmango: config validation failed, ${err.problems.length} problem(s) in ${configPath}:\n${formatProblems(err)}`);
+    io.stderr.write(
+      `vmango: config validation failed, ${err.problems.length} problem(s) in ${configPath}:\n${formatProblems(err)}`,
+    );
     return 1;
   } finally {
     // The config is read once: the HCL parser's worker (about 50 MB) goes now, not when idle.

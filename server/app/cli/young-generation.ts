@@ -12,7 +12,10 @@ import { setFlagsFromString } from 'node:v8';
  * starts (the config parser's): call this after one has started, before the modules that allocate
  * most are loaded. Left alone when NODE_OPTIONS or node's own flags size the young generation.
  */
-export function keepYoungGenerationSmall(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS): boolean {
+export function keepYoungGenerationSmall(
+  execArgv: readonly string[] = process.execArgv,
+  nodeOptions = process.env.NODE_OPTIONS,
+): boolean {
   if (/--(?:max|min)-semi-space-size|--semi-space-growth-factor/.test(`${execArgv.join(' ')} ${nodeOptions ?? ''}`)) return false;
   setFlagsFromString('--semi-space-growth-factor=1');
   return true;

@@ -38,7 +38,11 @@ export function formatGoJson(value: GoJsonValue): string {
  * as is at that indent, and formatted afresh at any other.
  */
 export class PreformattedJson {
-  constructor(readonly indent: string, readonly text: string, readonly value: () => GoJsonValue) {}
+  constructor(
+    readonly indent: string,
+    readonly text: string,
+    readonly value: () => GoJsonValue,
+  ) {}
 }
 
 /** `value` written at `indent` (the indent of the line it starts on), as formatGoJson writes it there. */

@@ -23,8 +23,7 @@ export function formatRfc3339Nano(time: VolumeTimestamp | undefined, utcOffsetMi
   const date = `${pad(shifted.getUTCFullYear(), 4)}-${pad(shifted.getUTCMonth() + 1, 2)}-${pad(shifted.getUTCDate(), 2)}`;
   const clock = `${pad(shifted.getUTCHours(), 2)}:${pad(shifted.getUTCMinutes(), 2)}:${pad(shifted.getUTCSeconds(), 2)}`;
   const fraction = time.nanoseconds === 0 ? '' : '.' + pad(time.nanoseconds, 9).replace(/0+$/, '');
-  const zone = offset === 0
-    ? 'Z'
-    : `${offset < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(offset) / 60), 2)}:${pad(Math.abs(offset) % 60, 2)}`;
+  const zone =
+    offset === 0 ? 'Z' : `${offset < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(offset) / 60), 2)}:${pad(Math.abs(offset) % 60, 2)}`;
   return `${date}T${clock}${fraction}${zone}`;
 }

@@ -6,20 +6,66 @@ export interface NodeBase {
   pos: number;
 }
 
-export interface TextNode extends NodeBase { type: 'text'; text: string }
-export interface CommentNode extends NodeBase { type: 'comment'; text: string }
-export interface ListNode extends NodeBase { type: 'list'; nodes: Node[] }
-export interface ActionNode extends NodeBase { type: 'action'; line: number; pipe: PipeNode }
-export interface PipeNode extends NodeBase { type: 'pipe'; line: number; isAssign: boolean; decl: VariableNode[]; cmds: CommandNode[] }
-export interface CommandNode extends NodeBase { type: 'command'; args: Node[] }
-export interface IdentifierNode extends NodeBase { type: 'identifier'; ident: string }
-export interface VariableNode extends NodeBase { type: 'variable'; ident: string[] }
-export interface DotNode extends NodeBase { type: 'dot' }
-export interface NilNode extends NodeBase { type: 'nil' }
-export interface FieldNode extends NodeBase { type: 'field'; ident: string[] }
-export interface ChainNode extends NodeBase { type: 'chain'; node: Node; field: string[] }
-export interface BoolNode extends NodeBase { type: 'bool'; value: boolean }
-export interface StringNode extends NodeBase { type: 'string'; quoted: string; text: string }
+export interface TextNode extends NodeBase {
+  type: 'text';
+  text: string;
+}
+export interface CommentNode extends NodeBase {
+  type: 'comment';
+  text: string;
+}
+export interface ListNode extends NodeBase {
+  type: 'list';
+  nodes: Node[];
+}
+export interface ActionNode extends NodeBase {
+  type: 'action';
+  line: number;
+  pipe: PipeNode;
+}
+export interface PipeNode extends NodeBase {
+  type: 'pipe';
+  line: number;
+  isAssign: boolean;
+  decl: VariableNode[];
+  cmds: CommandNode[];
+}
+export interface CommandNode extends NodeBase {
+  type: 'command';
+  args: Node[];
+}
+export interface IdentifierNode extends NodeBase {
+  type: 'identifier';
+  ident: string;
+}
+export interface VariableNode extends NodeBase {
+  type: 'variable';
+  ident: string[];
+}
+export interface DotNode extends NodeBase {
+  type: 'dot';
+}
+export interface NilNode extends NodeBase {
+  type: 'nil';
+}
+export interface FieldNode extends NodeBase {
+  type: 'field';
+  ident: string[];
+}
+export interface ChainNode extends NodeBase {
+  type: 'chain';
+  node: Node;
+  field: string[];
+}
+export interface BoolNode extends NodeBase {
+  type: 'bool';
+  value: boolean;
+}
+export interface StringNode extends NodeBase {
+  type: 'string';
+  quoted: string;
+  text: string;
+}
 export interface NumberNode extends NodeBase {
   type: 'number';
   text: string;
@@ -38,17 +84,51 @@ export interface BranchNode extends NodeBase {
   list: ListNode;
   elseList: ListNode | null;
 }
-export interface TemplateNode extends NodeBase { type: 'template'; line: number; name: string; pipe: PipeNode | null }
-export interface BreakNode extends NodeBase { type: 'break'; line: number }
-export interface ContinueNode extends NodeBase { type: 'continue'; line: number }
+export interface TemplateNode extends NodeBase {
+  type: 'template';
+  line: number;
+  name: string;
+  pipe: PipeNode | null;
+}
+export interface BreakNode extends NodeBase {
+  type: 'break';
+  line: number;
+}
+export interface ContinueNode extends NodeBase {
+  type: 'continue';
+  line: number;
+}
 /** Internal markers returned by the parser for {{end}} and {{else}}; never in a finished tree. */
-export interface EndNode extends NodeBase { type: 'end' }
-export interface ElseNode extends NodeBase { type: 'else'; line: number }
+export interface EndNode extends NodeBase {
+  type: 'end';
+}
+export interface ElseNode extends NodeBase {
+  type: 'else';
+  line: number;
+}
 
 export type Node =
-  | TextNode | CommentNode | ListNode | ActionNode | PipeNode | CommandNode | IdentifierNode
-  | VariableNode | DotNode | NilNode | FieldNode | ChainNode | BoolNode | StringNode | NumberNode
-  | BranchNode | TemplateNode | BreakNode | ContinueNode | EndNode | ElseNode;
+  | TextNode
+  | CommentNode
+  | ListNode
+  | ActionNode
+  | PipeNode
+  | CommandNode
+  | IdentifierNode
+  | VariableNode
+  | DotNode
+  | NilNode
+  | FieldNode
+  | ChainNode
+  | BoolNode
+  | StringNode
+  | NumberNode
+  | BranchNode
+  | TemplateNode
+  | BreakNode
+  | ContinueNode
+  | EndNode
+  | ElseNode;
 
 export function nodeString(n: Node): string {
   switch (n.type) {

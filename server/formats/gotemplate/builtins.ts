@@ -22,7 +22,11 @@ type BasicKind = 'invalid' | 'bool' | 'int' | 'uint' | 'float' | 'string' | 'com
 function basicKind(v: Value): BasicKind {
   const k = kindOf(v);
   switch (k) {
-    case 'bool': case 'int': case 'uint': case 'float': case 'string':
+    case 'bool':
+    case 'int':
+    case 'uint':
+    case 'float':
+    case 'string':
       return k;
   }
   return 'invalid';
@@ -64,22 +68,30 @@ export function eq(arg1: Value, ...arg2: Value[]): boolean {
       else if (!invalid(arg1) && !invalid(arg)) throw new BuiltinError('incompatible types for comparison');
     } else {
       switch (k1) {
-        case 'bool': case 'string':
+        case 'bool':
+        case 'string':
           truth = scalarValue(arg1) === scalarValue(arg);
           break;
         case 'float':
           truth = Number(num(arg1)) === Number(num(arg));
           break;
-        case 'int': case 'uint':
+        case 'int':
+        case 'uint':
           truth = toBigInt(arg1) === toBigInt(arg);
           break;
         default: {
           const ka = kindOf(arg1);
           const kb = kindOf(arg);
-          const sameKind = ka === kb || invalid(arg1) || invalid(arg) ||
-            (ka === 'nilptr' && kb === 'struct') || (ka === 'struct' && kb === 'nilptr');
+          const sameKind =
+            ka === kb ||
+            invalid(arg1) ||
+            invalid(arg) ||
+            (ka === 'nilptr' && kb === 'struct') ||
+            (ka === 'struct' && kb === 'nilptr');
           if (!sameKind) {
-            throw new BuiltinError(`non-comparable types ${sprint([arg1])}: ${typeName(arg1)}, ${typeName(arg)}: ${sprint([arg])}`);
+            throw new BuiltinError(
+              `non-comparable types ${sprint([arg1])}: ${typeName(arg1)}, ${typeName(arg)}: ${sprint([arg])}`,
+            );
           }
           if (isNilish(arg1) || isNilish(arg)) truth = isNilish(arg) === isNilish(arg1);
           else {
@@ -111,7 +123,8 @@ export function lt(arg1: Value, arg2: Value): boolean {
       throw new BuiltinError('invalid type for comparison');
     case 'float':
       return Number(num(arg1)) < Number(num(arg2));
-    case 'int': case 'uint':
+    case 'int':
+    case 'uint':
       return toBigInt(arg1) < toBigInt(arg2);
     default: {
       const a = Buffer.from(String(scalarValue(arg1)), 'utf8');
@@ -126,14 +139,23 @@ const le = (a: Value, b: Value): boolean => lt(a, b) || eq(a, b);
 export function truth(v: Value): boolean {
   if (invalid(v)) return false;
   switch (kindOf(v)) {
-    case 'slice': return (v as unknown[]).length > 0;
-    case 'map': return (v as Map<unknown, unknown>).size > 0;
-    case 'string': return String(scalarValue(v)).length > 0;
-    case 'bool': return scalarValue(v) === true;
-    case 'int': case 'uint': return toBigInt(v) !== 0n;
-    case 'float': return Number(num(v)) !== 0;
-    case 'nilptr': return false;
-    default: return true;
+    case 'slice':
+      return (v as unknown[]).length > 0;
+    case 'map':
+      return (v as Map<unknown, unknown>).size > 0;
+    case 'string':
+      return String(scalarValue(v)).length > 0;
+    case 'bool':
+      return scalarValue(v) === true;
+    case 'int':
+    case 'uint':
+      return toBigInt(v) !== 0n;
+    case 'float':
+      return Number(num(v)) !== 0;
+    case 'nilptr':
+      return false;
+    default:
+      return true;
   }
 }
 
@@ -219,9 +241,12 @@ function length(item: Value): number {
   if (kindOf(item) === 'nilptr' || item === null) throw new BuiltinError('len of nil pointer');
   if (invalid(item)) throw new BuiltinError('reflect: call of reflect.Value.Type on zero Value');
   switch (kindOf(item)) {
-    case 'slice': return (item as unknown[]).length;
-    case 'map': return (item as Map<unknown, unknown>).size;
-    case 'string': return utf8Len(String(scalarValue(item)));
+    case 'slice':
+      return (item as unknown[]).length;
+    case 'map':
+      return (item as Map<unknown, unknown>).size;
+    case 'string':
+      return utf8Len(String(scalarValue(item)));
   }
   throw new BuiltinError(`len of type ${typeName(item)}`);
 }
@@ -245,7 +270,10 @@ function evalArgs(args: Value[]): string {
 }
 
 export function htmlEscapeString(s: string): string {
-  return s.replace(/[\0"'&<>]/g, (c) => ({ '\0': '\uFFFD', '"': '&#34;', "'": '&#39;', '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
+  return s.replace(
+    /[\0"'&<>]/g,
+    (c) => ({ '\0': '\uFFFD', '"': '&#34;', "'": '&#39;', '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!,
+  );
 }
 
 export function jsEscapeString(s: string): string {
@@ -253,13 +281,27 @@ export function jsEscapeString(s: string): string {
   for (const ch of s) {
     const c = ch.codePointAt(0)!;
     switch (ch) {
-      case '\\': out += '\\\\'; continue;
-      case "'": out += "\\'"; continue;
-      case '"': out += '\\"'; continue;
-      case '<': out += '\\u003C'; continue;
-      case '>': out += '\\u003E'; continue;
-      case '&': out += '\\u0026'; continue;
-      case '=': out += '\\u003D'; continue;
+      case '\\':
+        out += '\\\\';
+        continue;
+      case "'":
+        out += "\\'";
+        continue;
+      case '"':
+        out += '\\"';
+        continue;
+      case '<':
+        out += '\\u003C';
+        continue;
+      case '>':
+        out += '\\u003E';
+        continue;
+      case '&':
+        out += '\\u0026';
+        continue;
+      case '=':
+        out += '\\u003D';
+        continue;
     }
     if (c < 0x80) {
       if (c >= 0x20 && c < 0x7f) out += ch;

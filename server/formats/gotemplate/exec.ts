@@ -1,6 +1,15 @@
 /** Executes parsed templates, a port of text/template/exec.go (Go 1.19) onto the JS value model. */
 import type {
-  BranchNode, ChainNode, CommandNode, FieldNode, IdentifierNode, ListNode, Node, NumberNode, PipeNode, TemplateNode,
+  BranchNode,
+  ChainNode,
+  CommandNode,
+  FieldNode,
+  IdentifierNode,
+  ListNode,
+  Node,
+  NumberNode,
+  PipeNode,
+  TemplateNode,
   VariableNode,
 } from './ast.js';
 import { nodeString } from './ast.js';
@@ -8,7 +17,16 @@ import { BUILTINS, BuiltinError, truth, type ParamType } from './builtins.js';
 import { TemplateError } from './errors.js';
 import { sprint } from './fmt.js';
 import {
-  NO_VALUE, findMethod, interfaceTyped, isExported, isPointerStruct, isStructLike, kindOf, sortedMapKeys, structFields, typeName,
+  NO_VALUE,
+  findMethod,
+  interfaceTyped,
+  isExported,
+  isPointerStruct,
+  isStructLike,
+  kindOf,
+  sortedMapKeys,
+  structFields,
+  typeName,
   type Value,
 } from './gotypes.js';
 import type { TreeSet } from './parser.js';
@@ -330,7 +348,8 @@ class State {
 
   private evalField(dot: Value, fieldName: string, node: Node, args: Node[] | null, final: Final, receiver: Value): Value {
     if (receiver === NO_VALUE) return NO_VALUE;
-    const typ = typeof receiver === 'object' && receiver !== null && interfaceTyped.has(receiver) ? 'interface {}' : typeName(receiver);
+    const typ =
+      typeof receiver === 'object' && receiver !== null && interfaceTyped.has(receiver) ? 'interface {}' : typeName(receiver);
     if (receiver === null || receiver === undefined) this.errorf(`nil pointer evaluating ${typ}.${fieldName}`);
     const method = findMethod(receiver, fieldName);
     if (method) return this.evalMethodCall(dot, receiver, method, node, fieldName, args, final);
@@ -358,7 +377,13 @@ class State {
   }
 
   private evalMethodCall(
-    dot: Value, receiver: Value, fn: (...a: unknown[]) => unknown, node: Node, name: string, args: Node[] | null, final: Final,
+    dot: Value,
+    receiver: Value,
+    fn: (...a: unknown[]) => unknown,
+    node: Node,
+    name: string,
+    args: Node[] | null,
+    final: Final,
   ): Value {
     const argNodes = args ? args.slice(1) : [];
     const numIn = argNodes.length + (final !== MISSING ? 1 : 0);

@@ -58,7 +58,8 @@ function roundDigits(g: Digits, nd: number): Digits {
   let up: boolean;
   if (next > 5) up = true;
   else if (next < 5) up = false;
-  else if (g.d.length > nd + 1) up = true; // more nonzero digits follow (digits are trimmed)
+  else if (g.d.length > nd + 1)
+    up = true; // more nonzero digits follow (digits are trimmed)
   else up = nd > 0 && (g.d.charCodeAt(nd - 1) - 48) % 2 === 1;
   let d = g.d.slice(0, nd);
   let dp = g.dp;
@@ -116,25 +117,44 @@ export function formatFloat(x: number, verb: FloatVerb, prec: number): string {
   if (shortest) {
     g = shortestDigits(ax);
     switch (verb) {
-      case 'e': case 'E': prec = Math.max(g.d.length - 1, 0); break;
-      case 'f': prec = Math.max(g.d.length - g.dp, 0); break;
-      case 'g': case 'G': prec = g.d.length; break;
+      case 'e':
+      case 'E':
+        prec = Math.max(g.d.length - 1, 0);
+        break;
+      case 'f':
+        prec = Math.max(g.d.length - g.dp, 0);
+        break;
+      case 'g':
+      case 'G':
+        prec = g.d.length;
+        break;
     }
   } else {
     const exact = exactDigits(ax);
     switch (verb) {
-      case 'e': case 'E': g = roundDigits(exact, prec + 1); break;
-      case 'f': g = roundDigits(exact, exact.dp + prec); break;
-      case 'g': case 'G': if (prec === 0) prec = 1; g = roundDigits(exact, prec); break;
+      case 'e':
+      case 'E':
+        g = roundDigits(exact, prec + 1);
+        break;
+      case 'f':
+        g = roundDigits(exact, exact.dp + prec);
+        break;
+      case 'g':
+      case 'G':
+        if (prec === 0) prec = 1;
+        g = roundDigits(exact, prec);
+        break;
     }
   }
   g = g!;
   switch (verb) {
-    case 'e': case 'E':
+    case 'e':
+    case 'E':
       return fmtE(neg, g, prec, verb);
     case 'f':
       return fmtF(neg, g, prec);
-    case 'g': case 'G': {
+    case 'g':
+    case 'G': {
       let eprec = prec;
       const nd = Math.max(g.d.length, 1);
       const dp = g.d.length === 0 ? 1 : g.dp;

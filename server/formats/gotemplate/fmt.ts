@@ -2,8 +2,17 @@
 /** Go's fmt package printing (Sprint, Sprintln, Sprintf) for the JS representation of Go values. */
 import { formatFloat, type FloatVerb } from './floatfmt.js';
 import {
-  NO_VALUE, findMethod, isPointerStruct, kindOf, scalarValue, sortedMapKeys, structFields, toBigInt, toNumber,
-  typeName, type Value,
+  NO_VALUE,
+  findMethod,
+  isPointerStruct,
+  kindOf,
+  scalarValue,
+  sortedMapKeys,
+  structFields,
+  toBigInt,
+  toNumber,
+  typeName,
+  type Value,
 } from './gotypes.js';
 import { goQuote, goQuoteRune, isGoPrint } from './strconv.js';
 import { GoNamed } from './values.js';
@@ -20,7 +29,15 @@ interface Flags {
   prec?: number;
 }
 
-const noFlags = (): Flags => ({ plus: false, minus: false, sharp: false, space: false, zero: false, plusV: false, sharpV: false });
+const noFlags = (): Flags => ({
+  plus: false,
+  minus: false,
+  sharp: false,
+  space: false,
+  zero: false,
+  plusV: false,
+  sharpV: false,
+});
 
 function runeCount(s: string): number {
   let n = 0;
@@ -224,14 +241,31 @@ class Printer {
         if (this.f.sharpV && !signed) this.fmtInteger(v, 16, verb, 'x', true);
         else this.fmtInteger(v, 10, verb, 'x', false);
         return;
-      case 'd': this.fmtInteger(v, 10, verb, 'x', false); return;
-      case 'b': this.fmtInteger(v, 2, verb, 'x', false); return;
-      case 'o': case 'O': this.fmtInteger(v, 8, verb, 'x', false); return;
-      case 'x': this.fmtInteger(v, 16, verb, 'x', false); return;
-      case 'X': this.fmtInteger(v, 16, verb, 'X', false); return;
-      case 'c': this.out += pad(this.f, String.fromCodePoint(validRune(v))); return;
-      case 'q': this.out += pad(this.f, goQuoteRune(Number(v), this.f.plus)); return;
-      case 'U': this.fmtUnicode(v); return;
+      case 'd':
+        this.fmtInteger(v, 10, verb, 'x', false);
+        return;
+      case 'b':
+        this.fmtInteger(v, 2, verb, 'x', false);
+        return;
+      case 'o':
+      case 'O':
+        this.fmtInteger(v, 8, verb, 'x', false);
+        return;
+      case 'x':
+        this.fmtInteger(v, 16, verb, 'x', false);
+        return;
+      case 'X':
+        this.fmtInteger(v, 16, verb, 'X', false);
+        return;
+      case 'c':
+        this.out += pad(this.f, String.fromCodePoint(validRune(v)));
+        return;
+      case 'q':
+        this.out += pad(this.f, goQuoteRune(Number(v), this.f.plus));
+        return;
+      case 'U':
+        this.fmtUnicode(v);
+        return;
     }
     this.badVerb(verb, arg);
   }
@@ -284,10 +318,21 @@ class Printer {
 
   fmtFloatVerb(v: number, verb: string, arg: Value): void {
     switch (verb) {
-      case 'v': this.fmtFloat(v, 'g', -1); return;
-      case 'g': case 'G': this.fmtFloat(v, verb, -1); return;
-      case 'f': case 'e': case 'E': this.fmtFloat(v, verb, 6); return;
-      case 'F': this.fmtFloat(v, 'f', 6); return;
+      case 'v':
+        this.fmtFloat(v, 'g', -1);
+        return;
+      case 'g':
+      case 'G':
+        this.fmtFloat(v, verb, -1);
+        return;
+      case 'f':
+      case 'e':
+      case 'E':
+        this.fmtFloat(v, verb, 6);
+        return;
+      case 'F':
+        this.fmtFloat(v, 'f', 6);
+        return;
     }
     this.badVerb(verb, arg);
   }
@@ -426,12 +471,24 @@ export function sprintf(format: string, args: Value[]): string {
     p.f = f;
     flags: for (; i < end; i++) {
       switch (format[i]) {
-        case '#': f.sharp = true; break;
-        case '0': f.zero = !f.minus; break;
-        case '+': f.plus = true; break;
-        case '-': f.minus = true; f.zero = false; break;
-        case ' ': f.space = true; break;
-        default: break flags;
+        case '#':
+          f.sharp = true;
+          break;
+        case '0':
+          f.zero = !f.minus;
+          break;
+        case '+':
+          f.plus = true;
+          break;
+        case '-':
+          f.minus = true;
+          f.zero = false;
+          break;
+        case ' ':
+          f.space = true;
+          break;
+        default:
+          break flags;
       }
     }
     let r = argNumber(argNum, i);

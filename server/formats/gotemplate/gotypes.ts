@@ -12,16 +12,23 @@ export const NO_VALUE: unique symbol = Symbol('no value');
 export type Value = unknown;
 
 export type Kind =
-  | 'invalid' | 'nil' | 'bool' | 'int' | 'uint' | 'float' | 'string'
-  | 'slice' | 'map' | 'struct' | 'func' | 'nilptr';
+  'invalid' | 'nil' | 'bool' | 'int' | 'uint' | 'float' | 'string' | 'slice' | 'map' | 'struct' | 'func' | 'nilptr';
 
 export interface ClassWithGoType {
   goTypeName?: string;
 }
 
 export function isStructLike(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Map) &&
-    !(v instanceof GoNumber) && !(v instanceof GoNamed) && !(v instanceof GoTypedNil) && !(v instanceof GoFunc);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof Map) &&
+    !(v instanceof GoNumber) &&
+    !(v instanceof GoNamed) &&
+    !(v instanceof GoTypedNil) &&
+    !(v instanceof GoFunc)
+  );
 }
 
 function scalarKind(v: number | bigint | string | boolean): Kind {
@@ -40,7 +47,10 @@ export function kindOf(v: Value): Kind {
   if (v instanceof GoNumber) return v.kind as NumericKind;
   if (v instanceof GoNamed) return scalarKind(v.value);
   switch (typeof v) {
-    case 'string': case 'boolean': case 'number': case 'bigint':
+    case 'string':
+    case 'boolean':
+    case 'number':
+    case 'bigint':
       return scalarKind(v);
     case 'function':
       return 'func';
@@ -75,11 +85,16 @@ export function typeName(v: Value): string {
   if (v === null || v === undefined) return 'interface {}';
   if (v instanceof GoTypedNil || v instanceof GoNumber || v instanceof GoNamed || v instanceof GoFunc) return v.goType;
   switch (typeof v) {
-    case 'string': return 'string';
-    case 'boolean': return 'bool';
-    case 'bigint': return 'int64';
-    case 'number': return Number.isInteger(v) ? 'int' : 'float64';
-    case 'function': return 'func(...)';
+    case 'string':
+      return 'string';
+    case 'boolean':
+      return 'bool';
+    case 'bigint':
+      return 'int64';
+    case 'number':
+      return Number.isInteger(v) ? 'int' : 'float64';
+    case 'function':
+      return 'func(...)';
   }
   if (Array.isArray(v)) {
     const tagged = (v as { goTypeName?: string }).goTypeName;

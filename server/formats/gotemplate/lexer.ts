@@ -124,7 +124,10 @@ export class Lexer {
   private readIndex = 0;
   private state: StateFn = lexText;
 
-  constructor(readonly name: string, readonly input: string) {}
+  constructor(
+    readonly name: string,
+    readonly input: string,
+  ) {}
 
   nextItem(): Item {
     while (this.readIndex >= this.items.length && this.state !== null) {
@@ -254,12 +257,24 @@ export class Lexer {
   }
 
   // state accessors used by the state functions below
-  get p(): number { return this.pos; }
-  set p(v: number) { this.pos = v; }
-  get s(): number { return this.start; }
-  addLines(n: number): void { this.line += n; }
-  get depth(): number { return this.parenDepth; }
-  set depth(v: number) { this.parenDepth = v; }
+  get p(): number {
+    return this.pos;
+  }
+  set p(v: number) {
+    this.pos = v;
+  }
+  get s(): number {
+    return this.start;
+  }
+  addLines(n: number): void {
+    this.line += n;
+  }
+  get depth(): number {
+    return this.parenDepth;
+  }
+  set depth(v: number) {
+    this.parenDepth = v;
+  }
 }
 
 function lexText(l: Lexer): StateFn {

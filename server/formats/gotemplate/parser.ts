@@ -1,7 +1,17 @@
 /** Parser for Go text/template, a port of text/template/parse/parse.go (Go 1.19). */
 import type {
-  ActionNode, BranchNode, ChainNode, CommandNode, ElseNode, EndNode, ListNode, Node, NumberNode, PipeNode,
-  TemplateNode, VariableNode,
+  ActionNode,
+  BranchNode,
+  ChainNode,
+  CommandNode,
+  ElseNode,
+  EndNode,
+  ListNode,
+  Node,
+  NumberNode,
+  PipeNode,
+  TemplateNode,
+  VariableNode,
 } from './ast.js';
 import { nodeString } from './ast.js';
 import { TemplateError } from './errors.js';
@@ -10,8 +20,25 @@ import { parseNumberLiteral } from './numbers.js';
 import { goQuote, goQuotePrec, goUnquote, unquoteChar } from './strconv.js';
 
 export const BUILTIN_NAMES: ReadonlySet<string> = new Set([
-  'and', 'call', 'html', 'index', 'slice', 'js', 'len', 'not', 'or', 'print', 'printf', 'println', 'urlquery',
-  'eq', 'ge', 'gt', 'le', 'lt', 'ne',
+  'and',
+  'call',
+  'html',
+  'index',
+  'slice',
+  'js',
+  'len',
+  'not',
+  'or',
+  'print',
+  'printf',
+  'println',
+  'urlquery',
+  'eq',
+  'ge',
+  'gt',
+  'le',
+  'lt',
+  'ne',
 ]);
 
 /** All templates defined by one parse: the main one under its own name plus {{define}}/{{block}} ones. */
@@ -234,7 +261,12 @@ class TreeParser {
     }
     this.backup();
     const tok = this.peek();
-    const action: ActionNode = { type: 'action', pos: tok.pos, line: tok.line, pipe: this.pipeline('command', ItemType.RightDelim) };
+    const action: ActionNode = {
+      type: 'action',
+      pos: tok.pos,
+      line: tok.line,
+      pipe: this.pipeline('command', ItemType.RightDelim),
+    };
     return action;
   }
 
@@ -287,9 +319,18 @@ class TreeParser {
         case end:
           this.checkPipeline(pipe, context);
           return pipe;
-        case ItemType.Bool: case ItemType.CharConstant: case ItemType.Complex: case ItemType.Dot:
-        case ItemType.Field: case ItemType.Identifier: case ItemType.Number: case ItemType.Nil:
-        case ItemType.RawString: case ItemType.String: case ItemType.Variable: case ItemType.LeftParen:
+        case ItemType.Bool:
+        case ItemType.CharConstant:
+        case ItemType.Complex:
+        case ItemType.Dot:
+        case ItemType.Field:
+        case ItemType.Identifier:
+        case ItemType.Number:
+        case ItemType.Nil:
+        case ItemType.RawString:
+        case ItemType.String:
+        case ItemType.Variable:
+        case ItemType.LeftParen:
           this.backup();
           pipe.cmds.push(this.command());
           break;
@@ -399,7 +440,11 @@ class TreeParser {
         case 'variable':
           node = { type: 'variable', pos: chain.pos, ident: nodeString(chain).split('.') };
           break;
-        case 'bool': case 'string': case 'number': case 'nil': case 'dot':
+        case 'bool':
+        case 'string':
+        case 'number':
+        case 'nil':
+        case 'dot':
           this.errorf(`unexpected . after term ${goQuote(nodeString(node))}`);
         // eslint-disable-next-line no-fallthrough
         default:

@@ -11,13 +11,20 @@ function escapeRune(r: number, quote: number, asciiOnly: boolean): string {
   if (r === quote || r === 0x5c) return '\\' + String.fromCodePoint(r);
   if (asciiOnly ? r < 0x7f && isGoPrint(r) : isGoPrint(r)) return String.fromCodePoint(r);
   switch (r) {
-    case 7: return '\\a';
-    case 8: return '\\b';
-    case 12: return '\\f';
-    case 10: return '\\n';
-    case 13: return '\\r';
-    case 9: return '\\t';
-    case 11: return '\\v';
+    case 7:
+      return '\\a';
+    case 8:
+      return '\\b';
+    case 12:
+      return '\\f';
+    case 10:
+      return '\\n';
+    case 13:
+      return '\\r';
+    case 9:
+      return '\\t';
+    case 11:
+      return '\\v';
   }
   if (r < 0x20 || r === 0x7f) return '\\x' + r.toString(16).padStart(2, '0');
   if (r < 0x10000) return '\\u' + r.toString(16).padStart(4, '0');
@@ -92,7 +99,7 @@ export function unquoteChar(s: string, i: number, quote: string): { value: numbe
       if (h === undefined || hexVal(h) < 0) throw new SyntaxError_();
       v = v * 16 + hexVal(h);
     }
-    if (e === "x") return { value: v, next: i + 2 + n };
+    if (e === 'x') return { value: v, next: i + 2 + n };
     if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) throw new SyntaxError_();
     return { value: v, next: i + 2 + n };
   }

@@ -13,7 +13,11 @@ export interface Template {
 }
 
 class ParsedTemplate implements Template {
-  constructor(readonly name: string, private readonly text: string, private readonly trees: TreeSet) {}
+  constructor(
+    readonly name: string,
+    private readonly text: string,
+    private readonly trees: TreeSet,
+  ) {}
 
   execute(data: unknown, options: ExecuteOptions = {}): string {
     const escape = options.escape ?? 'none';

@@ -23,9 +23,19 @@ export class TrustedXml {
 }
 
 export type GoNumericType =
-  | 'int' | 'int8' | 'int16' | 'int32' | 'int64'
-  | 'uint' | 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'uintptr'
-  | 'float32' | 'float64';
+  | 'int'
+  | 'int8'
+  | 'int16'
+  | 'int32'
+  | 'int64'
+  | 'uint'
+  | 'uint8'
+  | 'uint16'
+  | 'uint32'
+  | 'uint64'
+  | 'uintptr'
+  | 'float32'
+  | 'float64';
 
 export type NumericKind = 'int' | 'uint' | 'float';
 
@@ -38,7 +48,10 @@ export function numericKindOf(t: GoNumericType): NumericKind {
 /** A number carrying its Go type, for the cases where "integral JS number = int" is not what Go has. */
 export class GoNumber {
   readonly kind: NumericKind;
-  constructor(readonly value: number | bigint, readonly goType: GoNumericType) {
+  constructor(
+    readonly value: number | bigint,
+    readonly goType: GoNumericType,
+  ) {
     this.kind = numericKindOf(goType);
     if (this.kind !== 'float' && typeof value === 'number' && !Number.isInteger(value)) {
       throw new RangeError(`GoNumber: ${goType} needs an integral value, got ${value}`);
@@ -58,13 +71,19 @@ export class GoFloat extends GoNumber {
  * Subclasses add Go methods (String() makes it a fmt.Stringer).
  */
 export class GoNamed {
-  constructor(readonly goType: string, readonly value: number | bigint | string | boolean) {}
+  constructor(
+    readonly goType: string,
+    readonly value: number | bigint | string | boolean,
+  ) {}
 }
 
 /** A typed nil pointer, such as a nil *models.IP field. */
 export class GoTypedNil {
   /** fields: the pointed-to struct's field names, so `.Unknown` on it reports "can't evaluate field" as Go does */
-  constructor(readonly goType: string, readonly fields?: readonly string[]) {}
+  constructor(
+    readonly goType: string,
+    readonly fields?: readonly string[],
+  ) {}
 }
 
 /** Go's time.Time, printed like time.Time.String() in UTC: `2017-07-16 10:04:05.5 +0000 UTC`. */
@@ -72,7 +91,10 @@ export class GoTime {
   static readonly goTypeName = 'time.Time';
   /** nanoseconds within the second, 0..999999999 (Date only holds milliseconds) */
   readonly nanos: number;
-  constructor(readonly date: Date, nanos?: number) {
+  constructor(
+    readonly date: Date,
+    nanos?: number,
+  ) {
     if (Number.isNaN(date.getTime())) throw new RangeError('GoTime: invalid Date');
     const n = nanos ?? date.getUTCMilliseconds() * 1_000_000;
     if (!Number.isInteger(n) || n < 0 || n > 999_999_999) {
@@ -83,7 +105,8 @@ export class GoTime {
   String(): string {
     const d = this.date;
     const p = (n: number, w = 2) => String(n).padStart(w, '0');
-    let s = `${p(d.getUTCFullYear(), 4)}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ` +
+    let s =
+      `${p(d.getUTCFullYear(), 4)}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ` +
       `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
     if (this.nanos !== 0) s += '.' + p(this.nanos, 9).replace(/0+$/, '');
     return s + ' +0000 UTC';
@@ -92,5 +115,8 @@ export class GoTime {
 
 /** A Go func value (e.g. a struct field of func type): not a method, but callable with the `call` builtin. */
 export class GoFunc {
-  constructor(readonly fn: (...args: never[]) => unknown, readonly goType = 'func()') {}
+  constructor(
+    readonly fn: (...args: never[]) => unknown,
+    readonly goType = 'func()',
+  ) {}
 }

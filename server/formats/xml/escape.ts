@@ -7,8 +7,7 @@
 const XML_FORBIDDEN =
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-export const XML_ALLOWED_CHARACTERS =
-  'tab, newline, carriage return, U+0020-U+D7FF, U+E000-U+FFFD and U+10000-U+10FFFF';
+export const XML_ALLOWED_CHARACTERS = 'tab, newline, carriage return, U+0020-U+D7FF, U+E000-U+FFFD and U+10000-U+10FFFF';
 
 /** A value that cannot be written into XML. */
 export class XmlValueError extends Error {
@@ -23,8 +22,10 @@ function codePointLabel(ch: string): string {
 export function xmlCharacterProblem(field: string, value: string): string | undefined {
   const bad = XML_FORBIDDEN.exec(value);
   if (!bad) return undefined;
-  return `${field} contains ${codePointLabel(bad[0])} at position ${bad.index}, a character XML cannot carry; ` +
-    `allowed are ${XML_ALLOWED_CHARACTERS}`;
+  return (
+    `${field} contains ${codePointLabel(bad[0])} at position ${bad.index}, a character XML cannot carry; ` +
+    `allowed are ${XML_ALLOWED_CHARACTERS}`
+  );
 }
 
 function assertXmlCharacters(field: string, value: string): void {
@@ -44,8 +45,14 @@ export function escapeXmlText(field: string, value: string): string {
 }
 
 const ATTRIBUTE_ESCAPES: Record<string, string> = {
-  '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;',
-  '\t': '&#9;', '\n': '&#10;', '\r': '&#13;',
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  '\t': '&#9;',
+  '\n': '&#10;',
+  '\r': '&#13;',
 };
 
 /**

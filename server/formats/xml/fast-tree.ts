@@ -9,7 +9,7 @@
  * instruction, a carriage return (saxes normalises line ends), a character XML does not allow, an
  * unknown entity, a duplicate attribute, a mismatched or unclosed tag, text outside the root.
  * So whether a document is read here or by saxes, the tree (or saxes's error) is the same; the
- * differential tests (test/network/xml-fast-tree.test.ts) hold it to that.
+ * differential tests (test/formats/xml/fast-tree.test.ts) hold it to that.
  *
  * A reader that needs only some elements passes a KeepSpec: the whole document is still checked,
  * but only the kept elements are built (a pruned tree), which is most of the saving on a domain's
@@ -52,7 +52,8 @@ const PREDEFINED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>
  * A whole start tag whose attribute values hold no reference, tab or line feed (nearly all of
  * libvirt's): name, attributes (each after white space), `>` or `/>`.
  */
-const SIMPLE_TAG = /<([A-Za-z_][A-Za-z0-9_.:-]*)((?:[ \t\n]+[A-Za-z_][A-Za-z0-9_.:-]*[ \t\n]*=[ \t\n]*(?:"[^"<&\t\n]*"|'[^'<&\t\n]*'))*)[ \t\n]*(\/?)>/y;
+const SIMPLE_TAG =
+  /<([A-Za-z_][A-Za-z0-9_.:-]*)((?:[ \t\n]+[A-Za-z_][A-Za-z0-9_.:-]*[ \t\n]*=[ \t\n]*(?:"[^"<&\t\n]*"|'[^'<&\t\n]*'))*)[ \t\n]*(\/?)>/y;
 /** One attribute of SIMPLE_TAG's attribute part. */
 const SIMPLE_ATTRIBUTE = /[ \t\n]+([A-Za-z_][A-Za-z0-9_.:-]*)[ \t\n]*=[ \t\n]*(?:"([^"]*)"|'([^']*)')/g;
 /**
@@ -85,8 +86,14 @@ for (let c = 0; c < 128; c++) {
 
 /** XML 1.0's Char production, for character references. */
 function isXmlChar(code: number): boolean {
-  return code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) ||
-    (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+  return (
+    code === 0x9 ||
+    code === 0xa ||
+    code === 0xd ||
+    (code >= 0x20 && code <= 0xd7ff) ||
+    (code >= 0xe000 && code <= 0xfffd) ||
+    (code >= 0x10000 && code <= 0x10ffff)
+  );
 }
 
 /** `raw` with its references decoded, or undefined for an `&` that is not a reference saxes knows. */
@@ -186,8 +193,12 @@ function scanAttributes(xml: string, at: number, nextLt: number, doc: DocumentFa
     const valueEnd = xml.indexOf(quote === 0x22 ? '"' : "'", valueStart);
     // A value cannot hold `<`.
     if (valueEnd < 0 || (nextLt >= 0 && valueEnd > nextLt)) return 0;
-    const plain = (doc.hasReferences && within(xml, '&', valueStart, valueEnd)) ||
-      (doc.hasTabs && within(xml, '\t', valueStart, valueEnd)) || within(xml, '\n', valueStart, valueEnd) ? 1 : 0;
+    const plain =
+      (doc.hasReferences && within(xml, '&', valueStart, valueEnd)) ||
+      (doc.hasTabs && within(xml, '\t', valueStart, valueEnd)) ||
+      within(xml, '\n', valueStart, valueEnd)
+        ? 1
+        : 0;
     for (let k = 0; k < scratchLength; k += 5) {
       if (sameName(xml, scratch[k]!, scratch[k + 1]!, afterSpace, nameStop)) return 0;
     }
@@ -209,8 +220,9 @@ function attributesFromScratch(xml: string): Record<string, string> {
   for (let k = 0; k < scratchLength; k += 5) {
     const raw = xml.slice(scratch[k + 2]!, scratch[k + 3]!);
     // Attribute-value normalisation: each literal tab or line feed is a space; references are not.
-    attributes[xml.slice(scratch[k]!, scratch[k + 1]!)] =
-      detached(scratch[k + 4] === 0 ? raw : decodeReferences(raw.replace(/[\t\n]/g, ' '))!);
+    attributes[xml.slice(scratch[k]!, scratch[k + 1]!)] = detached(
+      scratch[k + 4] === 0 ? raw : decodeReferences(raw.replace(/[\t\n]/g, ' '))!,
+    );
   }
   return attributes;
 }

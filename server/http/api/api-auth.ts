@@ -35,7 +35,8 @@ export function apiAuthentication({ guard, clientAddress, logger }: ApiAuthDeps)
       next(new HttpError(429, `too many failed logins; try again in ${wait} seconds`, { 'Retry-After': String(wait) }));
       return;
     }
-    if (outcome.reason !== 'no credentials') logger.warn({ user, remote: address, reason: outcome.reason }, 'api authentication failed');
+    if (outcome.reason !== 'no credentials')
+      logger.warn({ user, remote: address, reason: outcome.reason }, 'api authentication failed');
     next(new HttpError(401, AUTH_FAILED));
   };
 }

@@ -16,7 +16,9 @@ export interface AvailabilityJson {
 
 /** The `Providers` map the machine and image lists carry next to their data. */
 export function availabilityMap(providers: readonly ProviderAvailability[]): Map<string, AvailabilityJson> {
-  return sortedByKey(providers.map((p) => [p.name, { State: p.state, Error: p.error ?? '', Since: p.since.toISOString() }] as const));
+  return sortedByKey(
+    providers.map((p) => [p.name, { State: p.state, Error: p.error ?? '', Since: p.since.toISOString() }] as const),
+  );
 }
 
 export interface UsageJson {

@@ -13,7 +13,8 @@ export function machineFilterFromQuery(query: Record<string, unknown>): MachineF
     if (!(PARAMETERS as readonly string[]).includes(name)) {
       throw new HttpError(400, `unknown query parameter "${name.slice(0, 60)}"; the machine list takes ${PARAMETERS.join(', ')}`);
     }
-    if (typeof value !== 'string') throw new HttpError(400, `query parameter "${name}" is given more than once; it takes one value`);
+    if (typeof value !== 'string')
+      throw new HttpError(400, `query parameter "${name}" is given more than once; it takes one value`);
     if (value !== '') filter[name as ListField] = value;
   }
   return filter;

@@ -27,16 +27,31 @@ export function writeVmJson(vm: VmJson, indent: string): string | undefined {
   const i1 = `${indent}  `;
   const i2 = `${i1}  `;
   const i3 = `${i2}  `;
-  if (!str(vm.Id) || !str(vm.Name) || !str(vm.Plan) || !str(vm.Creator) || !str(vm.OS) || !str(vm.Arch) || !num(vm.Memory) ||
-    !num(vm.Cpus) || !str(vm.ImageId) || !str(vm.HWAddr) || !str(vm.VNCAddr) || !str(vm.State) || typeof vm.Managed !== 'boolean' ||
-    !str(vm.Provider) || !Array.isArray(vm.SSHKeys)) {
+  if (
+    !str(vm.Id) ||
+    !str(vm.Name) ||
+    !str(vm.Plan) ||
+    !str(vm.Creator) ||
+    !str(vm.OS) ||
+    !str(vm.Arch) ||
+    !num(vm.Memory) ||
+    !num(vm.Cpus) ||
+    !str(vm.ImageId) ||
+    !str(vm.HWAddr) ||
+    !str(vm.VNCAddr) ||
+    !str(vm.State) ||
+    typeof vm.Managed !== 'boolean' ||
+    !str(vm.Provider) ||
+    !Array.isArray(vm.SSHKeys)
+  ) {
     return undefined;
   }
   let ip = 'null';
   if (vm.Ip !== null) {
     const { Address, Gateway, Netmask, UsedBy } = vm.Ip;
     if (!str(Address) || !str(Gateway) || !num(Netmask) || !str(UsedBy)) return undefined;
-    ip = `{\n${i2}"Address": ${encodeGoJsonString(Address)},\n${i2}"Gateway": ${encodeGoJsonString(Gateway)},\n` +
+    ip =
+      `{\n${i2}"Address": ${encodeGoJsonString(Address)},\n${i2}"Gateway": ${encodeGoJsonString(Gateway)},\n` +
       `${i2}"Netmask": ${String(Netmask)},\n${i2}"UsedBy": ${encodeGoJsonString(UsedBy)}\n${i1}}`;
   }
   let rootDisk = 'null';
@@ -50,19 +65,49 @@ export function writeVmJson(vm: VmJson, indent: string): string | undefined {
     const parts: string[] = [];
     for (const key of vm.SSHKeys) {
       if (typeof key !== 'object' || key === null || !str(key.Name) || !str(key.Public)) return undefined;
-      parts.push(`${i2}{\n${i3}"Name": ${encodeGoJsonString(key.Name)},\n${i3}"Public": ${encodeGoJsonString(key.Public)}\n${i2}}`);
+      parts.push(
+        `${i2}{\n${i3}"Name": ${encodeGoJsonString(key.Name)},\n${i3}"Public": ${encodeGoJsonString(key.Public)}\n${i2}}`,
+      );
     }
     keys = `[\n${parts.join(',\n')}\n${i1}]`;
   }
   // Joined, not concatenated: the text is kept (a flat string, not a tree of ~90 pieces per machine).
   return [
-    `{\n${i1}"Id": `, encodeGoJsonString(vm.Id), `,\n${i1}"Name": `, encodeGoJsonString(vm.Name),
-    `,\n${i1}"Plan": `, encodeGoJsonString(vm.Plan), `,\n${i1}"Creator": `, encodeGoJsonString(vm.Creator),
-    `,\n${i1}"OS": `, encodeGoJsonString(vm.OS), `,\n${i1}"Arch": `, encodeGoJsonString(vm.Arch),
-    `,\n${i1}"Memory": `, String(vm.Memory), `,\n${i1}"Cpus": `, String(vm.Cpus), `,\n${i1}"ImageId": `, encodeGoJsonString(vm.ImageId),
-    `,\n${i1}"Ip": `, ip, `,\n${i1}"HWAddr": `, encodeGoJsonString(vm.HWAddr), `,\n${i1}"VNCAddr": `, encodeGoJsonString(vm.VNCAddr),
-    `,\n${i1}"RootDisk": `, rootDisk, `,\n${i1}"SSHKeys": `, keys, `,\n${i1}"State": `, encodeGoJsonString(vm.State),
-    `,\n${i1}"Managed": `, vm.Managed ? 'true' : 'false', `,\n${i1}"Provider": `, encodeGoJsonString(vm.Provider), `\n${indent}}`,
+    `{\n${i1}"Id": `,
+    encodeGoJsonString(vm.Id),
+    `,\n${i1}"Name": `,
+    encodeGoJsonString(vm.Name),
+    `,\n${i1}"Plan": `,
+    encodeGoJsonString(vm.Plan),
+    `,\n${i1}"Creator": `,
+    encodeGoJsonString(vm.Creator),
+    `,\n${i1}"OS": `,
+    encodeGoJsonString(vm.OS),
+    `,\n${i1}"Arch": `,
+    encodeGoJsonString(vm.Arch),
+    `,\n${i1}"Memory": `,
+    String(vm.Memory),
+    `,\n${i1}"Cpus": `,
+    String(vm.Cpus),
+    `,\n${i1}"ImageId": `,
+    encodeGoJsonString(vm.ImageId),
+    `,\n${i1}"Ip": `,
+    ip,
+    `,\n${i1}"HWAddr": `,
+    encodeGoJsonString(vm.HWAddr),
+    `,\n${i1}"VNCAddr": `,
+    encodeGoJsonString(vm.VNCAddr),
+    `,\n${i1}"RootDisk": `,
+    rootDisk,
+    `,\n${i1}"SSHKeys": `,
+    keys,
+    `,\n${i1}"State": `,
+    encodeGoJsonString(vm.State),
+    `,\n${i1}"Managed": `,
+    vm.Managed ? 'true' : 'false',
+    `,\n${i1}"Provider": `,
+    encodeGoJsonString(vm.Provider),
+    `\n${indent}}`,
   ].join('');
 }
 

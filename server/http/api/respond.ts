@@ -27,7 +27,9 @@ export function sendJsonBytes(res: Response, status: number, body: Buffer, etag:
 /** The ETag Express would give `body` (undefined when the app sends none). */
 export function etagOf(res: Response, body: Buffer): string | undefined {
   const etagFn: unknown = res.app.get('etag fn');
-  return typeof etagFn === 'function' ? ((etagFn as (body: Buffer, encoding?: string) => string | undefined)(body) || undefined) : undefined;
+  return typeof etagFn === 'function'
+    ? (etagFn as (body: Buffer, encoding?: string) => string | undefined)(body) || undefined
+    : undefined;
 }
 
 export function sendError(res: Response, status: number, message: string, headers: Record<string, string> = {}): void {

@@ -60,7 +60,9 @@ export function createApiRouter({ service, config, guard, logger }: ApiRouterDep
       // The API lists a provider that is not connected with [] (and flags it in Providers), not with
       // the machines it had when last seen, which the service keeps for the dashboard.
       const down = new Set(providers.filter((p) => p.state !== 'connected').map((p) => p.name));
-      const lists = sortedByKey([...machines].map(([provider, list]) => [provider, down.has(provider) ? NO_MACHINES : list] as const));
+      const lists = sortedByKey(
+        [...machines].map(([provider, list]) => [provider, down.has(provider) ? NO_MACHINES : list] as const),
+      );
       const availability = availabilityMap(providers);
       const providersText = formatGoJsonAt(availability, '  ');
       const key = listKey(filter, lists, providersText);

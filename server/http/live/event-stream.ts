@@ -18,7 +18,12 @@ export type LiveUpdate =
   | { type: 'provider'; data: { name: string; state: ProviderAvailability['state']; error?: string; since: string } };
 
 function providerData(provider: ProviderAvailability): Extract<LiveUpdate, { type: 'provider' }>['data'] {
-  return { name: provider.name, state: provider.state, ...(provider.error ? { error: provider.error } : {}), since: provider.since.toISOString() };
+  return {
+    name: provider.name,
+    state: provider.state,
+    ...(provider.error ? { error: provider.error } : {}),
+    since: provider.since.toISOString(),
+  };
 }
 
 export function liveUpdateOf(event: PanelEvent): LiveUpdate {

@@ -22,7 +22,6 @@ export interface CreateRouteDeps {
   config: Config;
 }
 
-
 interface WizardValues {
   provider: string;
   image: string;
@@ -48,28 +47,44 @@ function valuesFrom(body: ParsedBody): WizardValues {
 export function createRoutes({ render, service, config }: CreateRouteDeps): Router {
   const router = Router({ strict: true, caseSensitive: true });
 
-  async function showWizard(req: Request, res: Response, values: WizardValues, status = 200, problem?: { message: string; field?: CreateField; status: number }) {
+  async function showWizard(
+    req: Request,
+    res: Response,
+    values: WizardValues,
+    status = 200,
+    problem?: { message: string; field?: CreateField; status: number },
+  ) {
     const { images, providers } = await service.listImages();
     const provider = values.provider || providers.find((p) => p.state === 'connected')?.name || config.hypervisors[0]?.name || '';
     const errors: Partial<Record<CreateField, string>> = {};
     if (problem?.field) errors[problem.field] = problem.message;
-    sendPage(render, req, res, 'add', {
-      title: 'Create machine',
-      section: 'add',
-      scripts: ['wizard.js'],
-      providers: providers.map((p) => ({
-        ...p,
-        connected: p.state === 'connected',
-        checked: p.name === provider,
-        images: (images.get(p.name) ?? []).map((image) => ({ ...image, checked: p.name === provider && image.id === values.image })),
-      })),
-      plans: config.plans.map((plan) => ({ ...plan, checked: plan.name === values.plan })),
-      keys: config.sshKeys.map((key) => ({ ...key, checked: values.sshKeys.includes(key.name) })),
-      values,
-      errors,
-      problem: problem && !problem.field ? problem : undefined,
-      unsupported: problem?.status === 501,
-    }, status);
+    sendPage(
+      render,
+      req,
+      res,
+      'add',
+      {
+        title: 'Create machine',
+        section: 'add',
+        scripts: ['wizard.js'],
+        providers: providers.map((p) => ({
+          ...p,
+          connected: p.state === 'connected',
+          checked: p.name === provider,
+          images: (images.get(p.name) ?? []).map((image) => ({
+            ...image,
+            checked: p.name === provider && image.id === values.image,
+          })),
+        })),
+        plans: config.plans.map((plan) => ({ ...plan, checked: plan.name === values.plan })),
+        keys: config.sshKeys.map((key) => ({ ...key, checked: values.sshKeys.includes(key.name) })),
+        values,
+        errors,
+        problem: problem && !problem.field ? problem : undefined,
+        unsupported: problem?.status === 501,
+      },
+      status,
+    );
   }
 
   router.get('/machines/add/', async (req, res) => {

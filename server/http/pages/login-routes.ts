@@ -39,9 +39,19 @@ export function loginRoutes({ render, guard, clientAddress, logger }: LoginRoute
     }
     if (!result.ok) {
       logger.warn({ user: username.slice(0, 100), reason: result.reason, remote: clientAddress(req) }, 'authentication failed');
-      sendPage(render, req, res, 'login', {
-        title: 'Log in', next, username, error: 'Wrong user name or password.',
-      }, 400);
+      sendPage(
+        render,
+        req,
+        res,
+        'login',
+        {
+          title: 'Log in',
+          next,
+          username,
+          error: 'Wrong user name or password.',
+        },
+        400,
+      );
       return;
     }
     logIn(req, result.user);

@@ -32,9 +32,12 @@ export function listQueryFrom(query: Record<string, unknown>, providers: readonl
 
 function sortValue(row: MachineSummary, key: SortKey): string | number {
   switch (key) {
-    case 'cpus': return row.cpus;
-    case 'memory': return row.memoryBytes;
-    default: return row[key];
+    case 'cpus':
+      return row.cpus;
+    case 'memory':
+      return row.memoryBytes;
+    default:
+      return row[key];
   }
 }
 
@@ -43,9 +46,10 @@ export function sortRows(rows: MachineSummary[], sort: SortKey, descending: bool
   return [...rows].sort((a, b) => {
     const x = sortValue(a, sort);
     const y = sortValue(b, sort);
-    const order = typeof x === 'number' && typeof y === 'number'
-      ? x - y
-      : String(x).localeCompare(String(y), 'en', { numeric: true, sensitivity: 'base' });
+    const order =
+      typeof x === 'number' && typeof y === 'number'
+        ? x - y
+        : String(x).localeCompare(String(y), 'en', { numeric: true, sensitivity: 'base' });
     return sign * (order || a.name.localeCompare(b.name));
   });
 }

@@ -24,7 +24,11 @@ export function machineRoutes({ render, service, config }: MachineRouteDeps): Ro
   router.get('/machines/', async (req, res) => {
     const query = listQueryFrom(req.query as Record<string, unknown>, providerNames);
     const { machines, providers } = await service.listMachines(query.filter);
-    const rows = sortRows([...machines.values()].flatMap((list) => list.machines.map(machineSummary)), query.sort, query.descending);
+    const rows = sortRows(
+      [...machines.values()].flatMap((list) => list.machines.map(machineSummary)),
+      query.sort,
+      query.descending,
+    );
     const unavailable = providers.filter((p) => p.state !== 'connected');
     sendPage(render, req, res, 'machines', {
       title: 'Machines',
@@ -95,9 +99,12 @@ export function machineRoutes({ render, service, config }: MachineRouteDeps): Ro
       verb: actionLabel(action),
       danger: action === 'stop',
       question: `${actionLabel(action)} machine`,
-      warning: action === 'stop'
-        ? 'Power off cuts the power at once, like pulling the plug: unsaved data in the machine is lost. Use Shut down for a clean stop.'
-        : needsConfirmation(action) ? 'The machine restarts; its services are briefly unavailable.' : undefined,
+      warning:
+        action === 'stop'
+          ? 'Power off cuts the power at once, like pulling the plug: unsaved data in the machine is lost. Use Shut down for a clean stop.'
+          : needsConfirmation(action)
+            ? 'The machine restarts; its services are briefly unavailable.'
+            : undefined,
     });
   });
 

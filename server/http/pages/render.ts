@@ -6,7 +6,14 @@ import type { LayoutContext, ViewRenderer } from './views.js';
 
 export type PageContext = Omit<LayoutContext, 'csrf' | 'user'> & Record<string, unknown>;
 
-export function sendPage(render: ViewRenderer, req: Request, res: Response, view: string, context: PageContext, status = 200): void {
+export function sendPage(
+  render: ViewRenderer,
+  req: Request,
+  res: Response,
+  view: string,
+  context: PageContext,
+  status = 200,
+): void {
   const user = sessionUser(res);
   const html = render(view, { ...context, csrf: csrfToken(req), ...(user !== undefined ? { user } : {}) });
   res.status(status).set('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(html);

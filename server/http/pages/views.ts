@@ -54,5 +54,6 @@ function registerHelpers(hbs: typeof Handlebars): void {
   hbs.registerHelper('or', (a: unknown, b: unknown) => a || b);
   hbs.registerHelper('json', (value: unknown) => JSON.stringify(value));
   hbs.registerHelper('join', (value: unknown, separator: unknown) =>
-    Array.isArray(value) ? value.join(typeof separator === 'string' ? separator : ' ') : '');
+    Array.isArray(value) ? value.join(typeof separator === 'string' ? separator : ' ') : '',
+  );
 }

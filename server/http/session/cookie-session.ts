@@ -18,7 +18,10 @@ export interface SessionData {
   csrf?: string;
 }
 
-export function sessionMiddleware(config: Pick<Config, 'sessionSecret' | 'tls'>, idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS): RequestHandler {
+export function sessionMiddleware(
+  config: Pick<Config, 'sessionSecret' | 'tls'>,
+  idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS,
+): RequestHandler {
   return cookieSession({
     name: SESSION_COOKIE,
     keys: [config.sessionSecret],

@@ -24,7 +24,11 @@ const sync = csrfSync({
     if (typeof token === 'string') session.csrf = token;
     else delete session.csrf;
   },
-  errorConfig: { statusCode: 403, message: 'CSRF token invalid or missing; reload the page and try again', code: 'EBADCSRFTOKEN' },
+  errorConfig: {
+    statusCode: 403,
+    message: 'CSRF token invalid or missing; reload the page and try again',
+    code: 'EBADCSRFTOKEN',
+  },
 });
 
 /** Rejects unsafe requests without the session's token (403); needs the body read first. */

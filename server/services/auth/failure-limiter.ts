@@ -38,7 +38,8 @@ export class FailureLimiter {
     let until = 0;
     for (const key of keys) {
       const info = await this.store.get(key);
-      if (info && info.totalHits >= this.maxFailures) until = Math.max(until, info.resetTime?.getTime() ?? Date.now() + this.windowMs);
+      if (info && info.totalHits >= this.maxFailures)
+        until = Math.max(until, info.resetTime?.getTime() ?? Date.now() + this.windowMs);
     }
     if (until === 0) return undefined;
     return { retryAfterSeconds: Math.max(1, Math.ceil((until - Date.now()) / 1000)) };

@@ -14,9 +14,7 @@ export interface ImageNameParts {
   format: ImageFormat;
 }
 
-export type ImageNameResult =
-  | { ok: true; image: ImageNameParts }
-  | { ok: false; reason: string };
+export type ImageNameResult = { ok: true; image: ImageNameParts } | { ok: false; reason: string };
 
 const ARCHES: Record<string, HwArch> = { amd64: 'x86_64', x86_64: 'x86_64', i386: 'x86', x86: 'x86' };
 

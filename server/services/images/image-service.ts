@@ -23,7 +23,11 @@ export async function listImageVolumes(conn: Connection, hv: HypervisorConfig, l
       result = { ok: false as const, reason: (err as Error).message };
     }
     if (result.ok) images.push({ image: result.image, volume });
-    else logger.warn({ hypervisor: hv.name, pool: hv.imageStoragePool, volume: volume.name, reason: result.reason }, 'skipping volume');
+    else
+      logger.warn(
+        { hypervisor: hv.name, pool: hv.imageStoragePool, volume: volume.name, reason: result.reason },
+        'skipping volume',
+      );
   }
   // libvirt lists a pool's volumes in the order of its hash table, which changes between calls.
   return images.sort((a, b) => (a.image.id < b.image.id ? -1 : a.image.id > b.image.id ? 1 : 0));
@@ -34,6 +38,11 @@ export async function listImages(conn: Connection, hv: HypervisorConfig, logger:
 }
 
 /** The image named `id` (its volume's name), or undefined when the pool has no such image. */
-export async function findImage(conn: Connection, hv: HypervisorConfig, id: string, logger: Logger): Promise<ImageWithVolume | undefined> {
+export async function findImage(
+  conn: Connection,
+  hv: HypervisorConfig,
+  id: string,
+  logger: Logger,
+): Promise<ImageWithVolume | undefined> {
   return (await listImageVolumes(conn, hv, logger)).find((entry) => entry.image.id === id);
 }

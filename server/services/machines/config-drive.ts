@@ -37,11 +37,15 @@ const UUID32 = /^[0-9a-f]{32}$/;
 
 function checkInput(input: ConfigDriveInput): void {
   if (input.format !== 'openstack' && input.format !== 'nocloud') {
-    throw new ConfigDriveError(`config drive format ${JSON.stringify(input.format)} is unknown; allowed are "openstack" and "nocloud"`);
+    throw new ConfigDriveError(
+      `config drive format ${JSON.stringify(input.format)} is unknown; allowed are "openstack" and "nocloud"`,
+    );
   }
   if (input.name === '') throw new ConfigDriveError('config drive needs the machine name; it is empty');
   if (!UUID32.test(input.uuid32)) {
-    throw new ConfigDriveError(`config drive needs the machine id as 32 lower-case hex digits; got ${JSON.stringify(input.uuid32)}`);
+    throw new ConfigDriveError(
+      `config drive needs the machine id as 32 lower-case hex digits; got ${JSON.stringify(input.uuid32)}`,
+    );
   }
   if (input.format === 'openstack' && input.networkConfig !== undefined) {
     throw new ConfigDriveError('a network config is only written to "nocloud" config drives; the "openstack" form has none');
@@ -59,16 +63,20 @@ function keysByName(keys: readonly SshKey[]): [string, string][] {
 export function openstackMetaDataJson(input: Pick<ConfigDriveInput, 'name' | 'uuid32' | 'sshKeys'>): string {
   const keys = keysByName(input.sshKeys).map(([name, key]) => `${encodeGoJsonString(name)}:${encodeGoJsonString(key)}`);
   const name = encodeGoJsonString(input.name);
-  return `{"availability_zone":"none","files":[],"hostname":${name},"launch_index":0,"name":${name},` +
-    `"meta":{},"public_keys":{${keys.join(',')}},"uuid":${encodeGoJsonString(input.uuid32)}}`;
+  return (
+    `{"availability_zone":"none","files":[],"hostname":${name},"launch_index":0,"name":${name},` +
+    `"meta":{},"public_keys":{${keys.join(',')}},"uuid":${encodeGoJsonString(input.uuid32)}}`
+  );
 }
 
 /** NoCloud `meta-data`: a YAML mapping written in JSON syntax, which is valid YAML. */
 export function nocloudMetaData(input: Pick<ConfigDriveInput, 'name' | 'uuid32' | 'sshKeys'>): string {
   const keys = keysByName(input.sshKeys).map(([name, key]) => `${yamlSafeString(name)}: ${yamlSafeString(key)}`);
   const name = yamlSafeString(input.name);
-  return `{"instance-id": ${yamlSafeString(input.uuid32)}, "local-hostname": ${name}, "hostname": ${name}, ` +
-    `"public-keys": {${keys.join(', ')}}}\n`;
+  return (
+    `{"instance-id": ${yamlSafeString(input.uuid32)}, "local-hostname": ${name}, "hostname": ${name}, ` +
+    `"public-keys": {${keys.join(', ')}}}\n`
+  );
 }
 
 /** The volume id and files of the drive, without building it. */
@@ -114,10 +122,15 @@ export interface BuildConfigDriveOptions {
 
 function run(tool: IsoTool, args: string[], timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(tool.command, [...(tool.prefixArgs ?? []), ...args], { timeout: timeoutMs, maxBuffer: 1 << 20 }, (err, _stdout, stderr) => {
-      if (err) reject(Object.assign(err, { stderr: String(stderr) }));
-      else resolve();
-    });
+    execFile(
+      tool.command,
+      [...(tool.prefixArgs ?? []), ...args],
+      { timeout: timeoutMs, maxBuffer: 1 << 20 },
+      (err, _stdout, stderr) => {
+        if (err) reject(Object.assign(err, { stderr: String(stderr) }));
+        else resolve();
+      },
+    );
   });
 }
 
@@ -153,12 +166,14 @@ export async function buildConfigDrive(input: ConfigDriveInput, options: BuildCo
         const stderr = ((err as { stderr?: string }).stderr ?? '').trim();
         throw new ConfigDriveError(
           `failed to build the config drive ISO with ${tool.command}: ${(err as Error).message.split('\n')[0]}` +
-          (stderr ? `: ${stderr}` : ''),
+            (stderr ? `: ${stderr}` : ''),
         );
       }
       return await readFile(iso);
     }
-    throw new ConfigDriveError(`cannot build the config drive: none of ${tried.join(', ')} is installed (install genisoimage or xorriso)`);
+    throw new ConfigDriveError(
+      `cannot build the config drive: none of ${tried.join(', ')} is installed (install genisoimage or xorriso)`,
+    );
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -4,7 +4,15 @@
  * Volumes of other pools and other machines' disks attached to it are left alone (0.6 deleted them).
  */
 import type { HypervisorConfig } from '../../config/index.js';
-import { DomainDestroyFlags, DomainXmlFlags, ErrorCode, LibvirtError, NetworkUpdateFlags, type Connection, type Domain } from '../../libvirt/index.js';
+import {
+  DomainDestroyFlags,
+  DomainXmlFlags,
+  ErrorCode,
+  LibvirtError,
+  NetworkUpdateFlags,
+  type Connection,
+  type Domain,
+} from '../../libvirt/index.js';
 import type { Logger } from '../../core/log.js';
 import { dhcpHostXml, parseNetworkXml } from '../network/index.js';
 import { diskSourcePath, parseDomainXml, type DomainFacts } from './domain-xml.js';

@@ -2,12 +2,14 @@
  * Reading libvirt domain XML (virDomainGetXMLDesc) into plain facts, and turning those facts into a
  * Machine the way vmango 0.6's fillVm did — without failing on domains vmango did not create.
  */
+import { attr, child, childrenNamed, parseXmlRoot, path, type KeepSpec, type XmlElement } from '../../formats/xml/tree.js';
 import {
-  attr, child, childrenNamed, parseXmlRoot, path, type KeepSpec, type XmlElement,
-} from '../../formats/xml/tree.js';
-import {
-  libvirtStateName, machineStateOf, parseHwArch,
-  type Machine, type MachineIp, type RootDisk,
+  libvirtStateName,
+  machineStateOf,
+  parseHwArch,
+  type Machine,
+  type MachineIp,
+  type RootDisk,
 } from '../../core/machine.js';
 import { machineIdFromUuid } from '../../core/machine-id.js';
 import { findMetadataElement, parseMetadata, type VmangoMetadata } from './metadata.js';
@@ -77,13 +79,26 @@ export interface DomainFacts {
 
 /** libvirt's scaled-integer units (docs: "Memory Allocation"); the default is KiB. */
 const UNIT_BYTES: Record<string, number> = {
-  b: 1, bytes: 1,
-  kb: 1e3, k: 1024, kib: 1024,
-  mb: 1e6, m: 1024 ** 2, mib: 1024 ** 2,
-  gb: 1e9, g: 1024 ** 3, gib: 1024 ** 3,
-  tb: 1e12, t: 1024 ** 4, tib: 1024 ** 4,
-  pb: 1e15, p: 1024 ** 5, pib: 1024 ** 5,
-  eb: 1e18, e: 1024 ** 6, eib: 1024 ** 6,
+  b: 1,
+  bytes: 1,
+  kb: 1e3,
+  k: 1024,
+  kib: 1024,
+  mb: 1e6,
+  m: 1024 ** 2,
+  mib: 1024 ** 2,
+  gb: 1e9,
+  g: 1024 ** 3,
+  gib: 1024 ** 3,
+  tb: 1e12,
+  t: 1024 ** 4,
+  tib: 1024 ** 4,
+  pb: 1e15,
+  p: 1024 ** 5,
+  pib: 1024 ** 5,
+  eb: 1e18,
+  e: 1024 ** 6,
+  eib: 1024 ** 6,
 };
 
 function nonNegativeInteger(text: string | undefined): number | undefined {

@@ -7,7 +7,13 @@
 import { TrustedXml } from '../../formats/gotemplate/index.js';
 import { escapeXmlAttribute, escapeXmlText } from '../../formats/xml/escape.js';
 import {
-  attr, child, childrenNamed, namespaceOf, parseXmlDocument, XmlParseError, type XmlElement,
+  attr,
+  child,
+  childrenNamed,
+  namespaceOf,
+  parseXmlDocument,
+  XmlParseError,
+  type XmlElement,
 } from '../../formats/xml/tree.js';
 import type { SshKey } from '../../core/machine.js';
 
@@ -44,15 +50,21 @@ function renderElements(md: VmangoMetadata, prefix: string): string {
   const tag = (name: string): string => (prefix === '' ? name : `${prefix}:${name}`);
   const field = (name: string, value: string): string =>
     `  <${tag(name)}>${escapeXmlText(`metadata ${name}`, value)}</${tag(name)}>\n`;
-  const keys = md.sshKeys.map((key) =>
-    `    <${tag('key')} name="${escapeXmlAttribute('ssh key name', key.name)}">` +
-    `${escapeXmlText(`ssh key "${key.name}"`, key.public)}</${tag('key')}>\n`).join('');
-  return field('imageId', md.imageId) +
+  const keys = md.sshKeys
+    .map(
+      (key) =>
+        `    <${tag('key')} name="${escapeXmlAttribute('ssh key name', key.name)}">` +
+        `${escapeXmlText(`ssh key "${key.name}"`, key.public)}</${tag('key')}>\n`,
+    )
+    .join('');
+  return (
+    field('imageId', md.imageId) +
     field('os', md.os) +
     field('creator', md.creator) +
     field('plan', md.plan) +
     `  <${tag('sshkeys')}>\n${keys}  </${tag('sshkeys')}>\n` +
-    field('userdata', md.userdata);
+    field('userdata', md.userdata)
+  );
 }
 
 /**

@@ -10,7 +10,11 @@ import type { ProviderAvailability, ProviderSummary } from '../../core/provider.
 import type { CreateMachineRequest, MachineFilter } from '../../core/requests.js';
 import { ServiceError } from '../../core/service-error.js';
 import type {
-  ImageListResult, MachineListResult, MachineListSnapshot, MachineService, PanelEventListener,
+  ImageListResult,
+  MachineListResult,
+  MachineListSnapshot,
+  MachineService,
+  PanelEventListener,
 } from '../../core/services.js';
 import type { Config, HypervisorConfig } from '../../config/index.js';
 import type { ConnectionManager } from '../../hypervisors/connection-manager.js';
@@ -102,7 +106,8 @@ export function createMachineService(deps: MachineServiceDeps): MachineService &
     try {
       domain = await conn.lookupDomainByUuid(id);
     } catch (err) {
-      if (err instanceof LibvirtError && (err.code === ErrorCode.NO_DOMAIN || err.code === ErrorCode.INVALID_ARG)) throw notFound();
+      if (err instanceof LibvirtError && (err.code === ErrorCode.NO_DOMAIN || err.code === ErrorCode.INVALID_ARG))
+        throw notFound();
       throw err;
     }
     if (hv.ignoreVms.includes(domain.name)) throw notFound();

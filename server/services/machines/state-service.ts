@@ -6,7 +6,10 @@ import { DomainDestroyFlags, DomainShutdownFlags, type Domain } from '../../libv
 
 export function assertActionAllowed(machineName: string, state: LibvirtStateName, action: MachineAction): void {
   if (!isMachineAction(action)) {
-    throw new ServiceError('bad-request', `unknown action '${String(action)}' requested; allowed are ${MACHINE_ACTIONS.join(', ')}`);
+    throw new ServiceError(
+      'bad-request',
+      `unknown action '${String(action)}' requested; allowed are ${MACHINE_ACTIONS.join(', ')}`,
+    );
   }
   if (isActionAllowed(action, state)) return;
   const allowed = allowedActions(state);

@@ -60,16 +60,22 @@ export class GoHWArch extends GoNamed {
   }
   String(): string {
     switch (this.value) {
-      case 1: return 'x86_64';
-      case 4: return 'x86';
-      default: return 'unknown';
+      case 1:
+        return 'x86_64';
+      case 4:
+        return 'x86';
+      default:
+        return 'unknown';
     }
   }
 }
 
 export class GoSSHKey {
   static readonly goTypeName = '*models.SSHKey';
-  constructor(public Name: string, public Public: string) {}
+  constructor(
+    public Name: string,
+    public Public: string,
+  ) {}
 }
 
 export class GoIP {
@@ -85,7 +91,11 @@ export class GoIP {
 
 export class GoVirtualMachineDisk {
   static readonly goTypeName = '*models.VirtualMachineDisk';
-  constructor(public Size: GoNumber, public Driver: string, public Type: string) {}
+  constructor(
+    public Size: GoNumber,
+    public Driver: string,
+    public Type: string,
+  ) {}
   SizeGigabytes(): number {
     return Number(BigInt(this.Size.value) / 1024n / 1024n / 1024n);
   }
@@ -134,9 +144,12 @@ export class GoVirtualMachine {
 
   StateName(): string {
     switch (this.State) {
-      case STATE_RUNNING: return 'running';
-      case STATE_STOPPED: return 'stopped';
-      default: return 'unknown';
+      case STATE_RUNNING:
+        return 'running';
+      case STATE_STOPPED:
+        return 'stopped';
+      default:
+        return 'unknown';
     }
   }
   IsRunning(): boolean {
@@ -164,8 +177,10 @@ export class GoImage {
   PoolName: string;
 
   constructor(i: TemplateImageInput) {
-    if (!(i.format in FORMAT_CODES)) throw new RangeError(`image format must be raw, qcow2 or unknown; got ${JSON.stringify(i.format)}`);
-    if (!Number.isSafeInteger(i.sizeBytes) || i.sizeBytes < 0) throw new RangeError(`image sizeBytes must be a non-negative integer, got ${i.sizeBytes}`);
+    if (!(i.format in FORMAT_CODES))
+      throw new RangeError(`image format must be raw, qcow2 or unknown; got ${JSON.stringify(i.format)}`);
+    if (!Number.isSafeInteger(i.sizeBytes) || i.sizeBytes < 0)
+      throw new RangeError(`image sizeBytes must be a non-negative integer, got ${i.sizeBytes}`);
     this.Id = i.id;
     this.OS = i.os;
     this.Arch = new GoHWArch(i.arch);
@@ -187,9 +202,12 @@ export class GoImage {
   }
   TypeString(): string {
     switch (this.Type) {
-      case 1: return 'raw';
-      case 2: return 'qcow2';
-      default: return 'unknown';
+      case 1:
+        return 'raw';
+      case 2:
+        return 'qcow2';
+      default:
+        return 'unknown';
     }
   }
 }
@@ -201,7 +219,11 @@ export class GoPlan {
   Cpus: number;
   DiskSize: number;
   constructor(p: TemplatePlanInput) {
-    for (const [k, v] of [['memoryBytes', p.memoryBytes], ['cpus', p.cpus], ['diskSizeBytes', p.diskSizeBytes]] as const) {
+    for (const [k, v] of [
+      ['memoryBytes', p.memoryBytes],
+      ['cpus', p.cpus],
+      ['diskSizeBytes', p.diskSizeBytes],
+    ] as const) {
       if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`plan ${k} must be a non-negative integer, got ${v}`);
     }
     this.Name = p.name;
@@ -219,7 +241,8 @@ export class GoPlan {
 
 /** The template context struct (an anonymous struct in vmango; printed as a plain struct). */
 export class VmangoTemplateContext {
-  static readonly goTypeName = 'struct { Machine *models.VirtualMachine; Image *models.Image; Plan *models.Plan; VolumePath string; Network string; Metadata string }';
+  static readonly goTypeName =
+    'struct { Machine *models.VirtualMachine; Image *models.Image; Plan *models.Plan; VolumePath string; Network string; Metadata string }';
   constructor(
     public Machine: GoVirtualMachine,
     public Image: GoImage,

@@ -28,13 +28,15 @@ export function chooseFreeAddress(
   if (!dhcp) {
     throw new NoFreeAddressError(
       `network ${network.name} has no IPv4 DHCP range; vmango reserves addresses only in a libvirt network ` +
-      `with <ip address=… netmask=…><dhcp><range start=… end=…/></dhcp></ip>`,
+        `with <ip address=… netmask=…><dhcp><range start=… end=…/></dhcp></ip>`,
     );
   }
   const ranges = dhcp.ranges
     .map((r) => ({ text: r, start: parseIpv4(r.start), end: parseIpv4(r.end) }))
-    .filter((r): r is { text: typeof r.text; start: number; end: number } =>
-      r.start !== undefined && r.end !== undefined && r.start <= r.end);
+    .filter(
+      (r): r is { text: typeof r.text; start: number; end: number } =>
+        r.start !== undefined && r.end !== undefined && r.start <= r.end,
+    );
   if (ranges.length === 0) {
     throw new NoFreeAddressError(`network ${network.name} has no usable IPv4 DHCP range in its <ip address='${dhcp.address}'>`);
   }

@@ -84,7 +84,7 @@ export function parseNetworkXml(xml: string): NetworkFacts {
     name: child(network, 'name')?.text ?? '',
     uuid: child(network, 'uuid')?.text.trim() ?? '',
     bridge: attr(child(network, 'bridge'), 'name'),
-    forwardMode: forward ? attr(forward, 'mode') ?? 'nat' : undefined,
+    forwardMode: forward ? (attr(forward, 'mode') ?? 'nat') : undefined,
     ips,
     dhcp: dhcp,
   };

@@ -11,7 +11,8 @@ const seconds = Number(secondsArg ?? 10);
 const DEFINED = 100;
 const TOGGLED = 2;
 
-const xml = (name: string): string => `<domain type='${domainType}'><name>${name}</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>` +
+const xml = (name: string): string =>
+  `<domain type='${domainType}'><name>${name}</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>` +
   `<os><type arch='x86_64' machine='pc'>hvm</type></os><devices><memballoon model='none'/></devices></domain>`;
 
 // A keepalive every second, as a provider with keepalive_interval = 1 has: libvirt's event loop
@@ -45,11 +46,14 @@ try {
     loop('lookupDomainByUuid', (i) => conn.lookupDomainByUuid(domains[i % DEFINED]!.uuid)),
     loop('getState', (i) => domains[(i * 7) % DEFINED]!.getState()),
     loop('getHostname', () => conn.getHostname()),
-    ...domains.slice(0, TOGGLED).map((domain) =>
-      loop('start/destroy', async () => ((await domain.isActive()) ? domain.destroy() : domain.start()))),
+    ...domains
+      .slice(0, TOGGLED)
+      .map((domain) => loop('start/destroy', async () => ((await domain.isActive()) ? domain.destroy() : domain.start()))),
     loop('networkUpdate', (i) => {
       const host = `<host mac='52:54:00:ee:${(i % 256).toString(16).padStart(2, '0')}:01' name='${prefix}-h' ip='192.168.150.251'/>`;
-      return network.update('add-last', 'ip-dhcp-host', host, live).then(() => network.update('delete', 'ip-dhcp-host', host, live));
+      return network
+        .update('add-last', 'ip-dhcp-host', host, live)
+        .then(() => network.update('delete', 'ip-dhcp-host', host, live));
     }),
   ]);
 } finally {

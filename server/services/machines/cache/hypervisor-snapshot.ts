@@ -12,7 +12,10 @@
 import type { HypervisorConfig } from '../../../config/index.js';
 import {
   DomainStatsTypes,
-  type Connection, type DomainListEntry, type DomainStats, type DhcpLease as LibvirtLease,
+  type Connection,
+  type DomainListEntry,
+  type DomainStats,
+  type DhcpLease as LibvirtLease,
 } from '../../../libvirt/index.js';
 import { isHypervisorLost } from '../../../hypervisors/provider-errors.js';
 import { parseNetworkXml, type DhcpLease, type NetworkFacts } from '../../network/index.js';
@@ -130,16 +133,22 @@ export async function takeSnapshot(conn: Connection, hv: HypervisorConfig): Prom
  * Sizes of root disks in the root pool that the block statistics did not give (a driver without
  * them, a disk libvirt could not read there): asked of the volume itself, as a full listing would.
  */
-export async function fillRootDiskSizes(conn: Connection, snapshot: HypervisorSnapshot, machines: readonly Machine[]): Promise<void> {
+export async function fillRootDiskSizes(
+  conn: Connection,
+  snapshot: HypervisorSnapshot,
+  machines: readonly Machine[],
+): Promise<void> {
   const paths = snapshot.rootVolumePaths;
   if (!paths) return;
-  await Promise.all(machines.map(async (machine) => {
-    const disk = machine.rootDisk;
-    if (!disk || disk.sizeBytes !== undefined || !paths.has(disk.path)) return;
-    try {
-      disk.sizeBytes = (await (await conn.lookupStorageVolumeByPath(disk.path)).getInfo()).capacity;
-    } catch (err) {
-      if (isHypervisorLost(err)) throw err;
-    }
-  }));
+  await Promise.all(
+    machines.map(async (machine) => {
+      const disk = machine.rootDisk;
+      if (!disk || disk.sizeBytes !== undefined || !paths.has(disk.path)) return;
+      try {
+        disk.sizeBytes = (await (await conn.lookupStorageVolumeByPath(disk.path)).getInfo()).capacity;
+      } catch (err) {
+        if (isHypervisorLost(err)) throw err;
+      }
+    }),
+  );
 }

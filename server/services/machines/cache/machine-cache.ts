@@ -139,7 +139,13 @@ export class MachineCache {
         timer.unref();
       });
       try {
-        const outcome = await Promise.race([this.refresh().then(() => 'done' as const, () => 'failed' as const), deadline]);
+        const outcome = await Promise.race([
+          this.refresh().then(
+            () => 'done' as const,
+            () => 'failed' as const,
+          ),
+          deadline,
+        ]);
         if (outcome === 'late') {
           return { ...this.peek(), error: `provider '${this.options.hv.name}' did not answer within ${deadlineMs} ms` };
         }

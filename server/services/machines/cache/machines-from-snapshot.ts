@@ -83,14 +83,16 @@ export function machinesFromSnapshot(
       skipped.push({ name: entry.name, reason: (err as Error).message });
       continue;
     }
-    machines.push(machineFromFacts({
-      provider,
-      facts,
-      state: entry.state,
-      rootVolumeCapacity: snapshot.rootVolumeCapacity,
-      network: snapshot.network,
-      now,
-    }));
+    machines.push(
+      machineFromFacts({
+        provider,
+        facts,
+        state: entry.state,
+        rootVolumeCapacity: snapshot.rootVolumeCapacity,
+        network: snapshot.network,
+        now,
+      }),
+    );
   }
   parsed?.rotate();
   machines.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

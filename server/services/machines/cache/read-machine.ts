@@ -53,12 +53,25 @@ export async function readMachine(
     rootDiskCapacity(conn, root ? diskSourcePath(root) : ''),
     readNetworkView(conn, hv, problems),
   ]);
-  let machine = machineFromFacts({ provider: hv.name, facts, state: state.state, rootVolumeCapacity: capacity, network, now: now() });
+  let machine = machineFromFacts({
+    provider: hv.name,
+    facts,
+    state: state.state,
+    rootVolumeCapacity: capacity,
+    network,
+    now: now(),
+  });
   if (!machine.ip && options.askAgent && machine.state === 'running' && machine.hwaddr !== '') {
     const agent = await agentInterfaces(domain, options.agentTimeoutMs ?? 2_000);
     if (agent.length > 0) {
       machine = machineFromFacts({
-        provider: hv.name, facts, state: state.state, rootVolumeCapacity: capacity, network, now: now(), agentInterfaces: agent,
+        provider: hv.name,
+        facts,
+        state: state.state,
+        rootVolumeCapacity: capacity,
+        network,
+        now: now(),
+        agentInterfaces: agent,
       });
     }
   }

@@ -6,8 +6,18 @@
  */
 import type { Config, HypervisorConfig } from '../../../config/index.js';
 import {
-  AffectFlags, DomainDestroyFlags, DomainStartFlags, DomainXmlFlags, ErrorCode, LibvirtError, NetworkUpdateFlags,
-  type Connection, type Domain, type Network, type StoragePool, type StorageVolume,
+  AffectFlags,
+  DomainDestroyFlags,
+  DomainStartFlags,
+  DomainXmlFlags,
+  ErrorCode,
+  LibvirtError,
+  NetworkUpdateFlags,
+  type Connection,
+  type Domain,
+  type Network,
+  type StoragePool,
+  type StorageVolume,
 } from '../../../libvirt/index.js';
 import type { Logger } from '../../../core/log.js';
 import { isHypervisorLost, errorMessage } from '../../../hypervisors/provider-errors.js';
@@ -75,7 +85,9 @@ export function isTestDriver(hv: HypervisorConfig): boolean {
 }
 
 function conflict(name: string, provider: string, why = ''): ServiceError {
-  return new ServiceError('conflict', `machine with name '${name}' already exists on provider '${provider}'${why}`, { fields: ['Name'] });
+  return new ServiceError('conflict', `machine with name '${name}' already exists on provider '${provider}'${why}`, {
+    fields: ['Name'],
+  });
 }
 
 async function domainExists(conn: Connection, name: string): Promise<boolean> {
@@ -98,14 +110,18 @@ function templateImage(found: ImageWithVolume): TemplateImageInput {
     sizeBytes: image.sizeBytes,
     format: image.format,
     // Go's zero time when libvirt reports no mtime, as 0.6's Image.Date was then.
-    date: modified ? new Date(modified.seconds * 1000 + Math.floor(modified.nanoseconds / 1e6)) : new Date('0001-01-01T00:00:00Z'),
+    date: modified
+      ? new Date(modified.seconds * 1000 + Math.floor(modified.nanoseconds / 1e6))
+      : new Date('0001-01-01T00:00:00Z'),
     poolName: image.poolName,
   };
 }
 
 function isoVolumeXml(name: string, bytes: number): string {
-  return `<volume><name>${escapeXmlText('volume name', `${name}_config.iso`)}</name>` +
-    `<capacity unit="bytes">${bytes}</capacity><target><format type="raw"/></target></volume>`;
+  return (
+    `<volume><name>${escapeXmlText('volume name', `${name}_config.iso`)}</name>` +
+    `<capacity unit="bytes">${bytes}</capacity><target><format type="raw"/></target></volume>`
+  );
 }
 
 export async function createMachine(ctx: CreateContext, request: CreateMachineRequest): Promise<Machine> {
@@ -139,13 +155,14 @@ class Creation {
   async run(): Promise<Machine> {
     const { hv, conn, req } = this;
     const image = await step('failed to list images', () => findImage(conn, hv, req.imageId, this.ctx.logger));
-    if (!image) throw new ServiceError('bad-request', `image "${req.imageId}" not found on provider "${hv.name}"`, { fields: ['Image'] });
+    if (!image)
+      throw new ServiceError('bad-request', `image "${req.imageId}" not found on provider "${hv.name}"`, { fields: ['Image'] });
     if (await domainExists(conn, req.name)) throw conflict(req.name, hv.name);
     if (isTestDriver(hv)) {
       throw new ServiceError(
         'unsupported',
         `provider '${hv.name}' uses libvirt's test driver, which cannot clone an image into another storage pool ` +
-        'or upload a config drive; machines can be created only on a real (qemu/kvm) hypervisor',
+          'or upload a config drive; machines can be created only on a real (qemu/kvm) hypervisor',
       );
     }
     await this.after('validated');
@@ -154,7 +171,10 @@ class Creation {
     } catch (err) {
       const leftovers = await this.rollback.unwind();
       if (leftovers.length > 0) {
-        this.ctx.logger.error({ hypervisor: hv.name, machine: req.name, leftovers }, 'create failed and could not be fully undone');
+        this.ctx.logger.error(
+          { hypervisor: hv.name, machine: req.name, leftovers },
+          'create failed and could not be fully undone',
+        );
       }
       const cause = err instanceof Error && err.cause !== undefined ? err.cause : err;
       // Someone outside vmango defined a domain of that name while we worked.
@@ -173,11 +193,20 @@ class Creation {
       creator: req.creator,
     };
     const imageInput = templateImage(image);
-    const plan = { name: req.plan.name, memoryBytes: req.plan.memoryBytes, cpus: req.plan.cpus, diskSizeBytes: req.plan.diskSizeBytes };
+    const plan = {
+      name: req.plan.name,
+      memoryBytes: req.plan.memoryBytes,
+      cpus: req.plan.cpus,
+      diskSizeBytes: req.plan.diskSizeBytes,
+    };
 
     // In the volume template .VolumePath is the image's path: the backing file of a linked (overlay) volume.
     const volumeXml = await step('failed to create volume xml from template', async () =>
-      hv.volumeTemplate.execute(vmangoTemplateContext({ machine: machineInput, image: imageInput, plan, volumePath: image.volume.path }), { escape: 'xml' }));
+      hv.volumeTemplate.execute(
+        vmangoTemplateContext({ machine: machineInput, image: imageInput, plan, volumePath: image.volume.path }),
+        { escape: 'xml' },
+      ),
+    );
     const volumePlan = await step('failed to create volume xml from template', async () => readVolumePlan(volumeXml, req.name));
     const disk = await this.createRootVolume(rootPool, volumeXml, volumePlan.linked, image.volume.volume);
     await this.after('volume-created');
@@ -237,25 +266,30 @@ class Creation {
       userdata: normalizeUserdata(req.userdata),
     });
     const xml = await step('failed to create domain xml from template', async () => {
-      const rendered = hv.vmTemplate.execute(vmangoTemplateContext({
-        machine: {
-          ...machineInput,
-          os: image.image.os,
-          arch: image.image.arch,
-          memoryBytes: req.plan.memoryBytes,
-          cpus: req.plan.cpus,
-          imageId: image.image.id,
-          plan: req.plan.name,
-        },
-        image: imageInput,
-        plan,
-        volumePath: diskPath,
-        network: hv.network,
-        metadata,
-      }), { escape: 'xml' });
+      const rendered = hv.vmTemplate.execute(
+        vmangoTemplateContext({
+          machine: {
+            ...machineInput,
+            os: image.image.os,
+            arch: image.image.arch,
+            memoryBytes: req.plan.memoryBytes,
+            cpus: req.plan.cpus,
+            imageId: image.image.id,
+            plan: req.plan.name,
+          },
+          image: imageInput,
+          plan,
+          volumePath: diskPath,
+          network: hv.network,
+          metadata,
+        }),
+        { escape: 'xml' },
+      );
       const named = parseDomainXml(rendered).name;
       if (named !== req.name) {
-        throw new Error(`the domain template names the domain ${JSON.stringify(named)}; it must be the machine name (<name>{{ .Machine.Name }}</name>)`);
+        throw new Error(
+          `the domain template names the domain ${JSON.stringify(named)}; it must be the machine name (<name>{{ .Machine.Name }}</name>)`,
+        );
       }
       return rendered;
     });
@@ -268,7 +302,10 @@ class Creation {
   private reservableInterface(facts: DomainFacts): DomainInterface | undefined {
     const nic = facts.interfaces[0];
     if (!nic || nic.mac === '' || nic.type !== 'network' || nic.sourceNetwork !== this.hv.network) {
-      this.ctx.logger.info({ hypervisor: this.hv.name, machine: this.req.name }, `no interface on network ${this.hv.network}: no address reserved`);
+      this.ctx.logger.info(
+        { hypervisor: this.hv.name, machine: this.req.name },
+        `no interface on network ${this.hv.network}: no address reserved`,
+      );
       return undefined;
     }
     return nic;
@@ -306,20 +343,24 @@ class Creation {
 
   private async reserveAddress(network: Network, nic: DomainInterface): Promise<void> {
     const { hv, req } = this;
-    await this.ctx.networkLocks.run(`${hv.name}\u0000${hv.network}`, () => step('failed to reserve an IP address', async () => {
-      const [xml, leases] = await Promise.all([network.getXmlDesc(), network.getDhcpLeases()]);
-      let ip: string;
-      try {
-        ip = chooseFreeAddress(parseNetworkXml(xml), toLeases(leases), this.ctx.clock(), { mac: nic.mac });
-      } catch (err) {
-        if (err instanceof NoFreeAddressError) throw new Error(err.message, { cause: err });
-        throw err;
-      }
-      const hostXml = dhcpHostXml({ mac: nic.mac, name: req.name, ip });
-      const flags = NetworkUpdateFlags.AFFECT_LIVE | NetworkUpdateFlags.AFFECT_CONFIG;
-      await network.update('add-last', 'ip-dhcp-host', hostXml, { flags });
-      this.rollback.add(`release address ${ip} in network ${hv.network}`, () => network.update('delete', 'ip-dhcp-host', hostXml, { flags }));
-    }));
+    await this.ctx.networkLocks.run(`${hv.name}\u0000${hv.network}`, () =>
+      step('failed to reserve an IP address', async () => {
+        const [xml, leases] = await Promise.all([network.getXmlDesc(), network.getDhcpLeases()]);
+        let ip: string;
+        try {
+          ip = chooseFreeAddress(parseNetworkXml(xml), toLeases(leases), this.ctx.clock(), { mac: nic.mac });
+        } catch (err) {
+          if (err instanceof NoFreeAddressError) throw new Error(err.message, { cause: err });
+          throw err;
+        }
+        const hostXml = dhcpHostXml({ mac: nic.mac, name: req.name, ip });
+        const flags = NetworkUpdateFlags.AFFECT_LIVE | NetworkUpdateFlags.AFFECT_CONFIG;
+        await network.update('add-last', 'ip-dhcp-host', hostXml, { flags });
+        this.rollback.add(`release address ${ip} in network ${hv.network}`, () =>
+          network.update('delete', 'ip-dhcp-host', hostXml, { flags }),
+        );
+      }),
+    );
   }
 
   private async uploadConfigDrive(rootPool: StoragePool, uuid32: string): Promise<string> {

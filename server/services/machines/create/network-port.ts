@@ -23,8 +23,13 @@ const GIVE_UP_AFTER_MS = 3_000;
  */
 export async function untilStartIsUnderWay(domain: Domain, start: Promise<unknown>): Promise<boolean> {
   let settled: boolean | undefined;
-  const outcome = start.then(() => true, () => false);
-  void outcome.then((ok) => { settled = ok; });
+  const outcome = start.then(
+    () => true,
+    () => false,
+  );
+  void outcome.then((ok) => {
+    settled = ok;
+  });
   const giveUpAt = Date.now() + GIVE_UP_AFTER_MS;
   while (settled === undefined && Date.now() < giveUpAt) {
     let state;

@@ -9,7 +9,10 @@ interface Undo {
 export class Rollback {
   private readonly undos: Undo[] = [];
 
-  constructor(private readonly logger: Logger, private readonly context: Record<string, unknown>) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly context: Record<string, unknown>,
+  ) {}
 
   add(what: string, run: () => Promise<unknown>): void {
     this.undos.push({ what, run });

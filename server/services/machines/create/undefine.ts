@@ -9,7 +9,8 @@ export async function undefineDomain(domain: Domain): Promise<void> {
   try {
     await domain.undefine({ flags: UNDEFINE_FLAGS });
   } catch (err) {
-    if (!(err instanceof LibvirtError && (err.code === ErrorCode.INVALID_ARG || err.code === ErrorCode.ARGUMENT_UNSUPPORTED))) throw err;
+    if (!(err instanceof LibvirtError && (err.code === ErrorCode.INVALID_ARG || err.code === ErrorCode.ARGUMENT_UNSUPPORTED)))
+      throw err;
     await domain.undefine({ flags: UNDEFINE_FLAGS & ~DomainUndefineFlags.NVRAM });
   }
 }

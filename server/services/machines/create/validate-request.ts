@@ -39,7 +39,9 @@ export function validateCreateRequest(
 ): ValidRequest {
   const missing = REQUIRED.filter(([, key]) => typeof request[key] !== 'string' || request[key] === '').map(([field]) => field);
   if (missing.length > 0) {
-    throw new ServiceError('bad-request', missing.map((field) => `${field.toLowerCase()} required`).join(', '), { fields: missing });
+    throw new ServiceError('bad-request', missing.map((field) => `${field.toLowerCase()} required`).join(', '), {
+      fields: missing,
+    });
   }
   const hv = provider(request.provider, 'Provider');
   const nameProblem = machineNameProblem(request.name);

@@ -26,7 +26,7 @@ export function readVolumePlan(xml: string, machineName: string): VolumePlan {
   if (name !== expected) {
     throw new VolumeTemplateError(
       `the volume template names the volume ${JSON.stringify(name)}; it must be ${JSON.stringify(expected)} ` +
-      '(<name>{{ .Machine.Name }}_disk</name>), the name vmango finds and deletes a machine\'s root disk by',
+        "(<name>{{ .Machine.Name }}_disk</name>), the name vmango finds and deletes a machine's root disk by",
     );
   }
   return {
