@@ -58,6 +58,9 @@ step() {
 # builds it again; no dependency needs an install script of its own.
 step "npm-install" "cat package-lock.json; node --version; [ -d node_modules ] && echo present" \
   npm install --no-save --no-audit --no-fund --ignore-scripts --loglevel=error
+# `npx vmango` in the checkout: npm links only dependencies' commands, not the package's own.
+mkdir -p node_modules/.bin
+ln -sfn ../../bin/vmango.js node_modules/.bin/vmango
 step "native-build" "cat binding.gyp native/* 2>/dev/null; node --version; [ -f build/Release/vmango_libvirt.node ] && echo built" \
   npx --no-install node-gyp rebuild --loglevel=error
 step "typescript-build" "find server -name '*.ts' -print0 | sort -z | xargs -0 cat; cat tsconfig*.json; [ -d dist ] && echo built" \
