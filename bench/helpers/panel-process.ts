@@ -1,4 +1,5 @@
 // Runs the real panel as a child process on a generated config, for start-up and RSS figures.
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -49,7 +50,7 @@ export function writeBenchConfig(options: BenchConfigOptions, port: number): { d
     configPath,
     `
 listen = "127.0.0.1:${port}"
-session_secret = "bench-${process.pid}-${Date.now()}"
+session_secret = "${randomBytes(32).toString('base64')}"
 static_cache = "0"
 
 hypervisor "${options.provider}" {

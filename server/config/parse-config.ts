@@ -114,6 +114,12 @@ function readListen(root: BlockReader): { host: string; port: number } | undefin
 }
 
 const SECRET_HOWTO = 'generate one with `head -c 32 /dev/urandom | base64` and set session_secret = "<that output>"';
+/** Anyone who knows a secret can mint sessions; these are printed in the example and the README. */
+const PLACEHOLDER_SECRETS = new Set([
+  'REPLACE-ME-with-the-output-of-head-c-32-dev-urandom-base64',
+  '<output of: head -c 32 /dev/urandom | base64>',
+]);
+export const MIN_SESSION_SECRET_BYTES = 32;
 
 function readSessionSecret(root: BlockReader): string | undefined {
   const value = Object.hasOwn(root.body, 'session_secret') ? root.body['session_secret'] : undefined;
@@ -124,7 +130,24 @@ function readSessionSecret(root: BlockReader): string | undefined {
     );
     return undefined;
   }
-  return readString(root, 'session_secret', { required: true, what: `a random secret (${SECRET_HOWTO})` });
+  const secret = readString(root, 'session_secret', { required: true, what: `a random secret (${SECRET_HOWTO})` });
+  if (secret === undefined) return undefined;
+  if (PLACEHOLDER_SECRETS.has(secret)) {
+    root.problems.add(
+      'session_secret',
+      `is the example's placeholder, which anyone can read and use to sign a session; ${SECRET_HOWTO}`,
+    );
+    return undefined;
+  }
+  const bytes = Buffer.byteLength(secret, 'utf8');
+  if (bytes < MIN_SESSION_SECRET_BYTES) {
+    root.problems.add(
+      'session_secret',
+      `is ${bytes} bytes long; it must be at least ${MIN_SESSION_SECRET_BYTES} bytes of random text, since it signs login sessions; ${SECRET_HOWTO}`,
+    );
+    return undefined;
+  }
+  return secret;
 }
 
 function readTrustedProxies(root: BlockReader): string[] | undefined {

@@ -7,7 +7,7 @@ import { ADMIN_HASH, FIXTURES, TEST_RSA_KEY } from './helpers.js';
 
 const fixture = (name: string): string => join(FIXTURES, name);
 const read = (name: string): string => readFileSync(fixture(name), 'utf8');
-const withSecret = (text: string): string => `session_secret = "from-the-test"\n${text}`;
+const withSecret = (text: string): string => `session_secret = "test-secret-0123456789abcdef0123456789"\n${text}`;
 const parseInFixtures = (text: string) => parseConfig(text, { filename: fixture('example.conf'), baseDir: FIXTURES });
 
 const tmp = mkdtempSync(join(tmpdir(), 'vmango-compat-'));
@@ -31,12 +31,12 @@ describe('vmango 0.6 shipped vmango.dist.conf', () => {
   it('with a session_secret filled in, loads as vmango 0.6 read it', () => {
     for (const name of ['vm.xml.in', 'volume.xml.in']) copyFileSync(fixture(name), join(tmp, name));
     const path = join(tmp, 'vmango.conf');
-    writeFileSync(path, read('vmango.dist.conf').replace('session_secret = ""', 'session_secret = "Zm9vYmFy"'));
+    writeFileSync(path, read('vmango.dist.conf').replace('session_secret = ""', 'session_secret = "Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFy"'));
     const config = loadConfig(path);
     expect(config.path).toBe(path);
     expect(config.dir).toBe(tmp);
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 8000 });
-    expect(config.sessionSecret).toBe('Zm9vYmFy');
+    expect(config.sessionSecret).toBe('Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFy');
     expect(config.staticCacheSeconds).toBe(86_400);
     expect(config.debug).toBe(false);
     expect(config.trustedProxies).toEqual([]);
@@ -86,9 +86,16 @@ describe('vmango 0.6 shipped vmango.dist.conf', () => {
 });
 
 describe("vmango 0.6's development vmango.conf", () => {
+  /** Its session_secret, "changeme", is refused (too short to sign sessions); everything else loads. */
+  const devConf = (): string => read('vmango.dev.conf').replace('"changeme"', '"test-secret-0123456789abcdef0123456789"');
+
+  it('is refused for its short session_secret only, saying how to make one', () => {
+    expect(() => loadConfig(fixture('vmango.dev.conf'))).toThrow(/^session_secret: is 8 bytes long; it must be at least 32 bytes.*head -c 32/s);
+  });
+
   it('loads with its user, key, ignore_vms = [] and debug', () => {
-    const config = loadConfig(fixture('vmango.dev.conf'));
-    expect(config.sessionSecret).toBe('changeme');
+    const config = parseInFixtures(devConf());
+    expect(config.sessionSecret).toBe('test-secret-0123456789abcdef0123456789');
     expect(config.staticCacheSeconds).toBe(0);
     expect(config.debug).toBe(true);
     expect(config.trustedProxies).toEqual(['127.0.0.1']);
@@ -98,18 +105,18 @@ describe("vmango 0.6's development vmango.conf", () => {
   });
 
   it('loads with Windows line endings and a byte order mark', () => {
-    const text = '\uFEFF' + read('vmango.dev.conf').replaceAll('\n', '\r\n');
+    const text = '\uFEFF' + devConf().replaceAll('\n', '\r\n');
     expect(parseInFixtures(text).plans).toHaveLength(3);
   });
 
   it('loads with TLS files, resolved against the config directory', () => {
-    const text = read('vmango.dev.conf').replace('# ssl_key', 'ssl_key').replace('# ssl_cert', 'ssl_cert');
+    const text = devConf().replace('# ssl_key', 'ssl_key').replace('# ssl_cert', 'ssl_cert');
     const config = parseInFixtures(text);
     expect(config.tls).toEqual({ keyPath: fixture('test_ssl_key.pem'), certPath: fixture('test_ssl_cert.pem') });
   });
 
   it('loads with the LVM templates vmango 0.6 shipped', () => {
-    const text = read('vmango.dev.conf')
+    const text = devConf()
       .replace('"vm.xml.in"', '"vm_lvm.xml.in"')
       .replace('"volume.xml.in"', '"volume_lvm.xml.in"');
     const config = parseInFixtures(text);

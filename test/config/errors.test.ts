@@ -27,7 +27,7 @@ describe('a valid config', () => {
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 8000 });
     expect(config.trustedProxies).toEqual(['127.0.0.1', '10.0.0.0/8']);
     expect(config.hypervisors[0]?.ignoreVms).toEqual(['old']);
-    const minimal = parseIn('session_secret = "x"\n', dir);
+    const minimal = parseIn('session_secret = "test-secret-0123456789abcdef0123456789"\n', dir);
     expect(minimal).toMatchObject({
       listen: { host: '127.0.0.1', port: 8000 },
       staticCacheSeconds: 0,
@@ -166,7 +166,7 @@ describe('ssl_key and ssl_cert', () => {
 
 describe('hypervisor', () => {
   it('reports every missing required key', () => {
-    const problems = problemsOf('session_secret = "x"\nhypervisor "H" {\n  url = ""\n}\n');
+    const problems = problemsOf('session_secret = "test-secret-0123456789abcdef0123456789"\nhypervisor "H" {\n  url = ""\n}\n');
     expect(problems.map((p) => p.path)).toEqual([
       'hypervisor.H.image_storage_pool',
       'hypervisor.H.root_storage_pool',
@@ -270,7 +270,7 @@ describe('user', () => {
   it('accepts $2a$, $2b$ and $2y$ hashes', () => {
     for (const prefix of ['$2a$', '$2b$', '$2y$']) {
       const hash = ADMIN_HASH.replace('$2a$', prefix);
-      expect(parseIn(`session_secret = "x"\nuser "u" {\n  password = "${hash}"\n}\n`, dir).users[0]?.passwordHash).toBe(hash);
+      expect(parseIn(`session_secret = "test-secret-0123456789abcdef0123456789"\nuser "u" {\n  password = "${hash}"\n}\n`, dir).users[0]?.passwordHash).toBe(hash);
     }
   });
   it.each([
@@ -280,7 +280,7 @@ describe('user', () => {
     ADMIN_HASH.slice(0, -1),
     '$2x$10$' + ADMIN_HASH.slice(7),
   ])('refuses %j and says to use vmango genpw', (password) => {
-    expect(problemsOf(`session_secret = "x"\nuser "u" {\n  password = "${password}"\n}\n`)).toEqual([
+    expect(problemsOf(`session_secret = "test-secret-0123456789abcdef0123456789"\nuser "u" {\n  password = "${password}"\n}\n`)).toEqual([
       { path: 'user.u.password', message: expect.stringContaining('generate one with `vmango genpw`') },
     ]);
   });
@@ -288,7 +288,7 @@ describe('user', () => {
 
 describe('ssh_key', () => {
   it.each([TEST_ED25519_KEY, TEST_ECDSA_KEY])('accepts %s', (line) => {
-    expect(parseIn(`session_secret = "x"\nssh_key "k" {\n  public = "${line}"\n}\n`, dir).sshKeys).toEqual([
+    expect(parseIn(`session_secret = "test-secret-0123456789abcdef0123456789"\nssh_key "k" {\n  public = "${line}"\n}\n`, dir).sshKeys).toEqual([
       { name: 'k', public: line },
     ]);
   });
@@ -299,7 +299,7 @@ describe('ssh_key', () => {
     [TEST_ED25519_KEY.replace('ssh-ed25519', 'ssh-rsa'), /^the key data is a "ssh-ed25519" key but the line says "ssh-rsa"/],
     ['ssh-rsa AAAA', /^the key data is truncated/],
   ])('refuses %j', (line, why) => {
-    expect(problemsOf(`session_secret = "x"\nssh_key "k" {\n  public = "${line}"\n}\n`)).toEqual([
+    expect(problemsOf(`session_secret = "test-secret-0123456789abcdef0123456789"\nssh_key "k" {\n  public = "${line}"\n}\n`)).toEqual([
       { path: 'ssh_key.k.public', message: expect.stringMatching(why) },
     ]);
   });
@@ -314,7 +314,7 @@ describe('block names', () => {
   });
   it('every problem inside duplicated blocks is reported with the duplicate', () => {
     const text =
-      'session_secret = "x"\nplan "a" {\n  memory = -5\n  cpus = 0\n  disk_size = 1\n}\nplan "a" {\n  memory = 1\n  cpus = 1\n  disk_size = 1\n}\n';
+      'session_secret = "test-secret-0123456789abcdef0123456789"\nplan "a" {\n  memory = -5\n  cpus = 0\n  disk_size = 1\n}\nplan "a" {\n  memory = 1\n  cpus = 1\n  disk_size = 1\n}\n';
     const problems = problemsOf(text);
     expect(problems).toContainEqual({
       path: 'plan.a',
@@ -324,22 +324,22 @@ describe('block names', () => {
     expect(problems).toContainEqual({ path: 'plan.a.cpus', message: expect.stringMatching(/^must be a whole number from 1/) });
   });
   it('a missing label is an error', () => {
-    expect(problemsOf('session_secret = "x"\nuser {\n  password = "x"\n}\n')).toEqual([
+    expect(problemsOf('session_secret = "test-secret-0123456789abcdef0123456789"\nuser {\n  password = "x"\n}\n')).toEqual([
       { path: 'user', message: 'a user block needs a name label: write user "NAME" { … }' },
     ]);
   });
   it('two labels are an error', () => {
-    expect(problemsOf('session_secret = "x"\nssh_key "a" "b" {\n}\n')).toEqual([
+    expect(problemsOf('session_secret = "test-secret-0123456789abcdef0123456789"\nssh_key "a" "b" {\n}\n')).toEqual([
       { path: 'ssh_key.a', message: 'a ssh_key block takes exactly one label, its name: write ssh_key "NAME" { … }' },
     ]);
   });
   it('a block written as a value is an error', () => {
-    expect(problemsOf('session_secret = "x"\nplan = "small"\n')).toEqual([
+    expect(problemsOf('session_secret = "test-secret-0123456789abcdef0123456789"\nplan = "small"\n')).toEqual([
       { path: 'plan', message: 'must be written as blocks, plan "NAME" { … }, got the string "small"' },
     ]);
   });
   it('names with slashes or control characters are refused', () => {
-    expect(problemsOf('session_secret = "x"\nplan "a/b" {\n}\n')[0]).toEqual({
+    expect(problemsOf('session_secret = "test-secret-0123456789abcdef0123456789"\nplan "a/b" {\n}\n')[0]).toEqual({
       path: 'plan.a/b',
       message: expect.stringMatching(/^plan invalid name "a\/b": allowed is 1 to 128 characters/),
     });

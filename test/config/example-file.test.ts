@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/config/index.js';
@@ -19,8 +21,15 @@ const ALL_KEYS = [...TOP_LEVEL_KEYS, ...HYPERVISOR_KEYS, ...PLAN_KEYS, ...USER_K
 describe('vmango.conf.example', () => {
   const text = readFileSync(repoFile('vmango.conf.example'), 'utf8');
 
-  it('loads, with the templates of the repository', () => {
-    const config = loadConfig(repoFile('vmango.conf.example'));
+  it('is refused while its session_secret is the placeholder, saying how to make one', () => {
+    expect(() => loadConfig(repoFile('vmango.conf.example'))).toThrow(/session_secret: is the example's placeholder.*head -c 32 \/dev\/urandom \| base64/s);
+  });
+
+  it('loads, with the templates of the repository, once the secret is filled in', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmango-example-'));
+    const path = join(dir, 'vmango.conf');
+    writeFileSync(path, text.replace(/session_secret = "[^"]*"/, 'session_secret = "test-secret-0123456789abcdef0123456789"').replaceAll('"templates/', `"${repoFile('templates/')}`));
+    const config = loadConfig(path);
     expect(configViolations(config)).toEqual([]);
     expect(config.hypervisors[0]?.vmTemplatePath).toBe(repoFile('templates/vm.xml.in'));
     expect(config.hypervisors[0]?.volumeTemplatePath).toBe(repoFile('templates/volume.xml.in'));

@@ -13,7 +13,7 @@ afterAll(cleanup);
 const LOAD_TIME_BOUND_MS = 5000;
 
 const FULL_CONFIG = `listen = "[::1]:8443"
-session_secret = "c2VjcmV0"
+session_secret = "test-secret-0123456789abcdef0123456789"
 static_cache = "1d"
 debug = true
 trusted_proxies = ["::1", "10.0.0.0/8"]
@@ -54,7 +54,12 @@ plan "tiny" {
 }
 `;
 
-const SEEDS = [VALID_CONFIG, FULL_CONFIG, readFileSync(join(FIXTURES, 'vmango.dev.conf'), 'utf8')];
+const SEEDS = [
+  VALID_CONFIG,
+  FULL_CONFIG,
+  // vmango 0.6's development config, with a secret long enough to be accepted.
+  readFileSync(join(FIXTURES, 'vmango.dev.conf'), 'utf8').replace('"changeme"', '"test-secret-0123456789abcdef0123456789"'),
+];
 
 type Outcome = { accepted: Config } | { refused: ConfigError };
 

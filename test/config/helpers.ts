@@ -23,7 +23,7 @@ export function makeConfigDir(): { dir: string; cleanup: () => void } {
 }
 
 export const VALID_CONFIG = `listen = "127.0.0.1:8000"
-session_secret = "s3cret"
+session_secret = "test-secret-0123456789abcdef0123456789"
 static_cache = "24h"
 debug = false
 trusted_proxies = ["127.0.0.1", "10.0.0.0/8"]

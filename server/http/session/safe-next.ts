@@ -1,6 +1,7 @@
 /**
  * Where to go after logging in: only a path on this site. Anything that a browser could read as
- * another origin (`//host`, `/\host`, a scheme, control characters) falls back to `/`.
+ * another origin (`//host`, `/\host`, a scheme, control characters) falls back to `/`, checked on
+ * the path as it will be sent (after `.`/`..` and %2e are resolved), not only on the input.
  */
 const PROBE_ORIGIN = 'http://vmango.invalid';
 
@@ -16,7 +17,10 @@ export function safeNextPath(next: unknown): string {
     return '/';
   }
   if (url.origin !== PROBE_ORIGIN) return '/';
-  return `${url.pathname}${url.search}${url.hash}`;
+  const normalised = `${url.pathname}${url.search}${url.hash}`;
+  // "/a/..//evil" normalises to "//evil": a path a browser reads as another host.
+  if (normalised.startsWith('//') || /^\/\\|[\\\u0000-\u001f\u007f]/.test(url.pathname)) return '/';
+  return normalised;
 }
 
 /** The login page URL that brings the user back to `originalUrl`. */

@@ -39,7 +39,7 @@ function configFile(body: string): string {
 const templates = `vm_template = "${repoRoot}/templates/vm.xml.in"\n  volume_template = "${repoRoot}/templates/volume.xml.in"`;
 const goodConfig = `
 listen = "127.0.0.1:18000"
-session_secret = "a-test-secret"
+session_secret = "test-secret-0123456789abcdef0123456789"
 static_cache = "24h"
 hypervisor "LOCAL1" {
   url = "test:///default"
@@ -64,7 +64,7 @@ describe('vmango CLI', () => {
 
   it('-check prints every problem with its key path and exits 1', async () => {
     const broken = goodConfig
-      .replace('session_secret = "a-test-secret"', 'session_secret = ""')
+      .replace('session_secret = "test-secret-0123456789abcdef0123456789"', 'session_secret = ""')
       .replace('cpus = 1', 'cpus = 0')
       .replace('static_cache = "24h"', 'static_cache = "forever"');
     const t = io();

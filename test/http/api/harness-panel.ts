@@ -79,7 +79,7 @@ hypervisor "${hv.name}" {
     .join('');
   const text = `
 listen = "127.0.0.1:8000"
-session_secret = "routes-harness-test"
+session_secret = "test-secret-0123456789abcdef0123456789"
 # The tests that make logins fail send X-Real-IP, so their failures never lock 127.0.0.1 out.
 trusted_proxies = ["127.0.0.1"]
 ${blocks}
