@@ -183,7 +183,7 @@ async function listPhase(): Promise<void> {
   await fillTo(LIST_MACHINES);
   const { total } = await countDomains();
   const panel = await startPanel(false);
-  const hv = await waitConnected(panel, PROVIDER);
+  const hv = await waitConnected(panel, PROVIDER, AUTH);
   const connectedAt = performance.now();
   // The first authenticated request pays one bcrypt verification; pay it on a list that never
   // touches the machine cache, so the cold figure is the cache filling alone.
@@ -265,7 +265,7 @@ async function listPhase(): Promise<void> {
 
 async function createDeletePhase(linked: boolean): Promise<void> {
   const panel = await startPanel(linked);
-  await waitConnected(panel, PROVIDER);
+  await waitConnected(panel, PROVIDER, AUTH);
   await timedList(panel.base); // credentials cached, cache filled
   const kind = linked ? 'linked-clone' : 'full-clone';
   const creates: number[] = [];

@@ -124,13 +124,18 @@ export interface HealthProvider {
   since?: string;
 }
 
-/** Polls /healthz until the provider is connected; returns its state and when it connected. */
-export async function waitConnected(panel: PanelChild, provider: string, timeoutMs = 60_000): Promise<HealthProvider> {
+/** Polls /healthz (with API credentials, which show the providers) until the provider is connected. */
+export async function waitConnected(
+  panel: PanelChild,
+  provider: string,
+  auth: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<HealthProvider> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     if (panel.child.exitCode !== null) throw new Error(`panel exited with code ${panel.child.exitCode}; see ${panel.logFile}`);
     try {
-      const res = await fetch(`${panel.base}/healthz`);
+      const res = await fetch(`${panel.base}/healthz`, { headers: auth });
       if (res.ok) {
         const body = (await res.json()) as { hypervisors?: HealthProvider[] };
         const hv = body.hypervisors?.find((h) => h.name === provider);

@@ -9,9 +9,12 @@ import { createLogger, type Logger, type LogLevel } from '../core/log.js';
 import type { MachineService } from '../core/services.js';
 import { VERSION } from '../core/version.js';
 import { createApp } from '../http/app.js';
+import { clientAddressResolver } from '../http/client-address.js';
+import { healthReport } from '../http/health.js';
+import { allowedHostSet } from '../http/host-check.js';
 import { createApiRouter } from '../http/api/router.js';
 import { createPagesRouter, type PagesOptions } from '../http/pages/index.js';
-import { closeOnSignals, listen, type RunningServer } from '../http/server.js';
+import { closeOnSignals, listen, type RunningServer, type ServerLimits } from '../http/server.js';
 import { ConnectionManager, type ConnectionManagerOptions } from '../hypervisors/connection-manager.js';
 import { openConnection, trimNativeMemory, tuneNativeMalloc, type Connection } from '../libvirt/index.js';
 import { CredentialCache, type CredentialCacheOptions } from '../services/auth/credential-cache.js';
@@ -32,6 +35,8 @@ export interface PanelOptions {
   pages?: PagesOptions | false;
   /** Where to listen instead of the config's `listen` (tests use port 0). */
   listen?: { host: string; port: number };
+  /** The web server's timeouts and connection limit (defaults: DEFAULT_SERVER_LIMITS). */
+  serverLimits?: Partial<ServerLimits>;
   /** Shut down on SIGTERM/SIGINT (the vmango command); tests close the panel themselves. */
   handleSignals?: boolean;
   /** Tune and trim glibc's malloc for a long-running process (the vmango command). */
@@ -76,7 +81,9 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     routers,
     trustedProxies: config.trustedProxies,
     staticCacheSeconds: config.staticCacheSeconds,
-    health: () => ({ hypervisors: machines.providerStates().map(({ name, state, since }) => ({ name, state, since })) }),
+    health: healthReport({ service: machines, guard, clientAddress: clientAddressResolver(config.trustedProxies) }),
+    allowedHosts: allowedHostSet(config.allowedHosts, options.listen?.host ?? config.listen.host),
+    hsts: Boolean(config.tls),
   });
   return { config, logger, hypervisors, machines, guard, app };
 }
@@ -92,7 +99,7 @@ export async function startPanel(config: Config, options: PanelOptions = {}): Pr
   const address = options.listen ?? config.listen;
   let server: RunningServer;
   try {
-    server = await listen(panel.app, { host: address.host, port: address.port, tls: config.tls });
+    server = await listen(panel.app, { host: address.host, port: address.port, tls: config.tls, limits: options.serverLimits });
   } catch (err) {
     await machines.close();
     await hypervisors.close();

@@ -1,4 +1,5 @@
 import { closeSync, openSync, fstatSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { ConfigError } from './config-error.js';
 import { describeValue, isPlainObject } from './describe-value.js';
@@ -23,6 +24,10 @@ export const TOP_LEVEL_KEYS = [
   'static_cache',
   'debug',
   'trusted_proxies',
+  'allowed_hosts',
+  'session_idle_timeout',
+  'session_lifetime',
+  'state_dir',
   'ssl_key',
   'ssl_cert',
   'hypervisor',
@@ -77,6 +82,23 @@ function parseConfigUnguarded(text: string, { filename, baseDir }: ParseConfigOp
   const staticCacheMs = readDuration(root, 'static_cache', { defaultMs: 0, parse: parseDuration });
   const debug = readBoolean(root, 'debug') ?? false;
   const trustedProxies = readTrustedProxies(root);
+  const allowedHosts = readAllowedHosts(root);
+  const sessionIdleTimeoutMs = readDuration(root, 'session_idle_timeout', {
+    defaultMs: SESSION_DEFAULTS.idleMs,
+    positive: true,
+    parse: parseDuration,
+  });
+  const sessionLifetimeMs = readDuration(root, 'session_lifetime', {
+    defaultMs: SESSION_DEFAULTS.lifetimeMs,
+    positive: true,
+    parse: parseDuration,
+  });
+  if (sessionIdleTimeoutMs !== undefined && sessionLifetimeMs !== undefined && sessionIdleTimeoutMs > sessionLifetimeMs) {
+    problems.add('session_idle_timeout', 'must not be longer than session_lifetime (a session ends at the first of the two)');
+  }
+  const stateDirText = readString(root, 'state_dir', {
+    what: 'the path of a directory the panel may write, e.g. "/var/lib/vmango"',
+  });
   const tls = readTls(root, dir);
 
   const hypervisors = readLabeledBlocks(root.body, 'hypervisor', problems).map((block) => readHypervisor(block, dir));
@@ -93,12 +115,16 @@ function parseConfigUnguarded(text: string, { filename, baseDir }: ParseConfigOp
     staticCacheSeconds: Math.floor((staticCacheMs ?? 0) / 1000),
     debug,
     trustedProxies: trustedProxies ?? [],
+    sessionIdleTimeoutMs: sessionIdleTimeoutMs ?? SESSION_DEFAULTS.idleMs,
+    sessionLifetimeMs: sessionLifetimeMs ?? SESSION_DEFAULTS.lifetimeMs,
     hypervisors: hypervisors.filter((h) => h !== undefined),
     plans: plans.filter((p) => p !== undefined),
     users: users.filter((u) => u !== undefined),
     sshKeys: sshKeys.filter((k) => k !== undefined),
   };
   if (tls) config.tls = tls;
+  if (allowedHosts) config.allowedHosts = allowedHosts;
+  if (stateDirText) config.stateDir = resolve(dir, stateDirText);
   return config;
 }
 
@@ -148,6 +174,33 @@ function readSessionSecret(root: BlockReader): string | undefined {
     return undefined;
   }
   return secret;
+}
+
+export const SESSION_DEFAULTS = { idleMs: 12 * 3_600_000, lifetimeMs: 7 * 86_400_000 } as const;
+
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+function readAllowedHosts(root: BlockReader): string[] | undefined {
+  const entries = readStringList(root, 'allowed_hosts', 'host names or IP addresses the panel is reached by, or "*"');
+  if (entries === undefined) return undefined;
+  let ok = true;
+  entries.forEach((entry, index) => {
+    const host = entry.startsWith('[') && entry.endsWith(']') ? entry.slice(1, -1) : entry;
+    if (entry === '*' || HOST_NAME.test(host) || isIP(host) !== 0) return;
+    root.problems.add(
+      `allowed_hosts[${index}]`,
+      `${JSON.stringify(entry)} is not a host name or IP address; allowed: names such as "vmango.example.com", addresses such as "192.0.2.10" or "::1" (without a port), or "*" for any host`,
+    );
+    ok = false;
+  });
+  return ok
+    ? entries.map((e) =>
+        e
+          .toLowerCase()
+          .replace(/^\[|\]$/g, '')
+          .replace(/\.$/, ''),
+      )
+    : undefined;
 }
 
 function readTrustedProxies(root: BlockReader): string[] | undefined {

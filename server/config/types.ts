@@ -52,6 +52,21 @@ export interface Config {
   staticCacheSeconds: number;
   debug: boolean;
   trustedProxies: string[];
+  /**
+   * Host names (and IP addresses) the panel answers to; anything else in a request's Host header
+   * is refused with 421 (DNS rebinding). undefined: the listen address and localhost names.
+   * ['*']: any host.
+   */
+  allowedHosts?: string[];
+  /** A session ends after this long without a request. */
+  sessionIdleTimeoutMs: number;
+  /** A session ends this long after its login, however active. */
+  sessionLifetimeMs: number;
+  /**
+   * Where the panel keeps what must outlive a restart and be seen by every replica (ended
+   * sessions, the create journal): an absolute path, or undefined to keep it in memory only.
+   */
+  stateDir?: string;
   tls?: { keyPath: string; certPath: string };
   hypervisors: HypervisorConfig[];
   plans: PlanConfig[];

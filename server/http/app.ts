@@ -1,9 +1,10 @@
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type Request, type Router } from 'express';
 import helmet from 'helmet';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../core/log.js';
 import { VERSION } from '../core/version.js';
 import { clientAddressResolver } from './client-address.js';
+import { hostCheck } from './host-check.js';
 import { requestLog } from './request-log.js';
 import { staticFiles } from './static-files.js';
 import { errorHandler, notFoundHandler } from './errors.js';
@@ -16,8 +17,15 @@ export interface AppOptions {
   staticCacheSeconds: number;
   /** Routers of the layers above (API, pages), mounted in order after the basics. */
   routers?: Router[];
-  /** Extra facts for /healthz (e.g. provider states); must be cheap. */
-  health?: () => Record<string, unknown>;
+  /**
+   * /healthz: whether the panel can serve, and the facts to show a caller `health` decides may see
+   * them (one with API credentials). Without it, /healthz answers ok.
+   */
+  health?: (req: Request) => Promise<{ ok: boolean; details?: Record<string, unknown> }>;
+  /** Host names and addresses the panel answers to (host-check.ts). */
+  allowedHosts?: ReadonlySet<string> | 'any';
+  /** Send Strict-Transport-Security (the panel itself serves HTTPS). */
+  hsts?: boolean;
 }
 
 export function createApp(options: AppOptions): Express {
@@ -26,14 +34,19 @@ export function createApp(options: AppOptions): Express {
   app.set('trust proxy', false);
   const clientAddress = clientAddressResolver(options.trustedProxies);
   app.use(requestLog(options.logger, clientAddress));
+  app.use(hostCheck(options.allowedHosts ?? 'any'));
   app.use(
     helmet({
       contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], 'upgrade-insecure-requests': null } },
-      strictTransportSecurity: false,
+      strictTransportSecurity: options.hsts ? { maxAge: 180 * 86_400 } : false,
     }),
   );
-  app.get('/healthz', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ status: 'ok', version: VERSION, ...(options.health?.() ?? {}) });
+  app.get('/healthz', async (req, res) => {
+    const health = options.health ? await options.health(req) : { ok: true };
+    res
+      .status(health.ok ? 200 : 503)
+      .set('Cache-Control', 'no-store')
+      .json({ status: health.ok ? 'ok' : 'not ok', ...(health.details ? { version: VERSION, ...health.details } : {}) });
   });
   app.use('/static', staticFiles(STATIC_DIR, options.staticCacheSeconds));
   for (const router of options.routers ?? []) app.use(router);

@@ -2,9 +2,11 @@ import { BlockList, isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 
 /**
- * The address a request came from. `X-Real-IP`, else the first `X-Forwarded-For`
- * entry, is believed only when the peer itself is a trusted proxy (an address
- * or CIDR from `trusted_proxies`), as vmango 0.6 did.
+ * The address a request came from. Headers are believed only when the peer itself is a trusted
+ * proxy (an address or CIDR from `trusted_proxies`): `X-Forwarded-For` is read from the right,
+ * each trusted proxy's entry skipped, and the first other entry is the client (a client can put
+ * anything at the left; only what trusted proxies appended counts). Without it, `X-Real-IP`.
+ * Anything that is not an IP address is never believed: the walk stops at the hop that sent it.
  */
 export function clientAddressResolver(trustedProxies: readonly string[]): (req: IncomingMessage) => string {
   const trusted = new BlockList();
@@ -12,10 +14,20 @@ export function clientAddressResolver(trustedProxies: readonly string[]): (req: 
   return (req) => {
     const peer = stripIpv4Mapping(req.socket.remoteAddress ?? '');
     if (!peer || !isTrusted(trusted, peer)) return peer;
-    const realIp = headerValue(req, 'x-real-ip')?.trim();
-    if (realIp) return realIp;
-    const forwarded = headerValue(req, 'x-forwarded-for')?.split(',')[0]?.trim();
-    return forwarded || peer;
+    const forwarded = headerValue(req, 'x-forwarded-for');
+    if (forwarded !== undefined && forwarded.trim() !== '') {
+      let client = peer;
+      const hops = forwarded.split(',').map((hop) => stripIpv4Mapping(hop.trim()));
+      for (let i = hops.length - 1; i >= 0; i--) {
+        const hop = hops[i]!;
+        if (isIP(hop) === 0) break;
+        client = hop;
+        if (!isTrusted(trusted, hop)) break;
+      }
+      return client;
+    }
+    const realIp = stripIpv4Mapping(headerValue(req, 'x-real-ip')?.trim() ?? '');
+    return isIP(realIp) !== 0 ? realIp : peer;
   };
 }
 

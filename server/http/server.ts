@@ -4,10 +4,28 @@ import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
 import type { Logger } from '../core/log.js';
 
+export interface ServerLimits {
+  /** The whole request (headers and body) must arrive within this; a trickling client is cut off (408). */
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Connections beyond this are refused at once. */
+  maxConnections: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1024,
+};
+
 export interface ListenOptions {
   host: string;
   port: number;
   tls?: { keyPath: string; certPath: string };
+  limits?: Partial<ServerLimits>;
 }
 
 export interface RunningServer {
@@ -19,10 +37,18 @@ export interface RunningServer {
 }
 
 export async function listen(app: Express, options: ListenOptions): Promise<RunningServer> {
+  const limits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
+  const timeouts = {
+    requestTimeout: limits.requestTimeoutMs,
+    headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // How often Node looks for requests past their timeouts (its default, 30 s, would double them).
+    connectionsCheckingInterval: Math.max(100, Math.min(1_000, limits.requestTimeoutMs / 4)),
+  };
   const server: Server = options.tls
-    ? createHttpsServer({ key: readFileSync(options.tls.keyPath), cert: readFileSync(options.tls.certPath) }, app)
-    : createHttpServer(app);
-  server.keepAliveTimeout = 65_000;
+    ? createHttpsServer({ key: readFileSync(options.tls.keyPath), cert: readFileSync(options.tls.certPath), ...timeouts }, app)
+    : createHttpServer(timeouts, app);
+  server.maxConnections = limits.maxConnections;
   const eventStreams = trackEventStreams(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -31,7 +31,10 @@ describe('vmango 0.6 shipped vmango.dist.conf', () => {
   it('with a session_secret filled in, loads as vmango 0.6 read it', () => {
     for (const name of ['vm.xml.in', 'volume.xml.in']) copyFileSync(fixture(name), join(tmp, name));
     const path = join(tmp, 'vmango.conf');
-    writeFileSync(path, read('vmango.dist.conf').replace('session_secret = ""', 'session_secret = "Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFy"'));
+    writeFileSync(
+      path,
+      read('vmango.dist.conf').replace('session_secret = ""', 'session_secret = "Zm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFyZm9vYmFy"'),
+    );
     const config = loadConfig(path);
     expect(config.path).toBe(path);
     expect(config.dir).toBe(tmp);
@@ -90,7 +93,9 @@ describe("vmango 0.6's development vmango.conf", () => {
   const devConf = (): string => read('vmango.dev.conf').replace('"changeme"', '"test-secret-0123456789abcdef0123456789"');
 
   it('is refused for its short session_secret only, saying how to make one', () => {
-    expect(() => loadConfig(fixture('vmango.dev.conf'))).toThrow(/^session_secret: is 8 bytes long; it must be at least 32 bytes.*head -c 32/s);
+    expect(() => loadConfig(fixture('vmango.dev.conf'))).toThrow(
+      /^session_secret: is 8 bytes long; it must be at least 32 bytes.*head -c 32/s,
+    );
   });
 
   it('loads with its user, key, ignore_vms = [] and debug', () => {
@@ -116,9 +121,7 @@ describe("vmango 0.6's development vmango.conf", () => {
   });
 
   it('loads with the LVM templates vmango 0.6 shipped', () => {
-    const text = devConf()
-      .replace('"vm.xml.in"', '"vm_lvm.xml.in"')
-      .replace('"volume.xml.in"', '"volume_lvm.xml.in"');
+    const text = devConf().replace('"vm.xml.in"', '"vm_lvm.xml.in"').replace('"volume.xml.in"', '"volume_lvm.xml.in"');
     const config = parseInFixtures(text);
     expect(config.hypervisors[0]?.vmTemplatePath).toBe(fixture('vm_lvm.xml.in'));
   });

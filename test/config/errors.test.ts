@@ -270,7 +270,10 @@ describe('user', () => {
   it('accepts $2a$, $2b$ and $2y$ hashes', () => {
     for (const prefix of ['$2a$', '$2b$', '$2y$']) {
       const hash = ADMIN_HASH.replace('$2a$', prefix);
-      expect(parseIn(`session_secret = "test-secret-0123456789abcdef0123456789"\nuser "u" {\n  password = "${hash}"\n}\n`, dir).users[0]?.passwordHash).toBe(hash);
+      expect(
+        parseIn(`session_secret = "test-secret-0123456789abcdef0123456789"\nuser "u" {\n  password = "${hash}"\n}\n`, dir)
+          .users[0]?.passwordHash,
+      ).toBe(hash);
     }
   });
   it.each([
@@ -280,17 +283,17 @@ describe('user', () => {
     ADMIN_HASH.slice(0, -1),
     '$2x$10$' + ADMIN_HASH.slice(7),
   ])('refuses %j and says to use vmango genpw', (password) => {
-    expect(problemsOf(`session_secret = "test-secret-0123456789abcdef0123456789"\nuser "u" {\n  password = "${password}"\n}\n`)).toEqual([
-      { path: 'user.u.password', message: expect.stringContaining('generate one with `vmango genpw`') },
-    ]);
+    expect(
+      problemsOf(`session_secret = "test-secret-0123456789abcdef0123456789"\nuser "u" {\n  password = "${password}"\n}\n`),
+    ).toEqual([{ path: 'user.u.password', message: expect.stringContaining('generate one with `vmango genpw`') }]);
   });
 });
 
 describe('ssh_key', () => {
   it.each([TEST_ED25519_KEY, TEST_ECDSA_KEY])('accepts %s', (line) => {
-    expect(parseIn(`session_secret = "test-secret-0123456789abcdef0123456789"\nssh_key "k" {\n  public = "${line}"\n}\n`, dir).sshKeys).toEqual([
-      { name: 'k', public: line },
-    ]);
+    expect(
+      parseIn(`session_secret = "test-secret-0123456789abcdef0123456789"\nssh_key "k" {\n  public = "${line}"\n}\n`, dir).sshKeys,
+    ).toEqual([{ name: 'k', public: line }]);
   });
   it.each([
     ['ssh-foo AAAA', /^unknown key type "ssh-foo"/],
@@ -299,9 +302,9 @@ describe('ssh_key', () => {
     [TEST_ED25519_KEY.replace('ssh-ed25519', 'ssh-rsa'), /^the key data is a "ssh-ed25519" key but the line says "ssh-rsa"/],
     ['ssh-rsa AAAA', /^the key data is truncated/],
   ])('refuses %j', (line, why) => {
-    expect(problemsOf(`session_secret = "test-secret-0123456789abcdef0123456789"\nssh_key "k" {\n  public = "${line}"\n}\n`)).toEqual([
-      { path: 'ssh_key.k.public', message: expect.stringMatching(why) },
-    ]);
+    expect(
+      problemsOf(`session_secret = "test-secret-0123456789abcdef0123456789"\nssh_key "k" {\n  public = "${line}"\n}\n`),
+    ).toEqual([{ path: 'ssh_key.k.public', message: expect.stringMatching(why) }]);
   });
 });
 
@@ -353,7 +356,7 @@ describe('unknown keys', () => {
       {
         path: 'sesion_secret',
         message:
-          "unknown key 'sesion_secret'; did you mean 'session_secret'? (allowed keys: listen, session_secret, static_cache, debug, trusted_proxies, ssl_key, ssl_cert, hypervisor, plan, user, ssh_key)",
+          "unknown key 'sesion_secret'; did you mean 'session_secret'? (allowed keys: listen, session_secret, static_cache, debug, trusted_proxies, allowed_hosts, session_idle_timeout, session_lifetime, state_dir, ssl_key, ssl_cert, hypervisor, plan, user, ssh_key)",
       },
     ]);
   });

@@ -22,13 +22,20 @@ describe('vmango.conf.example', () => {
   const text = readFileSync(repoFile('vmango.conf.example'), 'utf8');
 
   it('is refused while its session_secret is the placeholder, saying how to make one', () => {
-    expect(() => loadConfig(repoFile('vmango.conf.example'))).toThrow(/session_secret: is the example's placeholder.*head -c 32 \/dev\/urandom \| base64/s);
+    expect(() => loadConfig(repoFile('vmango.conf.example'))).toThrow(
+      /session_secret: is the example's placeholder.*head -c 32 \/dev\/urandom \| base64/s,
+    );
   });
 
   it('loads, with the templates of the repository, once the secret is filled in', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vmango-example-'));
     const path = join(dir, 'vmango.conf');
-    writeFileSync(path, text.replace(/session_secret = "[^"]*"/, 'session_secret = "test-secret-0123456789abcdef0123456789"').replaceAll('"templates/', `"${repoFile('templates/')}`));
+    writeFileSync(
+      path,
+      text
+        .replace(/session_secret = "[^"]*"/, 'session_secret = "test-secret-0123456789abcdef0123456789"')
+        .replaceAll('"templates/', `"${repoFile('templates/')}`),
+    );
     const config = loadConfig(path);
     expect(configViolations(config)).toEqual([]);
     expect(config.hypervisors[0]?.vmTemplatePath).toBe(repoFile('templates/vm.xml.in'));

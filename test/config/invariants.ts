@@ -63,7 +63,11 @@ export function configViolations(config: Config): string[] {
   const { listen } = config;
   check(Number.isInteger(listen.port) && listen.port >= 1 && listen.port <= 65535, `listen port ${listen.port}`, v);
   check(listen.host === '' || isIP(listen.host) !== 0 || /^[A-Za-z0-9.-]+$/.test(listen.host), `listen host ${listen.host}`, v);
-  check(isPlainText(config.sessionSecret) && Buffer.byteLength(config.sessionSecret) >= 32, 'session secret shorter than 32 bytes', v);
+  check(
+    isPlainText(config.sessionSecret) && Buffer.byteLength(config.sessionSecret) >= 32,
+    'session secret shorter than 32 bytes',
+    v,
+  );
   check(Number.isSafeInteger(config.staticCacheSeconds) && config.staticCacheSeconds >= 0, 'static cache', v);
   check(typeof config.debug === 'boolean', 'debug', v);
   check(Array.isArray(config.trustedProxies) && config.trustedProxies.every(proxyOk), 'trusted proxies', v);

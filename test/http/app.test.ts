@@ -23,12 +23,25 @@ async function start(options: Partial<Parameters<typeof createApp>[0]> & { tls?:
 }
 
 describe('server skeleton', () => {
-  it('answers /healthz with status and version, uncached', async () => {
-    const { base } = await start({ health: () => ({ providers: 0 }) });
+  it('answers /healthz with the status, uncached, and the details health lets the caller see', async () => {
+    const { base } = await start({
+      health: async (req) => ({
+        ok: req.query.down === undefined,
+        details: req.query.more !== undefined ? { providers: 0 } : undefined,
+      }),
+    });
     const res = await fetch(`${base}/healthz`);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
-    expect(await res.json()).toMatchObject({ status: 'ok', version: expect.any(String), providers: 0 });
+    expect(await res.json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${base}/healthz?more`)).json()).toEqual({
+      status: 'ok',
+      version: expect.any(String),
+      providers: 0,
+    });
+    const down = await fetch(`${base}/healthz?down`);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toEqual({ status: 'not ok' });
   });
 
   it('sends security headers and no X-Powered-By', async () => {
@@ -80,9 +93,14 @@ describe('server skeleton', () => {
     const trusted = await start({ trustedProxies: ['127.0.0.0/8'] });
     await fetch(`${trusted.base}/healthz`, { headers: { 'X-Forwarded-For': ' 198.51.100.7 , 10.0.0.1' } });
     await fetch(`${trusted.base}/healthz`, { headers: { 'X-Real-IP': '203.0.113.9', 'X-Forwarded-For': '198.51.100.7' } });
+    await fetch(`${trusted.base}/healthz`, { headers: { 'X-Real-IP': '203.0.113.9' } });
     await new Promise((r) => setTimeout(r, 50));
     expect(untrusted.lines.find((l) => l.msg === 'request')!.remote).toBe('127.0.0.1');
-    expect(trusted.lines.filter((l) => l.msg === 'request').map((l) => l.remote)).toEqual(['198.51.100.7', '203.0.113.9']);
+    expect(trusted.lines.filter((l) => l.msg === 'request').map((l) => l.remote)).toEqual([
+      '10.0.0.1', // the rightmost entry that is not a trusted proxy
+      '198.51.100.7', // X-Forwarded-For before X-Real-IP
+      '203.0.113.9',
+    ]);
   });
 
   it('lets a request in flight finish on close, and refuses new ones', async () => {

@@ -22,9 +22,9 @@ export interface ApiAuthDeps {
 /** Middleware: lets the request through with `res.locals.user` set, or fails it with 401/429. */
 export function apiAuthentication({ guard, clientAddress, logger }: ApiAuthDeps): RequestHandler {
   return async (req, res, next) => {
-    const user = headerText(req, USER_HEADER);
+    const { user, password } = apiCredentials(req);
     const address = clientAddress(req);
-    const outcome = await guard.attempt({ user, password: headerText(req, PASSWORD_HEADER), address });
+    const outcome = await guard.attempt({ user, password, address });
     if (outcome.ok) {
       res.locals.user = outcome.user;
       next();
@@ -46,6 +46,11 @@ export function authenticatedUser(res: Response): string {
   const user: unknown = res.locals.user;
   if (typeof user !== 'string') throw new Error('authenticatedUser called on a route without apiAuthentication');
   return user;
+}
+
+/** The user name and password an API request carries (either may be missing). */
+export function apiCredentials(req: Request): { user: string | undefined; password: string | undefined } {
+  return { user: headerText(req, USER_HEADER), password: headerText(req, PASSWORD_HEADER) };
 }
 
 /**

@@ -174,7 +174,11 @@ describe('bin/vmango.js (the built command)', () => {
     let health: { hypervisors?: { name: string; state: string }[] } | undefined;
     for (let i = 0; i < 100 && health?.hypervisors?.[0]?.state !== 'connected'; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      health = (await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      const password = /log in as demo \/ (\S{12})/.exec(log)?.[1];
+      if (!password) continue;
+      health = (await fetch(`http://127.0.0.1:${port}/healthz`, {
+        headers: { 'X-Vmango-User': 'demo', 'X-Vmango-Pass': password },
+      }).then(
         (r) => r.json(),
         () => undefined,
       )) as typeof health;

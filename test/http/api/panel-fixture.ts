@@ -70,11 +70,19 @@ ssh_key "test" {
  * test driver, machine service, app) over the demo hypervisor, listening on a loopback port. Each
  * panel has its own copy of the demo hypervisor's state. The caller closes it.
  */
-export async function startApiPanel(options: { withUnavailable?: boolean; auth?: PanelOptions['auth']; config?: Config } = {}) {
+export async function startApiPanel(
+  options: {
+    withUnavailable?: boolean;
+    auth?: PanelOptions['auth'];
+    config?: Config;
+    serverLimits?: PanelOptions['serverLimits'];
+  } = {},
+) {
   const config = options.config ?? apiTestConfig(options);
   const panel = await startTestPanel(config, {
     pages: false,
     auth: options.auth,
+    serverLimits: options.serverLimits,
     connections: { backoffInitialMs: 60_000, backoffMaxMs: 60_000 },
   });
   return { ...panel, service: panel.machines };

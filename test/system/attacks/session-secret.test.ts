@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../../server/config/index.js';
+import { type ConfigError, parseConfig } from '../../../server/config/index.js';
 
 const EXAMPLE = readFileSync(fileURLToPath(new URL('../../../vmango.conf.example', import.meta.url)), 'utf8');
 const PLACEHOLDER = /session_secret = "([^"]*)"/.exec(EXAMPLE)![1]!;

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { runOk } from './run.js';
 import { virsh } from './virsh.js';
 
-export const REPO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const REPO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const BUILD_SCRIPT = join(REPO_DIR, 'scripts/guest-image/build.sh');
 export const DIRECT_KERNEL_TEMPLATE = join(REPO_DIR, 'templates/vm-direct-kernel.xml.in');
 /** Where templates/vm-direct-kernel.xml.in reads the kernel and initrd on the hypervisor host. */
