@@ -17,10 +17,8 @@ import { createPagesRouter, type PagesOptions } from '../http/pages/index.js';
 import { closeOnSignals, listen, type RunningServer, type ServerLimits } from '../http/server.js';
 import { ConnectionManager, type ConnectionManagerOptions } from '../hypervisors/connection-manager.js';
 import { openConnection, trimNativeMemory, tuneNativeMalloc, type Connection } from '../libvirt/index.js';
-import { CredentialCache, type CredentialCacheOptions } from '../services/auth/credential-cache.js';
-import type { FailureLimiterOptions } from '../services/auth/failure-limiter.js';
-import { LoginGuard } from '../services/auth/login-guard.js';
-import { PasswordVerifier } from '../services/auth/password-verifier.js';
+import type { CredentialCache, CredentialCacheOptions } from '../services/auth/credential-cache.js';
+import { LoginGuard, type LoginLimits } from '../services/auth/login-guard.js';
 import { createMachineService, type MachineServiceDeps } from '../services/machines/service.js';
 
 export interface PanelOptions {
@@ -30,7 +28,7 @@ export interface PanelOptions {
   /** Connection manager tuning (tests shorten or lengthen the reconnect backoff). */
   connections?: Partial<Omit<ConnectionManagerOptions<Connection>, 'logger'>>;
   machines?: Pick<MachineServiceDeps, 'clock' | 'resyncIntervalMs' | 'createHooks'>;
-  auth?: { cache?: CredentialCache | CredentialCacheOptions; limits?: FailureLimiterOptions };
+  auth?: { cache?: CredentialCache | CredentialCacheOptions; limits?: LoginLimits };
   /** The dashboard's tuning, or false to serve the API only. */
   pages?: PagesOptions | false;
   /** Where to listen instead of the config's `listen` (tests use port 0). */
@@ -71,8 +69,7 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     logger,
   });
   const machines = createMachineService({ config, hypervisors, logger, ...options.machines });
-  const cache = options.auth?.cache instanceof CredentialCache ? options.auth.cache : new CredentialCache(options.auth?.cache);
-  const guard = new LoginGuard(new PasswordVerifier(config.users, cache), options.auth?.limits);
+  const guard = new LoginGuard({ users: config.users, cache: options.auth?.cache, limits: options.auth?.limits });
   const routers = [createApiRouter({ service: machines, config, guard, logger })];
   if (options.pages !== false)
     routers.push(createPagesRouter({ service: machines, config, guard, logger, options: options.pages }));

@@ -30,9 +30,10 @@ export function apiAuthentication({ guard, clientAddress, logger }: ApiAuthDeps)
       next();
       return;
     }
-    if (outcome.reason === 'locked out') {
+    if (outcome.reason === 'locked out' || outcome.reason === 'busy') {
       const wait = outcome.retryAfterSeconds;
-      next(new HttpError(429, `too many failed logins; try again in ${wait} seconds`, { 'Retry-After': String(wait) }));
+      const why = outcome.reason === 'busy' ? 'too many logins are being checked right now' : 'too many failed logins';
+      next(new HttpError(429, `${why}; try again in ${wait} seconds`, { 'Retry-After': String(wait) }));
       return;
     }
     if (outcome.reason !== 'no credentials')

@@ -33,8 +33,8 @@ export function loginRoutes({ render, guard, clientAddress, logger }: LoginRoute
     const password = formField(req.body, 'Password') ?? '';
     const next = safeNextPath(formField(req.body, 'next') ?? req.query.next);
     const result = await guard.attempt({ user: username, password, address: clientAddress(req) });
-    if (!result.ok && result.reason === 'locked out') {
-      tooManyLogins(render, req, res, result.retryAfterSeconds);
+    if (!result.ok && (result.reason === 'locked out' || result.reason === 'busy')) {
+      tooManyLogins(render, req, res, result.retryAfterSeconds, result.reason === 'busy');
       return;
     }
     if (!result.ok) {
@@ -76,7 +76,10 @@ export function loginRoutes({ render, guard, clientAddress, logger }: LoginRoute
 }
 
 /** The page shown while login attempts are locked out. */
-function tooManyLogins(render: ViewRenderer, req: Request, res: Response, retryAfterSeconds: number): void {
+function tooManyLogins(render: ViewRenderer, req: Request, res: Response, retryAfterSeconds: number, busy: boolean): void {
   res.set('Retry-After', String(retryAfterSeconds));
-  sendErrorPage(render, req, res, 429, `Too many failed login attempts. Try again in ${Math.ceil(retryAfterSeconds / 60)} min.`);
+  const message = busy
+    ? 'Too many logins are being checked right now. Try again in a moment.'
+    : `Too many failed login attempts. Try again in ${Math.ceil(retryAfterSeconds / 60)} min.`;
+  sendErrorPage(render, req, res, 429, message);
 }

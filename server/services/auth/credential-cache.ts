@@ -60,9 +60,9 @@ export class CredentialCache {
     this.entries.set(digest, { user, expiresAt: this.now() + this.ttlMs });
   }
 
-  /** Drops every entry of `user` (after a failed attempt for that user). */
-  forgetUser(user: string): void {
-    for (const [digest, entry] of this.entries) if (entry.user === user) this.entries.delete(digest);
+  /** A key naming these credentials (for sharing checks in flight); holds no password. */
+  keyOf(user: string, password: string, hash: string): string {
+    return this.digest(user, password, hash);
   }
 
   get size(): number {

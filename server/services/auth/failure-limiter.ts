@@ -1,59 +1,84 @@
 /**
- * Counts failed logins per user name and per client address in fixed windows (express-rate-limit's
- * MemoryStore), so password guessing is slowed to `maxFailures` tries per window for each.
- * Only failures count: a client making many correct requests in parallel is never limited.
+ * Counts failed logins per key in fixed windows. The login guard counts a failure before the
+ * password is checked and takes it back when the check succeeds, so attempts in flight at once
+ * cannot all pass the limit before any of them is recorded.
  */
-import { MemoryStore, type Options as RateLimitOptions } from 'express-rate-limit';
-
 export interface FailureLimiterOptions {
-  maxFailures?: number;
   windowMs?: number;
+  /** Keys remembered at most; the oldest windows go first (an attacker's spray cannot grow memory). */
+  maxEntries?: number;
+  now?: () => number;
 }
 
-export const DEFAULT_MAX_FAILURES = 10;
 export const DEFAULT_FAILURE_WINDOW_MS = 5 * 60_000;
 
-export interface Lockout {
-  /** Whole seconds until the window that hit the limit ends (at least 1). */
-  retryAfterSeconds: number;
+interface Window {
+  count: number;
+  resetAt: number;
 }
 
 export class FailureLimiter {
-  readonly maxFailures: number;
   readonly windowMs: number;
-  private readonly store = new MemoryStore();
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+  private readonly windows = new Map<string, Window>();
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: FailureLimiterOptions = {}) {
-    this.maxFailures = options.maxFailures ?? DEFAULT_MAX_FAILURES;
     this.windowMs = options.windowMs ?? DEFAULT_FAILURE_WINDOW_MS;
-    if (!Number.isInteger(this.maxFailures) || this.maxFailures < 1 || !(this.windowMs > 0)) {
-      throw new RangeError(`failure limiter needs maxFailures ≥ 1 and windowMs > 0 (got ${this.maxFailures}, ${this.windowMs})`);
+    this.maxEntries = options.maxEntries ?? 100_000;
+    this.now = options.now ?? Date.now;
+    if (!(this.windowMs > 0) || !(this.maxEntries >= 1)) {
+      throw new RangeError(`failure limiter needs windowMs > 0 and maxEntries ≥ 1 (got ${this.windowMs}, ${this.maxEntries})`);
     }
-    // MemoryStore reads only windowMs from the middleware options it is normally given.
-    this.store.init({ windowMs: this.windowMs } as RateLimitOptions);
+    this.sweeper = setInterval(() => this.sweep(), Math.min(this.windowMs, 60_000));
+    this.sweeper.unref();
   }
 
-  /** The lockout in force for any of these keys, if one is. */
-  async lockout(keys: readonly string[]): Promise<Lockout | undefined> {
-    let until = 0;
-    for (const key of keys) {
-      const info = await this.store.get(key);
-      if (info && info.totalHits >= this.maxFailures)
-        until = Math.max(until, info.resetTime?.getTime() ?? Date.now() + this.windowMs);
+  /** Failures of `key` in its current window. */
+  count(key: string): number {
+    return this.current(key)?.count ?? 0;
+  }
+
+  /** Whole seconds until `key`'s window ends (at least 1). */
+  retryAfterSeconds(key: string): number {
+    const window = this.current(key);
+    return Math.max(1, Math.ceil(((window?.resetAt ?? this.now()) - this.now()) / 1000));
+  }
+
+  /** Records a failure; returns the count it makes. */
+  hit(key: string): number {
+    let window = this.current(key);
+    if (!window) {
+      window = { count: 0, resetAt: this.now() + this.windowMs };
+      this.windows.delete(key);
+      while (this.windows.size >= this.maxEntries) this.windows.delete(this.windows.keys().next().value as string);
+      this.windows.set(key, window);
     }
-    if (until === 0) return undefined;
-    return { retryAfterSeconds: Math.max(1, Math.ceil((until - Date.now()) / 1000)) };
+    return ++window.count;
   }
 
-  async recordFailure(keys: readonly string[]): Promise<void> {
-    for (const key of keys) await this.store.increment(key);
+  /** Takes back a failure `hit` counted (the check it stood for succeeded). */
+  undo(key: string): void {
+    const window = this.current(key);
+    if (window && window.count > 0) window.count--;
   }
 
-  /** Stops the store's cleanup timer. */
   close(): void {
-    this.store.shutdown();
+    clearInterval(this.sweeper);
+  }
+
+  private current(key: string): Window | undefined {
+    const window = this.windows.get(key);
+    if (window && window.resetAt <= this.now()) {
+      this.windows.delete(key);
+      return undefined;
+    }
+    return window;
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key);
   }
 }
-
-export const userKey = (user: string): string => `user\0${user}`;
-export const addressKey = (address: string): string => `addr\0${address}`;

@@ -4,7 +4,6 @@ import { hashPassword } from '../../../server/services/auth/password-hash.js';
 import { apiAuthentication, authenticatedUser } from '../../../server/http/api/api-auth.js';
 import type { CredentialCache } from '../../../server/services/auth/credential-cache.js';
 import { LoginGuard } from '../../../server/services/auth/login-guard.js';
-import { PasswordVerifier } from '../../../server/services/auth/password-verifier.js';
 import { clientAddressResolver } from '../../../server/http/client-address.js';
 import { capturedLogger, rawRequest, startApp } from './helpers.js';
 
@@ -25,9 +24,10 @@ async function authServer(
   router.use(
     '/api',
     apiAuthentication({
-      guard: new LoginGuard(new PasswordVerifier(options.users ?? users, options.cache), {
-        maxFailures: options.maxFailures,
-        windowMs: options.windowMs,
+      guard: new LoginGuard({
+        users: options.users ?? users,
+        cache: options.cache,
+        limits: { maxFailures: options.maxFailures, maxFailuresPerAddress: options.maxFailures, windowMs: options.windowMs },
       }),
       clientAddress: clientAddressResolver(options.trustedProxies ?? []),
       logger,

@@ -17,7 +17,10 @@ const DEMO_IDS = [WEB1_ID, DB1_ID, LEGACY_ID];
 
 beforeAll(async () => {
   // Failure limits far above what the generated wrong passwords reach, so they do not lock out the rest.
-  panel = await startApiPanel({ withUnavailable: true, auth: { limits: { maxFailures: 1_000_000 } } });
+  panel = await startApiPanel({
+    withUnavailable: true,
+    auth: { limits: { maxFailures: 1_000_000, maxFailuresPerAddress: 1_000_000 } },
+  });
 });
 afterAll(async () => {
   await panel?.close();

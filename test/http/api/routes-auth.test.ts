@@ -30,7 +30,7 @@ const ROUTES: [string, string][] = [
 describe('API authentication in the panel', () => {
   it('answers 401 {"Error": "Authentication failed"} on every route for missing, unknown and wrong credentials', async () => {
     // 20 failures from one address here; the failure limit is raised so they all get their 401.
-    const { base } = await panel({ auth: { limits: { maxFailures: 100 } } });
+    const { base } = await panel({ auth: { limits: { maxFailures: 100, maxFailuresPerAddress: 100 } } });
     const cases: Record<string, string>[] = [
       {},
       { 'X-Vmango-User': 'admin' },

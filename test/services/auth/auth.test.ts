@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { hashPassword } from '../../../server/services/auth/password-hash.js';
 import { CredentialCache } from '../../../server/services/auth/credential-cache.js';
 import { FailureLimiter } from '../../../server/services/auth/failure-limiter.js';
+import { BcryptPool } from '../../../server/services/auth/bcrypt-pool.js';
+import { clientKey } from '../../../server/services/auth/client-key.js';
 import { PasswordVerifier } from '../../../server/services/auth/password-verifier.js';
 
 const adminHash = hashPassword('secret');
@@ -20,11 +22,8 @@ describe('CredentialCache', () => {
     expect(cache.has('a\0pw', '', 'h')).toBe(false);
     now += 100;
     expect(cache.has('a', 'pw', 'h')).toBe(false);
-    cache.remember('a', 'pw', 'h');
-    cache.remember('b', 'pw', 'h');
-    cache.forgetUser('a');
-    expect(cache.has('a', 'pw', 'h')).toBe(false);
-    expect(cache.has('b', 'pw', 'h')).toBe(true);
+    expect(cache.keyOf('a', 'pw', 'h')).not.toContain('pw');
+    expect(cache.keyOf('a', 'pw', 'h')).toBe(cache.keyOf('a', 'pw', 'h'));
   });
 
   it('holds at most maxEntries, dropping the oldest', () => {
@@ -66,13 +65,20 @@ describe('PasswordVerifier', () => {
     expect((await after.verify('admin', 'changed')).ok).toBe(true);
   });
 
-  it("drops the user's cached logins after a failed attempt", async () => {
+  it("keeps the user's cached login after someone else's wrong guess", async () => {
     const cache = new CredentialCache();
     const verifier = new PasswordVerifier(users, cache);
     await verifier.verify('admin', 'secret');
-    expect(cache.has('admin', 'secret', adminHash)).toBe(true);
     await verifier.verify('admin', 'wrong');
-    expect(cache.has('admin', 'secret', adminHash)).toBe(false);
+    expect(cache.has('admin', 'secret', adminHash)).toBe(true);
+  });
+
+  it('shares one check among concurrent requests with the same credentials', async () => {
+    const counted = countingCompare();
+    const verifier = new PasswordVerifier(users, new CredentialCache(), counted.compare);
+    const results = await Promise.all([1, 2, 3, 4].map(() => verifier.verify('admin', 'secret')));
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(counted.calls()).toBe(1);
   });
 
   it('spends a bcrypt compare of the same cost on an unknown user as on a wrong password', async () => {
@@ -93,24 +99,64 @@ describe('PasswordVerifier', () => {
 });
 
 describe('FailureLimiter', () => {
-  it('locks a key out after maxFailures in the window, until the window ends', async () => {
-    const limiter = new FailureLimiter({ maxFailures: 2, windowMs: 300 });
+  it('counts per key in a fixed window, takes back a failure, and forgets the window when it ends', async () => {
+    const limiter = new FailureLimiter({ windowMs: 300 });
     try {
-      expect(await limiter.lockout(['k'])).toBeUndefined();
-      await limiter.recordFailure(['k']);
-      expect(await limiter.lockout(['k'])).toBeUndefined();
-      await limiter.recordFailure(['k']);
-      expect(await limiter.lockout(['k', 'other'])).toEqual({ retryAfterSeconds: 1 });
-      expect(await limiter.lockout(['other'])).toBeUndefined();
+      expect(limiter.count('k')).toBe(0);
+      expect(limiter.hit('k')).toBe(1);
+      expect(limiter.hit('k')).toBe(2);
+      limiter.undo('k');
+      expect(limiter.count('k')).toBe(1);
+      expect(limiter.count('other')).toBe(0);
+      expect(limiter.retryAfterSeconds('k')).toBe(1);
       await new Promise((r) => setTimeout(r, 350));
-      expect(await limiter.lockout(['k'])).toBeUndefined();
+      expect(limiter.count('k')).toBe(0);
     } finally {
       limiter.close();
     }
   });
 
+  it('remembers at most maxEntries keys, the oldest going first', () => {
+    const limiter = new FailureLimiter({ maxEntries: 2 });
+    for (const key of ['a', 'b', 'c']) limiter.hit(key);
+    expect([limiter.count('a'), limiter.count('b'), limiter.count('c')]).toEqual([0, 1, 1]);
+    limiter.close();
+  });
+
   it('refuses nonsense limits', () => {
-    expect(() => new FailureLimiter({ maxFailures: 0 })).toThrow(/maxFailures ≥ 1/);
+    expect(() => new FailureLimiter({ windowMs: 0 })).toThrow(/windowMs > 0/);
+  });
+});
+
+describe('BcryptPool', () => {
+  it('checks on a worker thread, and refuses past its queue instead of piling up', async () => {
+    const pool = new BcryptPool({ threads: 1, maxQueued: 2 });
+    try {
+      expect(await pool.compare('secret', adminHash)).toBe(true);
+      expect(await pool.compare('wrong', adminHash)).toBe(false);
+      expect(await pool.compare('x', 'not a hash')).toBe(false);
+      const burst = [1, 2, 3, 4, 5].map(() => pool.compare('secret', adminHash).then(String, (e: Error) => e.name));
+      expect((await Promise.all(burst)).sort()).toEqual([
+        'PasswordChecksBusyError',
+        'PasswordChecksBusyError',
+        'true',
+        'true',
+        'true',
+      ]);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('clientKey', () => {
+  it('keeps IPv4 addresses and folds IPv6 to its /64', () => {
+    expect(clientKey('192.0.2.7')).toBe('192.0.2.7');
+    expect(clientKey('2001:db8:1:2::5')).toBe('2001:0db8:0001:0002::/64');
+    expect(clientKey('2001:db8:1:2:aaaa:bbbb:cccc:dddd')).toBe('2001:0db8:0001:0002::/64');
+    expect(clientKey('::1')).toBe('0000:0000:0000:0000::/64');
+    expect(clientKey('fe80::1%eth0')).toBe('fe80:0000:0000:0000::/64');
+    expect(clientKey('::ffff:192.0.2.7')).toBe('0000:0000:0000:0000::/64');
   });
 });
 
