@@ -18,6 +18,7 @@ import { closeOnSignals, listen, type RunningServer, type ServerLimits } from '.
 import { ConnectionManager, type ConnectionManagerOptions } from '../hypervisors/connection-manager.js';
 import { openConnection, trimNativeMemory, tuneNativeMalloc, type Connection } from '../libvirt/index.js';
 import type { CredentialCache, CredentialCacheOptions } from '../services/auth/credential-cache.js';
+import { EndedSessions } from '../services/auth/ended-sessions.js';
 import { LoginGuard, type LoginLimits } from '../services/auth/login-guard.js';
 import { createMachineService, type MachineServiceDeps } from '../services/machines/service.js';
 
@@ -48,6 +49,8 @@ export interface Panel {
   machines: MachineService & { close(): Promise<void> };
   guard: LoginGuard;
   app: Express;
+  /** Closes the services and the hypervisor connections (after the web server stopped). */
+  closeServices(): Promise<void>;
 }
 
 export interface RunningPanel extends Panel {
@@ -70,9 +73,10 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
   });
   const machines = createMachineService({ config, hypervisors, logger, ...options.machines });
   const guard = new LoginGuard({ users: config.users, cache: options.auth?.cache, limits: options.auth?.limits });
+  const ended = new EndedSessions({ stateDir: config.stateDir, logger });
   const routers = [createApiRouter({ service: machines, config, guard, logger })];
   if (options.pages !== false)
-    routers.push(createPagesRouter({ service: machines, config, guard, logger, options: options.pages }));
+    routers.push(createPagesRouter({ service: machines, config, guard, ended, logger, options: options.pages }));
   const app = createApp({
     logger,
     routers,
@@ -82,7 +86,13 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     allowedHosts: allowedHostSet(config.allowedHosts, options.listen?.host ?? config.listen.host),
     hsts: Boolean(config.tls),
   });
-  return { config, logger, hypervisors, machines, guard, app };
+  const closeServices = async (): Promise<void> => {
+    await machines.close();
+    await hypervisors.close();
+    guard.close();
+    ended.close();
+  };
+  return { config, logger, hypervisors, machines, guard, app, closeServices };
 }
 
 /** Builds the panel, starts connecting to every hypervisor and serves. */
@@ -91,16 +101,14 @@ export async function startPanel(config: Config, options: PanelOptions = {}): Pr
   // and no arena keeps more than 128 KiB (glibc's starting thresholds) of freed memory at its top.
   if (options.tuneMemory) tuneNativeMalloc({ maxArenas: 2, thresholdBytes: 128 * 1024 });
   const panel = buildPanel(config, options);
-  const { logger, hypervisors, machines, guard } = panel;
+  const { logger, hypervisors } = panel;
   hypervisors.start();
   const address = options.listen ?? config.listen;
   let server: RunningServer;
   try {
     server = await listen(panel.app, { host: address.host, port: address.port, tls: config.tls, limits: options.serverLimits });
   } catch (err) {
-    await machines.close();
-    await hypervisors.close();
-    guard.close();
+    await panel.closeServices();
     throw err;
   }
   // Starting leaves freed memory resident in threads' arenas (the config parser's worker, V8's
@@ -116,9 +124,7 @@ export async function startPanel(config: Config, options: PanelOptions = {}): Pr
   let closing: Promise<void> | undefined;
   const shutDown = (serverClosed: Promise<void>): Promise<void> => {
     closing ??= serverClosed.then(async () => {
-      await machines.close();
-      await hypervisors.close();
-      guard.close();
+      await panel.closeServices();
       logger.info('stopped');
       logger.flush();
       resolveClosed(0);

@@ -3,7 +3,7 @@ import helmet from 'helmet';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../core/log.js';
 import { VERSION } from '../core/version.js';
-import { clientAddressResolver } from './client-address.js';
+import { clientAddressResolver, trustedProxyCheck } from './client-address.js';
 import { hostCheck } from './host-check.js';
 import { requestLog } from './request-log.js';
 import { staticFiles } from './static-files.js';
@@ -31,7 +31,8 @@ export interface AppOptions {
 export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // Only for req.secure (X-Forwarded-Proto from a TLS proxy: Secure cookies); addresses are client-address.ts's.
+  app.set('trust proxy', trustedProxyCheck(options.trustedProxies));
   const clientAddress = clientAddressResolver(options.trustedProxies);
   app.use(requestLog(options.logger, clientAddress));
   app.use(hostCheck(options.allowedHosts ?? 'any'));

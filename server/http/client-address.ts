@@ -9,8 +9,7 @@ import type { IncomingMessage } from 'node:http';
  * Anything that is not an IP address is never believed: the walk stops at the hop that sent it.
  */
 export function clientAddressResolver(trustedProxies: readonly string[]): (req: IncomingMessage) => string {
-  const trusted = new BlockList();
-  for (const entry of trustedProxies) addToBlockList(trusted, entry);
+  const trusted = trustedProxyList(trustedProxies);
   return (req) => {
     const peer = stripIpv4Mapping(req.socket.remoteAddress ?? '');
     if (!peer || !isTrusted(trusted, peer)) return peer;
@@ -29,6 +28,18 @@ export function clientAddressResolver(trustedProxies: readonly string[]): (req: 
     const realIp = stripIpv4Mapping(headerValue(req, 'x-real-ip')?.trim() ?? '');
     return isIP(realIp) !== 0 ? realIp : peer;
   };
+}
+
+/** Whether an address is one of `trustedProxies` (for Express's `trust proxy`: X-Forwarded-Proto). */
+export function trustedProxyCheck(trustedProxies: readonly string[]): (address: string) => boolean {
+  const trusted = trustedProxyList(trustedProxies);
+  return (address) => isTrusted(trusted, stripIpv4Mapping(address));
+}
+
+function trustedProxyList(trustedProxies: readonly string[]): BlockList {
+  const trusted = new BlockList();
+  for (const entry of trustedProxies) addToBlockList(trusted, entry);
+  return trusted;
 }
 
 function addToBlockList(list: BlockList, entry: string): void {

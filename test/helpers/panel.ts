@@ -38,10 +38,6 @@ export async function startTestServices(config: Config, options: TestPanelOption
   return {
     ...panel,
     lines,
-    async close() {
-      await panel.machines.close();
-      await panel.hypervisors.close();
-      panel.guard.close();
-    },
+    close: () => panel.closeServices(),
   };
 }

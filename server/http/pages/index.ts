@@ -10,9 +10,10 @@ import type { MachineService } from '../../core/services.js';
 import type { LoginGuard } from '../../services/auth/login-guard.js';
 import { readBody } from '../body.js';
 import { clientAddressResolver } from '../client-address.js';
-import { eventStream, DEFAULT_HEARTBEAT_MS } from '../live/event-stream.js';
-import { identifyUser, requireLogin, sessionUser } from '../session/authentication.js';
-import { DEFAULT_IDLE_TIMEOUT_MS, sessionMiddleware } from '../session/cookie-session.js';
+import { eventStream, type StreamLimits } from '../live/event-stream.js';
+import type { EndedSessions } from '../../services/auth/ended-sessions.js';
+import { identifyUser, requireLogin, sessionId, sessionUser, type SessionPolicy } from '../session/authentication.js';
+import { sessionMiddleware } from '../session/cookie-session.js';
 import { csrfProtection } from '../session/csrf.js';
 import { catalogRoutes } from './catalog-routes.js';
 import { createRoutes } from './create-routes.js';
@@ -22,23 +23,25 @@ import { pageErrorHandler, pageNotFound } from './page-errors.js';
 import { createViewRenderer } from './views.js';
 
 export interface PagesOptions {
-  idleTimeoutMs?: number;
-  heartbeatMs?: number;
+  /** The live event stream's heartbeat and limits (DEFAULT_STREAM_LIMITS). */
+  stream?: Partial<StreamLimits>;
 }
 
 export interface PagesRouterDeps {
   service: MachineService;
   config: Config;
   guard: LoginGuard;
+  /** Sessions ended before they expired (logouts), shared with the other replicas. */
+  ended: EndedSessions;
   logger: Logger;
   /** Tuning for tests; the defaults suit production. */
   options?: PagesOptions;
 }
 
-export function createPagesRouter({ service, config, guard, logger, options = {} }: PagesRouterDeps): Router {
+export function createPagesRouter({ service, config, guard, ended, logger, options = {} }: PagesRouterDeps): Router {
   const render = createViewRenderer();
   const clientAddress = clientAddressResolver(config.trustedProxies);
-  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const policy: SessionPolicy = { config, ended };
 
   const router = Router({ strict: true, caseSensitive: true });
   const pages = Router({ strict: true, caseSensitive: true });
@@ -47,17 +50,17 @@ export function createPagesRouter({ service, config, guard, logger, options = {}
 
   const readForm: RequestHandler = (req, res, next) =>
     req.method === 'GET' || req.method === 'HEAD' ? next() : readBody({ limitBytes: 256 * 1024 })(req, res, next);
-  pages.use(sessionMiddleware(config, idleTimeoutMs));
-  pages.use(identifyUser(config, idleTimeoutMs));
+  pages.use(sessionMiddleware(config));
+  pages.use(identifyUser(policy));
   pages.use(readForm);
   pages.use(csrfProtection);
 
-  pages.use(loginRoutes({ render, guard, clientAddress, logger }));
+  pages.use(loginRoutes({ render, guard, policy, clientAddress, logger }));
   // EventSource cannot follow a redirect to a login page usefully: a plain 401 instead.
   pages.get(
     '/events/',
     (_req, res, next) => (sessionUser(res) !== undefined ? next() : res.status(401).end()),
-    eventStream(service, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS),
+    eventStream(service, (res) => sessionId(res) ?? '', options.stream),
   );
   pages.use(requireLogin);
   pages.use(catalogRoutes({ render, service, config }));

@@ -2,7 +2,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Logger } from '../../core/log.js';
 import type { LoginGuard } from '../../services/auth/login-guard.js';
-import { logIn, logOut, sessionUser } from '../session/authentication.js';
+import { logIn, logOut, sessionUser, type SessionPolicy } from '../session/authentication.js';
 import { formField } from '../session/csrf.js';
 import { safeNextPath } from '../session/safe-next.js';
 import { sendErrorPage } from './page-errors.js';
@@ -12,11 +12,12 @@ import type { ViewRenderer } from './views.js';
 export interface LoginRouteDeps {
   render: ViewRenderer;
   guard: LoginGuard;
+  policy: SessionPolicy;
   clientAddress: (req: Request) => string;
   logger: Logger;
 }
 
-export function loginRoutes({ render, guard, clientAddress, logger }: LoginRouteDeps): Router {
+export function loginRoutes({ render, guard, policy, clientAddress, logger }: LoginRouteDeps): Router {
   const router = Router({ strict: true, caseSensitive: true });
 
   router.get('/login/', (req, res) => {
@@ -54,7 +55,7 @@ export function loginRoutes({ render, guard, clientAddress, logger }: LoginRoute
       );
       return;
     }
-    logIn(req, result.user);
+    logIn(req, result.user, policy);
     logger.info({ user: result.user, remote: clientAddress(req) }, 'logged in');
     res.redirect(303, next);
   });
@@ -68,7 +69,7 @@ export function loginRoutes({ render, guard, clientAddress, logger }: LoginRoute
   });
 
   router.post('/logout/', (req, res) => {
-    logOut(req);
+    logOut(req, policy);
     res.redirect(303, '/login/');
   });
 

@@ -5,7 +5,7 @@ import { ADMIN, LEGACY_ID, PageClient, WEB1_ID, startPagesPanel } from '../pages
 let panel: Awaited<ReturnType<typeof startPagesPanel>>;
 let client: PageClient;
 beforeAll(async () => {
-  panel = await startPagesPanel({ withUnavailable: true, pages: { heartbeatMs: 200 } });
+  panel = await startPagesPanel({ withUnavailable: true, pages: { stream: { heartbeatMs: 200 } } });
   client = new PageClient(panel.base);
   await client.login(ADMIN.user, ADMIN.password);
 });

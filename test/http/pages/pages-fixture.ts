@@ -57,6 +57,12 @@ export class PageClient {
     return this.post('/login/', fields);
   }
 
+  /** Adds a cookie as a `name=value` pair. */
+  setCookie(pair: string): void {
+    const eq = pair.indexOf('=');
+    if (eq > 0) this.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
+  }
+
   cookieHeader(): string {
     return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
   }

@@ -1,5 +1,6 @@
 /** Login, logout, sessions, CSRF, redirects and rate limiting, against the real panel. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiTestConfig } from '../api/panel-fixture.js';
 import { ADMIN, PageClient, startPagesPanel } from './pages-fixture.js';
 
 let panel: Awaited<ReturnType<typeof startPagesPanel>>;
@@ -88,6 +89,39 @@ describe('login and logout', () => {
     const forged = Buffer.from(JSON.stringify({ user: 'admin', seen: Math.floor(Date.now() / 60_000) })).toString('base64');
     const res = await fetch(`${panel.base}/`, { redirect: 'manual', headers: { Cookie: `vmango=${forged}; vmango.sig=AAAA` } });
     expect(res.status).toBe(302);
+  });
+});
+
+describe('behind a TLS proxy', () => {
+  it('marks the session cookie Secure when a trusted proxy says the browser used HTTPS', async () => {
+    const config = apiTestConfig();
+    config.trustedProxies = ['127.0.0.1'];
+    const proxied = await startPagesPanel({ config });
+    try {
+      const client = new PageClient(proxied.base);
+      const csrf = await client.csrfFrom('/login/');
+      const https = await client.post(
+        '/login/',
+        { csrf, Username: ADMIN.user, Password: ADMIN.password },
+        { 'X-Forwarded-Proto': 'https' },
+      );
+      expect(https.headers.getSetCookie().find((c) => c.startsWith('vmango='))).toMatch(/; secure/i);
+      const direct = await startPagesPanel();
+      try {
+        const other = new PageClient(direct.base);
+        const token = await other.csrfFrom('/login/');
+        const spoofed = await other.post(
+          '/login/',
+          { csrf: token, Username: ADMIN.user, Password: ADMIN.password },
+          { 'X-Forwarded-Proto': 'https' },
+        );
+        expect(spoofed.headers.getSetCookie().find((c) => c.startsWith('vmango='))).not.toMatch(/secure/i);
+      } finally {
+        await direct.close();
+      }
+    } finally {
+      await proxied.close();
+    }
   });
 });
 
