@@ -123,6 +123,7 @@ NativeConnection::NativeConnection(const Napi::CallbackInfo& info) : Napi::Objec
 }
 
 NativeConnection::~NativeConnection() {
+  state_->late.clear();
   if (!state_->pending.empty()) {
     state_->pending.clear();
     state_->done->Unref(Env());
@@ -146,8 +147,10 @@ NativeConnection::~NativeConnection() {
 
 Napi::Value NativeConnection::Abandon(const Napi::CallbackInfo& info) {
   uint32_t id = ArgUint(info, 0, "job id");
+  bool keepLate = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
   auto it = state_->pending.find(id);
   if (it == state_->pending.end()) return Napi::Boolean::New(info.Env(), false);
+  if (keepLate) state_->late.emplace(id, it->second);
   state_->pending.erase(it);
   if (state_->pending.empty()) state_->done->Unref(info.Env());
   return Napi::Boolean::New(info.Env(), true);

@@ -41,6 +41,9 @@ struct ConnState {
 
   // Touched only on the JS thread.
   std::unordered_map<uint32_t, Napi::Promise::Deferred> pending;
+  // Jobs JS stopped waiting for (deadline) but wants the late result of, to undo what they did.
+  // Not ref'd: a late result never keeps Node alive.
+  std::unordered_map<uint32_t, Napi::Promise::Deferred> late;
   bool closeRequested = false;
 };
 

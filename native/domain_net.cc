@@ -5,6 +5,7 @@
 #include "args.h"
 #include "enqueue.h"
 #include "error_info.h"
+#include "rebind.h"
 #include "register.h"
 
 namespace vmango {
@@ -13,9 +14,13 @@ namespace {
 Napi::Value InterfaceAddresses(const Napi::CallbackInfo& info) {
   HandlePtr domain = HandleFromJs(info[kFirstArg], HandleKind::Domain, "domain");
   uint32_t source = ArgUint(info, kFirstArg + 1, "source");
-  return Enqueue(info, [domain, source](virConnectPtr) -> Value {
+  // The guest agent answers when it likes (or never): such a call waits on a side connection, so
+  // the hypervisor's other calls and its liveness probe are not queued behind it.
+  Lane lane = source == VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT ? Lane::Side : Lane::Connection;
+  return Enqueue(info, [domain, source](virConnectPtr conn) -> Value {
+    DomainRef target = DomainOn(conn, domain->domain());
     virDomainInterfacePtr* ifaces = nullptr;
-    int count = virDomainInterfaceAddresses(domain->domain(), &ifaces, source, 0);
+    int count = virDomainInterfaceAddresses(target.get(), &ifaces, source, 0);
     if (count < 0) ThrowLastError("virDomainInterfaceAddresses");
     Value list = Value::Array();
     for (int i = 0; i < count; ++i) {
@@ -37,7 +42,7 @@ Napi::Value InterfaceAddresses(const Napi::CallbackInfo& info) {
     }
     free(ifaces);
     return list;
-  });
+  }, lane);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include "error_info.h"
 
+#include <optional>
+
 namespace vmango {
 namespace {
 
@@ -27,11 +29,19 @@ void Complete(Napi::Env env, Napi::Function, Job* job) {
   std::unique_ptr<Job> owned(job);
   if (env == nullptr) return;  // Node is tearing the channel down
   ConnState& state = *job->state;
+  std::optional<Napi::Promise::Deferred> found;
   auto it = state.pending.find(job->id);
-  if (it == state.pending.end()) return;  // abandoned after its deadline: discard
-  Napi::Promise::Deferred deferred = it->second;
-  state.pending.erase(it);
-  if (state.pending.empty()) state.done->Unref(env);
+  if (it != state.pending.end()) {
+    found = it->second;
+    state.pending.erase(it);
+    if (state.pending.empty()) state.done->Unref(env);
+  } else {
+    auto late = state.late.find(job->id);
+    if (late == state.late.end()) return;  // abandoned after its deadline: discard
+    found = late->second;
+    state.late.erase(late);
+  }
+  Napi::Promise::Deferred deferred = *found;
   try {
     if (job->ok) {
       deferred.Resolve(job->result.ToJs(env));

@@ -26,6 +26,10 @@ export interface ConnectionManagerOptions<C extends ManagedConnection> {
   /** How often a connected hypervisor is asked for a sign of life. */
   probeIntervalMs?: number;
   probeTimeoutMs?: number;
+  /** Failed probes in a row that make a hypervisor unavailable (default 2). */
+  probeFailuresAllowed?: number;
+  /** How soon a probe follows a failed one, or a caller's suspicion (default 0.5 s). */
+  probeRetryMs?: number;
   openTimeoutMs?: number;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
@@ -56,6 +60,9 @@ interface Slot<C> {
   attempt: number;
   generation: number;
   timer?: NodeJS.Timeout;
+  /** Probes failed in a row on the current connection. */
+  failedProbes: number;
+  probing: boolean;
 }
 
 export interface ConnectionManagerEvents {
@@ -67,7 +74,7 @@ export interface ConnectionManagerEvents {
 
 /**
  * Keeps one live libvirt connection per configured hypervisor. A connection that
- * closes, misses a deadline or fails a liveness probe is marked unavailable at
+ * closes (keepalive lost, EOF) or fails `probeFailuresAllowed` liveness probes in a row is marked unavailable at
  * once and re-opened in the background with backoff; its domain events are
  * re-emitted from whichever connection is current, so listeners survive reconnects.
  */
@@ -76,6 +83,8 @@ export class ConnectionManager<C extends ManagedConnection> extends EventEmitter
   private stopped = false;
   private readonly probeIntervalMs: number;
   private readonly probeTimeoutMs: number;
+  private readonly probeFailuresAllowed: number;
+  private readonly probeRetryMs: number;
   private readonly openTimeoutMs: number;
   private readonly backoffInitialMs: number;
   private readonly backoffMaxMs: number;
@@ -87,11 +96,21 @@ export class ConnectionManager<C extends ManagedConnection> extends EventEmitter
     super();
     this.probeIntervalMs = options.probeIntervalMs ?? 5_000;
     this.probeTimeoutMs = options.probeTimeoutMs ?? 4_000;
+    this.probeFailuresAllowed = Math.max(1, options.probeFailuresAllowed ?? 2);
+    this.probeRetryMs = options.probeRetryMs ?? 500;
     this.openTimeoutMs = options.openTimeoutMs ?? 8_000;
     this.backoffInitialMs = options.backoffInitialMs ?? 500;
     this.backoffMaxMs = options.backoffMaxMs ?? 4_000;
     for (const endpoint of endpoints) {
-      this.slots.set(endpoint.name, { endpoint, state: 'connecting', since: new Date(), attempt: 0, generation: 0 });
+      this.slots.set(endpoint.name, {
+        endpoint,
+        state: 'connecting',
+        since: new Date(),
+        attempt: 0,
+        generation: 0,
+        failedProbes: 0,
+        probing: false,
+      });
     }
   }
 
@@ -134,6 +153,17 @@ export class ConnectionManager<C extends ManagedConnection> extends EventEmitter
   reportFailure(name: string, conn: C, reason: string): void {
     const slot = this.slots.get(name);
     if (slot && slot.conn === conn) this.lose(slot, reason);
+  }
+
+  /**
+   * A call on this hypervisor missed its deadline: that call failed, but one slow call says
+   * nothing about the host (a busy disk, a guest agent that never answers). Probe it soon; only
+   * probes failing in a row make it unavailable.
+   */
+  suspect(name: string, conn: C): void {
+    const slot = this.slots.get(name);
+    if (!slot || slot.conn !== conn || slot.probing) return;
+    this.scheduleProbe(slot, conn, this.probeRetryMs);
   }
 
   async close(): Promise<void> {
@@ -208,7 +238,8 @@ export class ConnectionManager<C extends ManagedConnection> extends EventEmitter
 
   private adopt(slot: Slot<C>, conn: C): void {
     const onClosed = (event?: unknown) => this.lose(slot, `connection closed${closedReasonText(event)}`);
-    const onTimeout = () => this.lose(slot, 'hypervisor did not answer before the deadline');
+    // A missed deadline fails its call only; it makes the next probe come sooner.
+    const onTimeout = () => this.suspect(slot.endpoint.name, conn);
     const onDomainEvent = (event: unknown) => this.emit('domainEvent', slot.endpoint.name, event);
     conn.on('closed', onClosed);
     conn.on('timeout', onTimeout);
@@ -220,6 +251,7 @@ export class ConnectionManager<C extends ManagedConnection> extends EventEmitter
     };
     slot.conn = conn;
     slot.attempt = 0;
+    slot.failedProbes = 0;
     this.setState(slot, 'connected');
     this.emit('connected', slot.endpoint.name);
     this.scheduleProbe(slot, conn);
@@ -246,17 +278,30 @@ export class ConnectionManager<C extends ManagedConnection> extends EventEmitter
     slot.timer.unref();
   }
 
-  private scheduleProbe(slot: Slot<C>, conn: C): void {
+  private scheduleProbe(slot: Slot<C>, conn: C, delayMs = this.probeIntervalMs): void {
     clearTimeout(slot.timer);
     slot.timer = setTimeout(() => {
       if (slot.conn !== conn) return;
+      slot.probing = true;
       conn.getHostname({ timeoutMs: this.probeTimeoutMs }).then(
         () => {
-          if (slot.conn === conn) this.scheduleProbe(slot, conn);
+          slot.probing = false;
+          if (slot.conn !== conn) return;
+          slot.failedProbes = 0;
+          this.scheduleProbe(slot, conn);
         },
-        (err: unknown) => this.lose(slot, `liveness probe failed: ${errorText(err)}`),
+        (err: unknown) => {
+          slot.probing = false;
+          if (slot.conn !== conn) return;
+          slot.failedProbes++;
+          if (slot.failedProbes >= this.probeFailuresAllowed) {
+            this.lose(slot, `liveness probe failed ${slot.failedProbes} times in a row: ${errorText(err)}`);
+          } else {
+            this.scheduleProbe(slot, conn, this.probeRetryMs);
+          }
+        },
       );
-    }, this.probeIntervalMs);
+    }, delayMs);
     slot.timer.unref();
   }
 }

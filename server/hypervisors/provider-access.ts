@@ -5,7 +5,7 @@
 import type { HypervisorConfig } from '../config/index.js';
 import type { RequestField } from '../core/requests.js';
 import { ServiceError } from '../core/service-error.js';
-import type { Connection } from '../libvirt/index.js';
+import { ErrorCode, type Connection } from '../libvirt/index.js';
 import type { ConnectionManager } from './connection-manager.js';
 import { UnknownHypervisorError } from './connection-manager.js';
 import { errorMessage, isHypervisorLost, toServiceError } from './provider-errors.js';
@@ -55,8 +55,13 @@ export class ProviderAccess {
     }
   }
 
-  /** Tells the manager when `err` shows the connection is gone or hung. */
+  /**
+   * Tells the manager what `err` says about the hypervisor: a lost connection ends it; a missed
+   * deadline only makes it probe sooner (one slow call must not make the host unavailable for all).
+   */
   noteFailure(provider: string, conn: Connection, err: unknown): void {
-    if (isHypervisorLost(err)) this.manager.reportFailure(provider, conn, errorMessage(err));
+    if (!isHypervisorLost(err)) return;
+    if (err.code === ErrorCode.TIMEOUT) this.manager.suspect(provider, conn);
+    else this.manager.reportFailure(provider, conn, errorMessage(err));
   }
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 
 import { ErrorCode, LibvirtError, toLibvirtError } from './errors.js';
-import type { CallKind, CallOptions, Invoker, NativeArgs } from './invoker.js';
+import type { CallKind, CallOptions, CreateOptions, Invoker, NativeArgs } from './invoker.js';
 import { Domain, type DomainListEntry } from './domain.js';
 import { toDomainEvent, type DomainEvent } from './events.js';
 import {
@@ -138,11 +138,20 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
     args: NativeArgs<M>,
     options: CallOptions | undefined,
     kind: CallKind = 'ordinary',
+    late?: (value: Awaited<ReturnType<NativeBinding[M]>>) => void,
   ): ReturnType<NativeBinding[M]> {
-    return this.run(method, args as unknown[], options, kind) as ReturnType<NativeBinding[M]>;
+    return this.run(method, args as unknown[], options, kind, late as ((value: unknown) => void) | undefined) as ReturnType<
+      NativeBinding[M]
+    >;
   }
 
-  private run(method: NativeMethodName, args: unknown[], options: CallOptions | undefined, kind: CallKind): Promise<unknown> {
+  private run(
+    method: NativeMethodName,
+    args: unknown[],
+    options: CallOptions | undefined,
+    kind: CallKind,
+    late?: (value: unknown) => void,
+  ): Promise<unknown> {
     if (this.state === 'closed' && method !== 'close') {
       return Promise.reject(
         new LibvirtError(ErrorCode.CONNECTION_CLOSED, `${method}: connection to ${this.shownUri} is closed`, { call: method }),
@@ -188,9 +197,12 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
     if (signal !== undefined) settled = this.abortable(settled, signal, jobId, method);
     if (timeoutMs === 0) return settled;
     return new Promise((resolve, reject) => {
+      let timedOut = false;
       const timer = setTimeout(() => {
-        // The job keeps running natively; its late result is discarded by the addon.
-        this.native.abandon(jobId);
+        timedOut = true;
+        // The job keeps running natively. Its late result is discarded by the addon, or handed to
+        // `late` (a call that creates something undoes it: the caller was told it failed).
+        this.native.abandon(jobId, late !== undefined);
         reject(
           new LibvirtError(ErrorCode.TIMEOUT, `${method} on ${this.shownUri} did not complete within ${timeoutMs} ms`, {
             call: method,
@@ -202,7 +214,14 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
       settled.then(
         (value) => {
           clearTimeout(timer);
-          resolve(value);
+          if (!timedOut) resolve(value);
+          else if (late) {
+            try {
+              late(value);
+            } catch {
+              // the undo reports its own failures
+            }
+          }
         },
         (err: unknown) => {
           clearTimeout(timer);
@@ -347,16 +366,36 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
   }
 
   /** Defines (or redefines) a persistent domain. flags: DomainDefineFlags. */
-  async defineDomain(xml: string, options?: CallOptions & { flags?: number }): Promise<Domain> {
-    return new Domain(this, await this.invoke('domainDefineXml', [xml, options?.flags ?? 0], options));
+  async defineDomain(xml: string, options?: CreateOptions<Domain>): Promise<Domain> {
+    const late = options?.onLateResult;
+    return new Domain(
+      this,
+      await this.invoke(
+        'domainDefineXml',
+        [xml, options?.flags ?? 0],
+        options,
+        'ordinary',
+        late && ((ref) => late(new Domain(this, ref))),
+      ),
+    );
   }
 
   /**
    * Starts a transient domain from XML. flags: DomainStartFlags.
    * Caller to come: ephemeral containers, which libvirt runs as transient domains (issue 19).
    */
-  async createDomain(xml: string, options?: CallOptions & { flags?: number }): Promise<Domain> {
-    return new Domain(this, await this.invoke('domainCreateXml', [xml, options?.flags ?? 0], options));
+  async createDomain(xml: string, options?: CreateOptions<Domain>): Promise<Domain> {
+    const late = options?.onLateResult;
+    return new Domain(
+      this,
+      await this.invoke(
+        'domainCreateXml',
+        [xml, options?.flags ?? 0],
+        options,
+        'ordinary',
+        late && ((ref) => late(new Domain(this, ref))),
+      ),
+    );
   }
 
   /** Statistics of every domain in one call; stats: DomainStatsTypes bits (default all common groups). */

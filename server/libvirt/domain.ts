@@ -1,4 +1,4 @@
-import type { CallOptions, FlagOptions, Invoker } from './invoker.js';
+import type { CallOptions, CreateOptions, FlagOptions, Invoker } from './invoker.js';
 import {
   DOMAIN_STATE_NAMES,
   INTERFACE_ADDRESS_SOURCE,
@@ -255,8 +255,15 @@ export class Domain {
    * flags: SnapshotCreateFlags. Runs on a thread of its own (can be long).
    * Caller to come: snapshots (issue 14).
    */
-  async createSnapshot(xml: string, options?: FlagOptions): Promise<DomainSnapshot> {
-    const ref = await this.connection.invoke('snapshotCreate', [this.handle, xml, options?.flags ?? 0], options, 'long');
+  async createSnapshot(xml: string, options?: CreateOptions<DomainSnapshot>): Promise<DomainSnapshot> {
+    const late = options?.onLateResult;
+    const ref = await this.connection.invoke(
+      'snapshotCreate',
+      [this.handle, xml, options?.flags ?? 0],
+      options,
+      'long',
+      late && ((created) => late(new DomainSnapshot(this.connection, this.name, created))),
+    );
     return new DomainSnapshot(this.connection, this.name, ref);
   }
 

@@ -10,7 +10,7 @@ export type {
   ListAllDomainsOptions,
   ConnectionEvents,
 } from './connection.js';
-export type { CallOptions, CallKind, FlagOptions } from './invoker.js';
+export type { CallOptions, CallKind, CreateOptions, FlagOptions } from './invoker.js';
 export { Domain } from './domain.js';
 export type {
   DomainListEntry,

@@ -16,6 +16,15 @@ export interface FlagOptions extends CallOptions {
   flags?: number;
 }
 
+/** For calls that create something: what to do with it when it is made after the call timed out. */
+export interface CreateOptions<T> extends FlagOptions {
+  /**
+   * The caller was told the call failed (TIMEOUT), so the object must not stay: undo it here (a
+   * late volume deleted, a late definition undefined). Without it the object stays for the sweeper.
+   */
+  onLateResult?: (created: T) => void;
+}
+
 /** 'long' calls (clone, upload, download, resize, snapshots) take the connection's long deadline by default. */
 export type CallKind = 'ordinary' | 'long';
 
@@ -32,5 +41,7 @@ export interface Invoker {
     args: NativeArgs<M>,
     options: CallOptions | undefined,
     kind?: CallKind,
+    /** Called with the result when it arrives after the deadline rejected the call. */
+    late?: (value: Awaited<ReturnType<NativeBinding[M]>>) => void,
   ): ReturnType<NativeBinding[M]>;
 }

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 export type NativeHandle = { readonly __nativeHandle: unique symbol };
 
 export interface NativeConnectionObject {
-  abandon(jobId: number): boolean;
+  /** Stops waiting for a job; with keepLate its promise still settles when the job ends (undo what it did). */
+  abandon(jobId: number, keepLate?: boolean): boolean;
   pendingCount(): number;
 }
 

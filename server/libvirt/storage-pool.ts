@@ -1,6 +1,6 @@
-import type { CallOptions, Invoker } from './invoker.js';
+import type { CallOptions, CreateOptions, Invoker } from './invoker.js';
 import { STORAGE_POOL_STATE_NAMES, type StoragePoolStateName } from './constants.js';
-import type { NativeHandle, NativePoolRef } from './native.js';
+import type { NativeHandle, NativePoolRef, NativeVolumeRef } from './native.js';
 import { StorageVolume, type StorageVolumeListEntry } from './storage-volume.js';
 
 export interface StoragePoolListEntry {
@@ -70,18 +70,30 @@ export class StoragePool {
   }
 
   /** flags: VolCreateFlags. */
-  async createVolume(xml: string, options?: CallOptions & { flags?: number }): Promise<StorageVolume> {
-    const ref = await this.connection.invoke('volCreateXml', [this.handle, xml, options?.flags ?? 0], options, 'long');
+  async createVolume(xml: string, options?: CreateOptions<StorageVolume>): Promise<StorageVolume> {
+    const ref = await this.connection.invoke(
+      'volCreateXml',
+      [this.handle, xml, options?.flags ?? 0],
+      options,
+      'long',
+      this.late(options),
+    );
     return new StorageVolume(this.connection, ref);
   }
 
+  private late(options: CreateOptions<StorageVolume> | undefined): ((ref: NativeVolumeRef) => void) | undefined {
+    const late = options?.onLateResult;
+    return late && ((ref) => late(new StorageVolume(this.connection, ref)));
+  }
+
   /** Clones `source` (from any pool of the same connection) into this pool. flags: VolCreateFlags. */
-  async createVolumeFrom(xml: string, source: StorageVolume, options?: CallOptions & { flags?: number }): Promise<StorageVolume> {
+  async createVolumeFrom(xml: string, source: StorageVolume, options?: CreateOptions<StorageVolume>): Promise<StorageVolume> {
     const ref = await this.connection.invoke(
       'volCreateXmlFrom',
       [this.handle, xml, source.handle, options?.flags ?? 0],
       options,
       'long',
+      this.late(options),
     );
     return new StorageVolume(this.connection, ref);
   }

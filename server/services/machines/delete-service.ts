@@ -12,8 +12,10 @@ import {
   NetworkUpdateFlags,
   type Connection,
   type Domain,
+  type StorageVolume,
 } from '../../libvirt/index.js';
 import type { Logger } from '../../core/log.js';
+import { ServiceError } from '../../core/service-error.js';
 import { dhcpHostXml, parseNetworkXml } from '../network/index.js';
 import { diskSourcePath, parseDomainXml, type DomainFacts } from './domain-xml.js';
 import { undefineDomain } from './create/undefine.js';
@@ -23,22 +25,69 @@ export function ownVolumeNames(machineName: string): string[] {
   return [`${machineName}_disk`, `${machineName}_config.iso`];
 }
 
-async function deleteOwnVolumes(conn: Connection, hv: HypervisorConfig, facts: DomainFacts, logger: Logger): Promise<void> {
+interface OwnVolume {
+  name: string;
+  path: string;
+  volume: StorageVolume;
+}
+
+/** The machine's own volumes that it really uses (others named like them are left in place). */
+async function ownVolumes(conn: Connection, hv: HypervisorConfig, facts: DomainFacts, logger: Logger): Promise<OwnVolume[]> {
   const used = new Set(facts.disks.map(diskSourcePath).filter((p) => p !== ''));
   const usedByPoolVolume = new Set(
     facts.disks.filter((d) => d.source.pool === hv.rootStoragePool && d.source.volume).map((d) => d.source.volume!),
   );
   const pool = await conn.lookupStoragePoolByName(hv.rootStoragePool);
   const volumes = await pool.listAllVolumes();
+  const own: OwnVolume[] = [];
   for (const name of ownVolumeNames(facts.name)) {
-    const volume = volumes.find((v) => v.name === name);
-    if (!volume) continue;
-    if (!used.has(volume.path) && !usedByPoolVolume.has(name)) {
+    const entry = volumes.find((v) => v.name === name);
+    if (!entry) continue;
+    if (!used.has(entry.path) && !usedByPoolVolume.has(name)) {
       logger.warn({ hypervisor: hv.name, machine: facts.name, volume: name }, 'volume not used by the machine: left in place');
       continue;
     }
+    own.push({ name, path: entry.path, volume: entry.volume });
+  }
+  return own;
+}
+
+/** Refuses the delete when another domain uses one of the machine's own volumes. */
+async function refuseShared(
+  conn: Connection,
+  hv: HypervisorConfig,
+  facts: DomainFacts,
+  own: readonly OwnVolume[],
+): Promise<void> {
+  if (own.length === 0) return;
+  const users = new Map<string, string[]>();
+  for (const entry of await conn.listAllDomains({ withXml: true, xmlFlags: DomainXmlFlags.INACTIVE })) {
+    if (entry.uuid === facts.uuid) continue;
+    let other: DomainFacts;
     try {
-      await volume.volume.delete();
+      other = parseDomainXml(entry.xml);
+    } catch {
+      continue;
+    }
+    for (const volume of own) {
+      const uses = other.disks.some(
+        (d) => diskSourcePath(d) === volume.path || (d.source.pool === hv.rootStoragePool && d.source.volume === volume.name),
+      );
+      if (uses) users.set(volume.name, [...(users.get(volume.name) ?? []), other.name]);
+    }
+  }
+  if (users.size === 0) return;
+  const which = [...users].map(([volume, domains]) => `${volume} is also used by ${domains.join(', ')}`).join('; ');
+  throw new ServiceError(
+    'conflict',
+    `cannot delete machine ${facts.name}: ${which}; detach it there first, or delete that machine`,
+  );
+}
+
+async function deleteVolumes(own: readonly OwnVolume[]): Promise<void> {
+  for (const { name, volume } of own) {
+    try {
+      await volume.delete();
     } catch (err) {
       if (err instanceof LibvirtError && err.code === ErrorCode.NO_STORAGE_VOL) continue;
       throw new Error(`failed to delete volume ${name}: ${(err as Error).message}`, { cause: err });
@@ -77,10 +126,12 @@ async function releaseAddresses(conn: Connection, hv: HypervisorConfig, facts: D
  */
 export async function deleteDomain(conn: Connection, hv: HypervisorConfig, domain: Domain, logger: Logger): Promise<void> {
   const facts = parseDomainXml(await domain.getXmlDesc({ flags: DomainXmlFlags.INACTIVE }));
+  const own = await ownVolumes(conn, hv, facts, logger);
+  await refuseShared(conn, hv, facts, own);
   const results = await Promise.allSettled([
     (async () => {
       if (await domain.isActive()) await domain.destroy({ flags: DomainDestroyFlags.DEFAULT });
-      await deleteOwnVolumes(conn, hv, facts, logger);
+      await deleteVolumes(own);
     })(),
     releaseAddresses(conn, hv, facts),
   ]);

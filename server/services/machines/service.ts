@@ -26,8 +26,8 @@ import { availabilityOf, MachineEvents } from '../events/machine-events.js';
 import { listImages as listImagesOn } from '../images/image-service.js';
 import { MachineCache } from './cache/machine-cache.js';
 import { readMachine } from './cache/read-machine.js';
-import { createMachine, type CreateHooks } from './create/create-machine.js';
-import { ExclusiveKeys, KeyedMutex } from './create/keyed-lock.js';
+import { createMachine, machineLockKey, type CreateHooks } from './create/create-machine.js';
+import { KeyedMutex } from './keyed-lock.js';
 import { deleteDomain } from './delete-service.js';
 import { assertActionAllowed, performAction } from './state-service.js';
 
@@ -55,8 +55,37 @@ export function createMachineService(deps: MachineServiceDeps): MachineService &
   const { config, hypervisors: manager, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
   const access = new ProviderAccess(config.hypervisors, manager);
-  const creating = new ExclusiveKeys();
+  const machineLocks = new KeyedMutex();
   const networkLocks = new KeyedMutex();
+  /** Changes in flight: close() lets them finish (or roll back) before the connections go. */
+  const inFlight = new Set<Promise<unknown>>();
+  let closing = false;
+  function tracked<T>(work: Promise<T>): Promise<T> {
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work)).catch(() => undefined);
+    return work;
+  }
+  function refuseWhileClosing(): void {
+    if (closing)
+      throw new ServiceError('unavailable', 'the panel is shutting down; try again in a moment', { retryAfterSeconds: 5 });
+  }
+
+  /**
+   * Runs `work` on a machine under its lock. The machine is found by id first (for its name, the
+   * lock's key), then again under the lock: a delete that went first leaves it not found.
+   */
+  async function onMachine<T>(
+    provider: string,
+    id: string,
+    doing: string,
+    work: (conn: Connection, hv: HypervisorConfig, domain: Domain) => Promise<T>,
+  ): Promise<T> {
+    machineRef(provider, id);
+    const name = await access.run(provider, doing, async (conn, hv) => (await lookup(conn, hv, id)).name);
+    return machineLocks.run(machineLockKey(provider, name), () =>
+      access.run(provider, doing, async (conn, hv) => work(conn, hv, await lookup(conn, hv, id))),
+    );
+  }
 
   const caches = new Map<string, MachineCache>();
   for (const hv of config.hypervisors) {
@@ -164,40 +193,45 @@ export function createMachineService(deps: MachineServiceDeps): MachineService &
     getMachine,
 
     async createMachine(request: CreateMachineRequest): Promise<Machine> {
+      refuseWhileClosing();
       try {
-        return await createMachine({ config, access, logger, clock, creating, networkLocks, hooks: deps.createHooks }, request);
+        return await tracked(
+          createMachine({ config, access, logger, clock, machineLocks, networkLocks, hooks: deps.createHooks }, request),
+        );
       } finally {
         caches.get(request.provider)?.invalidate();
       }
     },
 
     async deleteMachine(provider: string, id: string): Promise<Machine> {
-      machineRef(provider, id);
-      return access.run(provider, 'delete machine', async (conn, hv) => {
-        const domain = await lookup(conn, hv, id);
-        const before = await readMachine(conn, hv, domain, clock);
-        try {
-          await deleteDomain(conn, hv, domain, logger);
-        } finally {
-          cacheOf(provider).invalidate();
-        }
-        return before;
-      });
+      refuseWhileClosing();
+      return tracked(
+        onMachine(provider, id, 'delete machine', async (conn, hv, domain) => {
+          const before = await readMachine(conn, hv, domain, clock);
+          try {
+            await deleteDomain(conn, hv, domain, logger);
+          } finally {
+            cacheOf(provider).invalidate();
+          }
+          return before;
+        }),
+      );
     },
 
     async changeState(provider: string, id: string, action: MachineAction): Promise<Machine> {
-      machineRef(provider, id);
-      return access.run(provider, `${action} machine`, async (conn, hv) => {
-        const domain = await lookup(conn, hv, id);
-        const { state } = await domain.getState();
-        assertActionAllowed(domain.name, state, action);
-        try {
-          await performAction(domain, action);
-        } finally {
-          cacheOf(provider).invalidate();
-        }
-        return readMachine(conn, hv, domain, clock);
-      });
+      refuseWhileClosing();
+      return tracked(
+        onMachine(provider, id, `${action} machine`, async (conn, hv, domain) => {
+          const { state } = await domain.getState();
+          assertActionAllowed(domain.name, state, action);
+          try {
+            await performAction(domain, action);
+          } finally {
+            cacheOf(provider).invalidate();
+          }
+          return readMachine(conn, hv, domain, clock);
+        }),
+      );
     },
 
     async listImages(): Promise<ImageListResult> {
@@ -252,6 +286,9 @@ export function createMachineService(deps: MachineServiceDeps): MachineService &
     },
 
     async close(): Promise<void> {
+      closing = true;
+      // Creates, deletes and actions under way finish or roll back while the connections remain.
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
       clearInterval(resyncTimer);
       events.close();
       manager.off('domainEvent', onDomainEvent);

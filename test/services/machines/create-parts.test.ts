@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../helpers/loggers.js';
 import { parseDomainXml } from '../../../server/services/machines/domain-xml.js';
 import { configDriveDevice } from '../../../server/services/machines/create/config-drive-device.js';
-import { ExclusiveKeys, KeyedMutex } from '../../../server/services/machines/create/keyed-lock.js';
+import { KeyedMutex } from '../../../server/services/machines/keyed-lock.js';
 import { Rollback } from '../../../server/services/machines/create/rollback.js';
 import { readVolumePlan, VolumeTemplateError } from '../../../server/services/machines/create/volume-plan.js';
 import { allowedActions } from '../../../server/core/actions.js';
@@ -55,13 +55,16 @@ describe('configDriveDevice', () => {
 });
 
 describe('locks', () => {
-  it('ExclusiveKeys refuses a second holder until released', () => {
-    const keys = new ExclusiveKeys();
-    expect(keys.tryAcquire('a')).toBe(true);
-    expect(keys.tryAcquire('a')).toBe(false);
-    expect(keys.tryAcquire('b')).toBe(true);
-    keys.release('a');
-    expect(keys.tryAcquire('a')).toBe(true);
+  it('KeyedMutex says whether a key is held, from the moment work is queued', async () => {
+    const locks = new KeyedMutex();
+    let release!: () => void;
+    const running = locks.run('a', () => new Promise<void>((r) => (release = r)));
+    expect(locks.isHeld('a')).toBe(true);
+    expect(locks.isHeld('b')).toBe(false);
+    await new Promise((r) => setTimeout(r, 0));
+    release();
+    await running;
+    expect(locks.isHeld('a')).toBe(false);
   });
 
   it('KeyedMutex runs one key at a time, in order, even after a failure', async () => {

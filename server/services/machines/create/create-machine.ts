@@ -37,7 +37,7 @@ import { toLeases } from '../cache/hypervisor-snapshot.js';
 import { readMachine } from '../cache/read-machine.js';
 import { configDriveDevice } from './config-drive-device.js';
 import { untilStartIsUnderWay } from './network-port.js';
-import { type ExclusiveKeys, type KeyedMutex } from './keyed-lock.js';
+import type { KeyedMutex } from '../keyed-lock.js';
 import { Rollback } from './rollback.js';
 import { validateCreateRequest, type ValidRequest } from './validate-request.js';
 import { undefineDomain } from './undefine.js';
@@ -63,8 +63,11 @@ export interface CreateContext {
   access: ProviderAccess;
   logger: Logger;
   clock: () => Date;
-  /** Names being created, by provider: a second create of one name is refused at once. */
-  creating: ExclusiveKeys;
+  /**
+   * One lock per machine (provider and name) across create, delete and power actions: a create
+   * of a name that is busy is refused at once, the others wait their turn.
+   */
+  machineLocks: KeyedMutex;
   /** One address choice + reservation at a time per network. */
   networkLocks: KeyedMutex;
   hooks?: CreateHooks;
@@ -82,6 +85,10 @@ async function step<T>(what: string, work: () => Promise<T>): Promise<T> {
 
 export function isTestDriver(hv: HypervisorConfig): boolean {
   return /^test:/i.test(hv.url);
+}
+
+export function machineLockKey(provider: string, name: string): string {
+  return `${provider}\u0000${name}`;
 }
 
 function conflict(name: string, provider: string, why = ''): ServiceError {
@@ -127,13 +134,11 @@ function isoVolumeXml(name: string, bytes: number): string {
 export async function createMachine(ctx: CreateContext, request: CreateMachineRequest): Promise<Machine> {
   const valid = validateCreateRequest(ctx.config, request, (name, field) => ctx.access.config(name, field));
   const { hv } = valid;
-  const key = `${hv.name}\u0000${valid.name}`;
-  if (!ctx.creating.tryAcquire(key)) throw conflict(valid.name, hv.name, ' (it is being created right now)');
-  try {
-    return await ctx.access.run(hv.name, `create machine ${valid.name}`, (conn) => new Creation(ctx, hv, conn, valid).run());
-  } finally {
-    ctx.creating.release(key);
-  }
+  const key = machineLockKey(hv.name, valid.name);
+  if (ctx.machineLocks.isHeld(key)) throw conflict(valid.name, hv.name, ' (it is being created or changed right now)');
+  return ctx.machineLocks.run(key, () =>
+    ctx.access.run(hv.name, `create machine ${valid.name}`, (conn) => new Creation(ctx, hv, conn, valid).run()),
+  );
 }
 
 class Creation {
@@ -146,6 +151,22 @@ class Creation {
     private readonly req: ValidRequest,
   ) {
     this.rollback = new Rollback(ctx.logger, { hypervisor: hv.name, machine: req.name });
+  }
+
+  /** A volume made after its call timed out (the create already failed for it): delete it. */
+  private readonly lateVolume = (volume: StorageVolume): void => this.undoLate(`volume ${volume.name}`, () => volume.delete());
+
+  /** Undoes what a timed-out call made after all; what cannot be undone is left to the sweeper. */
+  private undoLate(what: string, undo: () => Promise<unknown>): void {
+    const context = { hypervisor: this.hv.name, machine: this.req.name, late: what };
+    undo().then(
+      () => this.ctx.logger.warn(context, 'a call that had timed out completed later: undone'),
+      (err: unknown) =>
+        this.ctx.logger.error(
+          { ...context, error: errorMessage(err) },
+          'a call that had timed out completed later and could not be undone',
+        ),
+    );
   }
 
   private async after(stepName: CreateStep): Promise<void> {
@@ -243,8 +264,8 @@ class Creation {
 
   private async createRootVolume(pool: StoragePool, xml: string, linked: boolean, source: StorageVolume): Promise<StorageVolume> {
     const disk = linked
-      ? await step('failed to create overlay volume', () => pool.createVolume(xml))
-      : await step('failed to clone image', () => pool.createVolumeFrom(xml, source));
+      ? await step('failed to create overlay volume', () => pool.createVolume(xml, { onLateResult: this.lateVolume }))
+      : await step('failed to clone image', () => pool.createVolumeFrom(xml, source, { onLateResult: this.lateVolume }));
     this.rollback.add(`delete volume ${disk.name}`, () => disk.delete());
     return disk;
   }
@@ -293,7 +314,9 @@ class Creation {
       }
       return rendered;
     });
-    const domain = await step('failed to define domain', () => conn.defineDomain(xml));
+    const domain = await step('failed to define domain', () =>
+      conn.defineDomain(xml, { onLateResult: (late) => this.undoLate(`domain ${late.name}`, () => undefineDomain(late)) }),
+    );
     this.rollback.add(`undefine domain ${req.name}`, () => undefineDomain(domain));
     return domain;
   }
@@ -373,7 +396,7 @@ class Creation {
         sshKeys: req.sshKeys,
         userdata: normalizeUserdata(req.userdata),
       });
-      const volume = await rootPool.createVolume(isoVolumeXml(req.name, iso.length));
+      const volume = await rootPool.createVolume(isoVolumeXml(req.name, iso.length), { onLateResult: this.lateVolume });
       this.rollback.add(`delete volume ${volume.name}`, () => volume.delete());
       await volume.upload(iso);
       return volume.getPath();

@@ -46,6 +46,12 @@ export function validateCreateRequest(
   const hv = provider(request.provider, 'Provider');
   const nameProblem = machineNameProblem(request.name);
   if (nameProblem) refuse('Name', nameProblem);
+  if (hv.ignoreVms.includes(request.name)) {
+    refuse(
+      'Name',
+      `machine name '${request.name}' is listed in ignore_vms of provider '${hv.name}': the panel would never show or delete such a machine; choose another name`,
+    );
+  }
   const plan = config.plans.find((p) => p.name === request.plan);
   if (!plan) refuse('Plan', `plan "${request.plan}" not found`);
   const sshKeys: SshKey[] = [];
