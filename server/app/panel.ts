@@ -6,7 +6,6 @@
 import type { Express } from 'express';
 import type { Config } from '../config/index.js';
 import { createLogger, type Logger, type LogLevel } from '../core/log.js';
-import type { MachineService } from '../core/services.js';
 import { VERSION } from '../core/version.js';
 import { createApp } from '../http/app.js';
 import { clientAddressResolver } from '../http/client-address.js';
@@ -20,7 +19,7 @@ import { openConnection, trimNativeMemory, tuneNativeMalloc, type Connection } f
 import type { CredentialCache, CredentialCacheOptions } from '../services/auth/credential-cache.js';
 import { EndedSessions } from '../services/auth/ended-sessions.js';
 import { LoginGuard, type LoginLimits } from '../services/auth/login-guard.js';
-import { createMachineService, type MachineServiceDeps } from '../services/machines/service.js';
+import { createMachineService, type MachineServiceDeps, type MachineServiceHandle } from '../services/machines/service.js';
 
 export interface PanelOptions {
   /** Default: JSON lines on stdout at `logLevel` (default info). */
@@ -46,7 +45,7 @@ export interface Panel {
   config: Config;
   logger: Logger;
   hypervisors: ConnectionManager<Connection>;
-  machines: MachineService & { close(): Promise<void> };
+  machines: MachineServiceHandle;
   guard: LoginGuard;
   app: Express;
   /** Closes the services and the hypervisor connections (after the web server stopped). */

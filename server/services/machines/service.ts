@@ -26,7 +26,8 @@ import { availabilityOf, MachineEvents } from '../events/machine-events.js';
 import { listImages as listImagesOn } from '../images/image-service.js';
 import { MachineCache } from './cache/machine-cache.js';
 import { readMachine } from './cache/read-machine.js';
-import { createMachine, machineLockKey, type CreateHooks } from './create/create-machine.js';
+import { createMachine, machineLockKey, staleMarkMs, type CreateHooks } from './create/create-machine.js';
+import { sweepHypervisor, type SweepReport } from './sweeper.js';
 import { KeyedMutex } from './keyed-lock.js';
 import { deleteDomain } from './delete-service.js';
 import { assertActionAllowed, performAction } from './state-service.js';
@@ -40,6 +41,15 @@ export interface MachineServiceDeps {
   resyncIntervalMs?: number;
   /** Runs after each step of a create; tests use it to inject real faults between steps. */
   createHooks?: CreateHooks;
+  /** How often each connected hypervisor is swept for what interrupted creates left (default 10 min); 0: never. */
+  sweepIntervalMs?: number;
+}
+
+/** The service, and what the composition root and tests do beside the contract. */
+export interface MachineServiceHandle extends MachineService {
+  /** Sweeps one hypervisor now (sweeper.ts); staleAfterMs overrides how old a create mark must be. */
+  sweep(provider: string, options?: { staleAfterMs?: number }): Promise<SweepReport>;
+  close(): Promise<void>;
 }
 
 const PROVIDER_FACT_TIMEOUT_MS = 3_000;
@@ -51,7 +61,7 @@ function matchesQuery(machine: Machine, q: string): boolean {
   );
 }
 
-export function createMachineService(deps: MachineServiceDeps): MachineService & { close(): Promise<void> } {
+export function createMachineService(deps: MachineServiceDeps): MachineServiceHandle {
   const { config, hypervisors: manager, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
   const access = new ProviderAccess(config.hypervisors, manager);
@@ -105,7 +115,41 @@ export function createMachineService(deps: MachineServiceDeps): MachineService &
   const cacheOf = (name: string): MachineCache => caches.get(name)!;
 
   const onDomainEvent = (name: string): void => caches.get(name)?.onDomainEvent();
-  const onConnected = (name: string): void => caches.get(name)?.resync();
+  const markFirstSeen = new Map<string, number>();
+  const sweeping = new KeyedMutex();
+  function sweep(provider: string, options: { staleAfterMs?: number } = {}): Promise<SweepReport> {
+    return sweeping.run(provider, () =>
+      access.run(provider, 'sweep leftovers', async (conn, hv) => {
+        const report = await sweepHypervisor(conn, hv, {
+          logger,
+          isBusy: (name) => machineLocks.isHeld(machineLockKey(hv.name, name)),
+          staleAfterMs: options.staleAfterMs ?? staleMarkMs(hv),
+          firstSeen: markFirstSeen,
+        });
+        if (report.removed.length > 0) cacheOf(provider).invalidate();
+        return report;
+      }),
+    );
+  }
+  function sweepQuietly(provider: string): void {
+    if (closing || /^test:/i.test(access.config(provider).url)) return;
+    sweep(provider).catch((err: unknown) =>
+      logger.warn({ hypervisor: provider, error: (err as Error).message }, 'sweeper: could not sweep'),
+    );
+  }
+  const sweepInterval = deps.sweepIntervalMs ?? 10 * 60_000;
+  const sweepTimer =
+    sweepInterval > 0
+      ? setInterval(() => {
+          for (const name of access.names()) if (manager.status(name).state === 'connected') sweepQuietly(name);
+        }, sweepInterval)
+      : undefined;
+  sweepTimer?.unref();
+
+  const onConnected = (name: string): void => {
+    caches.get(name)?.resync();
+    if (sweepInterval > 0) sweepQuietly(name);
+  };
   manager.on('domainEvent', onDomainEvent);
   manager.on('connected', onConnected);
   const resyncTimer = setInterval(() => {
@@ -285,11 +329,14 @@ export function createMachineService(deps: MachineServiceDeps): MachineService &
       return events.subscribe(listener);
     },
 
+    sweep,
+
     async close(): Promise<void> {
       closing = true;
       // Creates, deletes and actions under way finish or roll back while the connections remain.
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
       clearInterval(resyncTimer);
+      clearInterval(sweepTimer);
       events.close();
       manager.off('domainEvent', onDomainEvent);
       manager.off('connected', onConnected);

@@ -36,6 +36,7 @@ import { vmangoTemplateContext, type TemplateImageInput, type TemplateMachineInp
 import { toLeases } from '../cache/hypervisor-snapshot.js';
 import { readMachine } from '../cache/read-machine.js';
 import { configDriveDevice } from './config-drive-device.js';
+import { placeCreationMark } from './creation-mark.js';
 import { untilStartIsUnderWay } from './network-port.js';
 import type { KeyedMutex } from '../keyed-lock.js';
 import { Rollback } from './rollback.js';
@@ -81,6 +82,14 @@ async function step<T>(what: string, work: () => Promise<T>): Promise<T> {
     if (err instanceof ServiceError || isHypervisorLost(err)) throw err;
     throw new Error(`${what}: ${errorMessage(err)}`, { cause: err });
   }
+}
+
+/** Times a reservation is tried again when another panel took the chosen address first. */
+const RESERVE_ATTEMPTS = 8;
+
+/** How old a create mark must be before the sweeper takes its create for interrupted. */
+export function staleMarkMs(hv: HypervisorConfig): number {
+  return hv.longCallTimeoutMs + 60_000;
 }
 
 export function isTestDriver(hv: HypervisorConfig): boolean {
@@ -178,35 +187,63 @@ class Creation {
     const image = await step('failed to list images', () => findImage(conn, hv, req.imageId, this.ctx.logger));
     if (!image)
       throw new ServiceError('bad-request', `image "${req.imageId}" not found on provider "${hv.name}"`, { fields: ['Image'] });
-    if (await domainExists(conn, req.name)) throw conflict(req.name, hv.name);
     if (isTestDriver(hv)) {
+      if (await domainExists(conn, req.name)) throw conflict(req.name, hv.name);
       throw new ServiceError(
         'unsupported',
         `provider '${hv.name}' uses libvirt's test driver, which cannot clone an image into another storage pool ` +
           'or upload a config drive; machines can be created only on a real (qemu/kvm) hypervisor',
       );
     }
-    await this.after('validated');
+    const rootPool = await step('failed to lookup vm storage pool', () => conn.lookupStoragePoolByName(hv.rootStoragePool));
+    const mark = await step('failed to mark the create', () => placeCreationMark(rootPool, req.name));
+    if (!mark) {
+      throw conflict(
+        req.name,
+        hv.name,
+        ` (it is being created right now, perhaps by another panel; a create that was interrupted is cleaned up by the sweeper after ${Math.round(staleMarkMs(hv) / 60_000)} min)`,
+      );
+    }
+    let complete = false;
     try {
-      return await this.build(image);
-    } catch (err) {
-      const leftovers = await this.rollback.unwind();
-      if (leftovers.length > 0) {
-        this.ctx.logger.error(
-          { hypervisor: hv.name, machine: req.name, leftovers },
-          'create failed and could not be fully undone',
-        );
+      if (await domainExists(conn, req.name)) throw conflict(req.name, hv.name);
+      await this.after('validated');
+      try {
+        const machine = await this.build(rootPool, image);
+        complete = true;
+        return machine;
+      } catch (err) {
+        const leftovers = await this.rollback.unwind();
+        if (leftovers.length > 0) {
+          this.ctx.logger.error(
+            { hypervisor: hv.name, machine: req.name, leftovers },
+            'create failed and could not be fully undone: the sweeper will',
+          );
+        } else {
+          complete = true;
+        }
+        const cause = err instanceof Error && err.cause !== undefined ? err.cause : err;
+        // Someone outside vmango defined a domain of that name while we worked.
+        if (cause instanceof LibvirtError && cause.code === ErrorCode.DOM_EXIST) throw conflict(req.name, hv.name);
+        throw err;
       }
-      const cause = err instanceof Error && err.cause !== undefined ? err.cause : err;
-      // Someone outside vmango defined a domain of that name while we worked.
-      if (cause instanceof LibvirtError && cause.code === ErrorCode.DOM_EXIST) throw conflict(req.name, hv.name);
-      throw err;
+    } finally {
+      // Kept when something could not be undone: the sweeper finds the leftovers by it.
+      if (complete || !this.rollback.madeAnything) {
+        await mark
+          .delete()
+          .catch((err: unknown) =>
+            this.ctx.logger.warn(
+              { hypervisor: hv.name, machine: req.name, error: errorMessage(err) },
+              'cannot remove the create mark: the sweeper will',
+            ),
+          );
+      }
     }
   }
 
-  private async build(image: ImageWithVolume): Promise<Machine> {
+  private async build(rootPool: StoragePool, image: ImageWithVolume): Promise<Machine> {
     const { hv, conn, req } = this;
-    const rootPool = await step('failed to lookup vm storage pool', () => conn.lookupStoragePoolByName(hv.rootStoragePool));
     const machineInput: TemplateMachineInput = {
       name: req.name,
       sshKeys: req.sshKeys,
@@ -368,20 +405,30 @@ class Creation {
     const { hv, req } = this;
     await this.ctx.networkLocks.run(`${hv.name}\u0000${hv.network}`, () =>
       step('failed to reserve an IP address', async () => {
-        const [xml, leases] = await Promise.all([network.getXmlDesc(), network.getDhcpLeases()]);
-        let ip: string;
-        try {
-          ip = chooseFreeAddress(parseNetworkXml(xml), toLeases(leases), this.ctx.clock(), { mac: nic.mac });
-        } catch (err) {
-          if (err instanceof NoFreeAddressError) throw new Error(err.message, { cause: err });
-          throw err;
-        }
-        const hostXml = dhcpHostXml({ mac: nic.mac, name: req.name, ip });
         const flags = NetworkUpdateFlags.AFFECT_LIVE | NetworkUpdateFlags.AFFECT_CONFIG;
-        await network.update('add-last', 'ip-dhcp-host', hostXml, { flags });
-        this.rollback.add(`release address ${ip} in network ${hv.network}`, () =>
-          network.update('delete', 'ip-dhcp-host', hostXml, { flags }),
-        );
+        // The lock above covers this panel only: another replica may take the chosen address
+        // first, and libvirt then refuses ours as a duplicate. Choose again from the new state.
+        for (let attempt = 1; ; attempt++) {
+          const [xml, leases] = await Promise.all([network.getXmlDesc(), network.getDhcpLeases()]);
+          let ip: string;
+          try {
+            ip = chooseFreeAddress(parseNetworkXml(xml), toLeases(leases), this.ctx.clock(), { mac: nic.mac });
+          } catch (err) {
+            if (err instanceof NoFreeAddressError) throw new Error(err.message, { cause: err });
+            throw err;
+          }
+          const hostXml = dhcpHostXml({ mac: nic.mac, name: req.name, ip });
+          try {
+            await network.update('add-last', 'ip-dhcp-host', hostXml, { flags });
+          } catch (err) {
+            if (attempt < RESERVE_ATTEMPTS && err instanceof LibvirtError && err.code === ErrorCode.OPERATION_INVALID) continue;
+            throw err;
+          }
+          this.rollback.add(`release address ${ip} in network ${hv.network}`, () =>
+            network.update('delete', 'ip-dhcp-host', hostXml, { flags }),
+          );
+          return;
+        }
       }),
     );
   }

@@ -14,8 +14,16 @@ export class Rollback {
     private readonly context: Record<string, unknown>,
   ) {}
 
+  private made = false;
+
   add(what: string, run: () => Promise<unknown>): void {
     this.undos.push({ what, run });
+    this.made = true;
+  }
+
+  /** Whether any step registered something to undo (the operation changed anything). */
+  get madeAnything(): boolean {
+    return this.made;
   }
 
   /** Runs every undo, newest first. Resolves with what could not be undone. */

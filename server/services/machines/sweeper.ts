@@ -1,0 +1,142 @@
+/**
+ * Cleans up what interrupted creates left on a hypervisor (the panel was killed, the host froze
+ * mid-create, a rollback step failed). It runs when a hypervisor connects and every few minutes,
+ * and removes, logging each removal:
+ * - for every stale create mark (`NAME_creating`, create-mark.ts) whose create is not running here:
+ *   the domain NAME if it is vmango's and never ran (still shut off), else NAME_disk and
+ *   NAME_config.iso when no domain uses them, and reservations named NAME whose MAC is on no
+ *   domain; then the mark;
+ * Reservations whose MAC belongs to no domain but that no mark names are reported, not removed:
+ * nothing tells a reservation vmango made (for a machine later undefined outside the panel) from
+ * one an administrator keeps for a host of their own.
+ * A mark is stale once older than the longest a create may take (staleMarkMs): a younger one may be
+ * another replica's create in progress.
+ */
+import type { HypervisorConfig } from '../../config/index.js';
+import type { Logger } from '../../core/log.js';
+import { path, parseXmlRoot } from '../../formats/xml/tree.js';
+import { DomainXmlFlags, ErrorCode, LibvirtError, NetworkUpdateFlags, type Connection } from '../../libvirt/index.js';
+import { dhcpHostXml, parseNetworkXml } from '../network/index.js';
+import { creationMarkName, markedMachine } from './create/creation-mark.js';
+import { deleteDomain, ownVolumeNames } from './delete-service.js';
+import { diskSourcePath, parseDomainXml, type DomainFacts } from './domain-xml.js';
+
+export interface SweepOptions {
+  logger: Logger;
+  /** True while this panel is creating or changing that machine (its lock is held). */
+  isBusy: (machineName: string) => boolean;
+  /** Marks younger than this are left alone. */
+  staleAfterMs: number;
+  /** When marks without timestamps (LVM pools) were first seen, kept between sweeps. */
+  firstSeen: Map<string, number>;
+  now?: () => number;
+}
+
+export interface SweepReport {
+  removed: string[];
+  /** Marks left because they are young or their create is running. */
+  waiting: string[];
+  /** Reservations whose MAC is on no domain, left alone (see above). */
+  orphanReservations: string[];
+}
+
+function ctimeMs(volumeXml: string): number | undefined {
+  try {
+    const ctime = path(parseXmlRoot(volumeXml, 'storage volume XML', 'volume'), 'target', 'timestamps', 'ctime')?.text.trim();
+    const seconds = ctime ? Number(ctime.split('.')[0]) : NaN;
+    return Number.isFinite(seconds) ? seconds * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function ignoringMissing(work: Promise<unknown>, missing: number): Promise<void> {
+  try {
+    await work;
+  } catch (err) {
+    if (!(err instanceof LibvirtError && err.code === missing)) throw err;
+  }
+}
+
+export async function sweepHypervisor(conn: Connection, hv: HypervisorConfig, options: SweepOptions): Promise<SweepReport> {
+  const now = (options.now ?? Date.now)();
+  const report: SweepReport = { removed: [], waiting: [], orphanReservations: [] };
+  const log = (what: string, details: Record<string, unknown> = {}): void => {
+    report.removed.push(what);
+    options.logger.warn({ hypervisor: hv.name, removed: what, ...details }, 'sweeper: removed what an interrupted create left');
+  };
+
+  const domains: { facts: DomainFacts; state: string; entry: Awaited<ReturnType<Connection['listAllDomains']>>[number] }[] = [];
+  for (const entry of await conn.listAllDomains({ withXml: true, xmlFlags: DomainXmlFlags.INACTIVE })) {
+    try {
+      domains.push({ facts: parseDomainXml(entry.xml), state: entry.state, entry });
+    } catch {
+      // a domain whose XML cannot be read uses nothing we could tell
+    }
+  }
+  const usedPaths = new Set(domains.flatMap((d) => d.facts.disks.map(diskSourcePath)).filter((p) => p !== ''));
+  const usedMacs = new Set(
+    domains.flatMap((d) => d.facts.interfaces.map((nic) => nic.mac.toLowerCase())).filter((m) => m !== ''),
+  );
+
+  const pool = await conn.lookupStoragePoolByName(hv.rootStoragePool);
+  const volumes = await pool.listAllVolumes();
+  const network = await conn.lookupNetworkByName(hv.network).catch(() => undefined);
+  const updateFlags = async (): Promise<number> =>
+    network && (await network.isActive())
+      ? NetworkUpdateFlags.AFFECT_LIVE | NetworkUpdateFlags.AFFECT_CONFIG
+      : NetworkUpdateFlags.AFFECT_CONFIG;
+  const hosts = async () => (network ? (parseNetworkXml(await network.getXmlDesc()).dhcp?.hosts ?? []) : []);
+
+  const seenMarks = new Set<string>();
+  for (const mark of volumes) {
+    const name = markedMachine(mark.name);
+    if (name === undefined) continue;
+    const key = `${hv.name}\u0000${mark.name}`;
+    seenMarks.add(key);
+    if (!options.firstSeen.has(key)) options.firstSeen.set(key, now);
+    const since = ctimeMs(mark.xml) ?? options.firstSeen.get(key)!;
+    if (options.isBusy(name) || now - since < options.staleAfterMs) {
+      report.waiting.push(mark.name);
+      continue;
+    }
+    const domain = domains.find((d) => d.facts.name === name);
+    if (domain) {
+      // Defined but never started: the create stopped before its end. Anything else is a machine.
+      if (domain.facts.metadata && domain.state === 'shutoff') {
+        await deleteDomain(conn, hv, domain.entry.domain, options.logger);
+        log(`domain ${name}`, { uuid: domain.facts.uuid });
+      }
+    } else {
+      for (const volumeName of ownVolumeNames(name)) {
+        const volume = volumes.find((v) => v.name === volumeName);
+        if (!volume || usedPaths.has(volume.path)) continue;
+        await ignoringMissing(volume.volume.delete(), ErrorCode.NO_STORAGE_VOL);
+        log(`volume ${volumeName}`);
+      }
+      for (const host of await hosts()) {
+        if (host.name !== name || !host.mac || !host.ip || usedMacs.has(host.mac.toLowerCase())) continue;
+        await network!.update('delete', 'ip-dhcp-host', dhcpHostXml({ mac: host.mac, name: host.name, ip: host.ip }), {
+          flags: await updateFlags(),
+        });
+        log(`reservation ${host.ip} (${host.mac}) in network ${hv.network}`);
+      }
+    }
+    await ignoringMissing(mark.volume.delete(), ErrorCode.NO_STORAGE_VOL);
+    log(`volume ${creationMarkName(name)}`);
+  }
+  for (const key of options.firstSeen.keys())
+    if (key.startsWith(`${hv.name}\u0000`) && !seenMarks.has(key)) options.firstSeen.delete(key);
+
+  for (const host of await hosts()) {
+    if (!host.mac || usedMacs.has(host.mac.toLowerCase()) || (host.name && options.isBusy(host.name))) continue;
+    report.orphanReservations.push(`${host.ip ?? '?'} (${host.mac}${host.name ? `, ${host.name}` : ''})`);
+  }
+  if (report.orphanReservations.length > 0) {
+    options.logger.info(
+      { hypervisor: hv.name, network: hv.network, reservations: report.orphanReservations },
+      'sweeper: reservations whose MAC is on no domain, left alone (remove them with virsh net-update if they are not yours)',
+    );
+  }
+  return report;
+}
