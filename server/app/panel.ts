@@ -27,7 +27,7 @@ export interface PanelOptions {
   logLevel?: LogLevel;
   /** Connection manager tuning (tests shorten or lengthen the reconnect backoff). */
   connections?: Partial<Omit<ConnectionManagerOptions<Connection>, 'logger'>>;
-  machines?: Pick<MachineServiceDeps, 'clock' | 'resyncIntervalMs' | 'createHooks'>;
+  machines?: Pick<MachineServiceDeps, 'clock' | 'resyncIntervalMs' | 'createHooks' | 'sweepIntervalMs'>;
   auth?: { cache?: CredentialCache | CredentialCacheOptions; limits?: LoginLimits };
   /** The dashboard's tuning, or false to serve the API only. */
   pages?: PagesOptions | false;

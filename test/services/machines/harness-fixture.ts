@@ -112,7 +112,7 @@ export async function leftovers(conn: Connection, env: HarnessEnv, network: stri
   const pool = await conn.lookupStoragePoolByName(env.rootPool);
   await refreshPool(pool);
   for (const volume of await pool.listAllVolumes()) {
-    if (volume.name === `${name}_disk` || volume.name === `${name}_config.iso`) found.push(`volume ${volume.name}`);
+    if ([`${name}_disk`, `${name}_config.iso`, `${name}_creating`].includes(volume.name)) found.push(`volume ${volume.name}`);
   }
   const xml = await (await conn.lookupNetworkByName(network)).getXmlDesc();
   if (xml.includes(`name='${name}'`)) found.push(`DHCP host ${name}`);

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseConfig, type Config } from '../../../server/config/index.js';
 import type { PanelOptions } from '../../../server/app/panel.js';
-import type { MachineService } from '../../../server/core/services.js';
+import type { MachineServiceHandle } from '../../../server/services/machines/service.js';
 import type { ConnectionManager } from '../../../server/hypervisors/connection-manager.js';
 import type { Connection } from '../../../server/libvirt/index.js';
 import { createLogger, type Logger } from '../../../server/core/log.js';
@@ -94,7 +94,7 @@ export function demoHypervisor(name = 'DEMO', extra: Partial<HypervisorBlock> = 
 }
 
 export interface ServiceSetup {
-  service: MachineService & { close(): Promise<void> };
+  service: MachineServiceHandle;
   manager: ConnectionManager<Connection>;
   config: Config;
   lines: LogLine[];
