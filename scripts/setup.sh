@@ -10,7 +10,7 @@ profile=${1:-demo}
 demo_packages=(libvirt-dev libvirt0 pkg-config build-essential python3 genisoimage xorriso)
 test_packages=(libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
   qemu-utils dnsmasq-base iptables openssh-server openssh-client iproute2 procps
-  golang-go golang-golang-x-crypto-dev chromium debootstrap e2fsprogs debian-archive-keyring util-linux tini)
+  golang-go golang-golang-x-crypto-dev chromium debootstrap e2fsprogs debian-archive-keyring util-linux tini haproxy)
 
 case "$profile" in
   demo) packages=("${demo_packages[@]}") ;;

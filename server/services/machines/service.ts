@@ -29,6 +29,7 @@ import { readMachine } from './cache/read-machine.js';
 import { createMachine, machineLockKey, staleMarkMs, type CreateHooks } from './create/create-machine.js';
 import { sweepHypervisor, type SweepReport } from './sweeper.js';
 import { KeyedMutex } from './keyed-lock.js';
+import { WorkQueue } from './work-queue.js';
 import { deleteDomain } from './delete-service.js';
 import { assertActionAllowed, performAction } from './state-service.js';
 
@@ -53,6 +54,9 @@ export interface MachineServiceHandle extends MachineService {
 }
 
 const PROVIDER_FACT_TIMEOUT_MS = 3_000;
+/** Creates this panel runs against one hypervisor at once, and how many may wait for a turn. */
+const CREATES_AT_ONCE = 4;
+const CREATES_WAITING = 200;
 
 function matchesQuery(machine: Machine, q: string): boolean {
   const needle = q.toLowerCase();
@@ -66,6 +70,7 @@ export function createMachineService(deps: MachineServiceDeps): MachineServiceHa
   const clock = deps.clock ?? (() => new Date());
   const access = new ProviderAccess(config.hypervisors, manager);
   const machineLocks = new KeyedMutex();
+  const createQueue = new WorkQueue(CREATES_AT_ONCE, CREATES_WAITING);
   const networkLocks = new KeyedMutex();
   /** Changes in flight: close() lets them finish (or roll back) before the connections go. */
   const inFlight = new Set<Promise<unknown>>();
@@ -240,7 +245,10 @@ export function createMachineService(deps: MachineServiceDeps): MachineServiceHa
       refuseWhileClosing();
       try {
         return await tracked(
-          createMachine({ config, access, logger, clock, machineLocks, networkLocks, hooks: deps.createHooks }, request),
+          createMachine(
+            { config, access, logger, clock, machineLocks, createQueue, networkLocks, hooks: deps.createHooks },
+            request,
+          ),
         );
       } finally {
         caches.get(request.provider)?.invalidate();

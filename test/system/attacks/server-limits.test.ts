@@ -56,6 +56,30 @@ describe('/healthz', () => {
   });
 });
 
+describe('connections', () => {
+  it('refuses connections beyond maxConnections at once', async () => {
+    const limited = await startApiPanel({ serverLimits: { maxConnections: 5 } });
+    try {
+      const { port } = new URL(limited.base);
+      const sockets = Array.from({ length: 12 }, () => connect(Number(port), '127.0.0.1'));
+      const states = await Promise.all(
+        sockets.map(
+          (socket) =>
+            new Promise<'open' | 'closed'>((resolve) => {
+              socket.once('close', () => resolve('closed'));
+              socket.once('connect', () => setTimeout(() => resolve(socket.destroyed ? 'closed' : 'open'), 300));
+              socket.on('error', () => undefined);
+            }),
+        ),
+      );
+      expect(states.filter((s) => s === 'open')).toHaveLength(5);
+      for (const socket of sockets) socket.destroy();
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('slow clients', () => {
   it('cuts off a request whose body trickles in, at the request timeout', async () => {
     expect(DEFAULT_SERVER_LIMITS.requestTimeoutMs).toBe(30_000);

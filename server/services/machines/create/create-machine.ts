@@ -39,6 +39,7 @@ import { configDriveDevice } from './config-drive-device.js';
 import { placeCreationMark } from './creation-mark.js';
 import { untilStartIsUnderWay } from './network-port.js';
 import type { KeyedMutex } from '../keyed-lock.js';
+import { QueueFullError, type WorkQueue } from '../work-queue.js';
 import { Rollback } from './rollback.js';
 import { validateCreateRequest, type ValidRequest } from './validate-request.js';
 import { undefineDomain } from './undefine.js';
@@ -69,6 +70,8 @@ export interface CreateContext {
    * of a name that is busy is refused at once, the others wait their turn.
    */
   machineLocks: KeyedMutex;
+  /** Creates running against one hypervisor at once (the rest wait in a bounded queue). */
+  createQueue: WorkQueue;
   /** One address choice + reservation at a time per network. */
   networkLocks: KeyedMutex;
   hooks?: CreateHooks;
@@ -145,9 +148,24 @@ export async function createMachine(ctx: CreateContext, request: CreateMachineRe
   const { hv } = valid;
   const key = machineLockKey(hv.name, valid.name);
   if (ctx.machineLocks.isHeld(key)) throw conflict(valid.name, hv.name, ' (it is being created or changed right now)');
-  return ctx.machineLocks.run(key, () =>
-    ctx.access.run(hv.name, `create machine ${valid.name}`, (conn) => new Creation(ctx, hv, conn, valid).run()),
-  );
+  return ctx.machineLocks.run(key, async () => {
+    try {
+      return await ctx.createQueue.run(hv.name, () =>
+        ctx.access.run(hv.name, `create machine ${valid.name}`, (conn) => new Creation(ctx, hv, conn, valid).run()),
+      );
+    } catch (err) {
+      if (err instanceof QueueFullError) {
+        throw new ServiceError(
+          'unavailable',
+          `too many creates are waiting for provider '${hv.name}' (${err.message}); try again shortly`,
+          {
+            retryAfterSeconds: 10,
+          },
+        );
+      }
+      throw err;
+    }
+  });
 }
 
 class Creation {
