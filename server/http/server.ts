@@ -52,7 +52,8 @@ export async function listen(app: Express, options: ListenOptions): Promise<Runn
   const eventStreams = trackEventStreams(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host || undefined, () => {
+    // A burst of connections (a flood, a crowd of reconnecting pages) waits in the kernel, not refused.
+    server.listen({ port: options.port, host: options.host || undefined, backlog: 2048 }, () => {
       server.off('error', reject);
       resolve();
     });
