@@ -39,10 +39,18 @@ user "${GOOD.user}" {
 }
 `,
 );
-const panel = spawn(process.execPath, [join(REPO, 'bin/vmango.js'), '-config', configPath, '-loglevel', 'error'], { stdio: 'inherit' });
+const panel = spawn(process.execPath, [join(REPO, 'bin/vmango.js'), '-config', configPath, '-loglevel', 'error'], {
+  stdio: 'inherit',
+});
 const base = `http://127.0.0.1:${port}`;
 for (let i = 0; ; i++) {
-  if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
+  if (
+    await fetch(`${base}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    )
+  )
+    break;
   if (i > 200) throw new Error('the panel did not start');
   await new Promise((r) => setTimeout(r, 50));
 }
@@ -71,9 +79,15 @@ process.on('message', (m) => { if (m === 'stop') running = false; });
 })();
 `;
 // Its credentials are verified once before the flood (as a client that has been working for a while).
-await fetch(`${base}/api/plans/`, { headers: { 'X-Vmango-User': GOOD.user, 'X-Vmango-Pass': GOOD.password, 'X-Forwarded-For': '10.250.0.1' } });
-const observer = spawn(process.execPath, ['-e', OBSERVER, base, JSON.stringify(GOOD)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-const observed = new Promise<{ health: number[]; goodStatuses: Record<string, number> }>((resolve) => observer.once('message', (m) => resolve(m as never)));
+await fetch(`${base}/api/plans/`, {
+  headers: { 'X-Vmango-User': GOOD.user, 'X-Vmango-Pass': GOOD.password, 'X-Forwarded-For': '10.250.0.1' },
+});
+const observer = spawn(process.execPath, ['-e', OBSERVER, base, JSON.stringify(GOOD)], {
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
+const observed = new Promise<{ health: number[]; goodStatuses: Record<string, number> }>((resolve) =>
+  observer.once('message', (m) => resolve(m as never)),
+);
 await new Promise((r) => setTimeout(r, 500));
 
 function badLogin(i: number): Promise<number> {
@@ -81,7 +95,14 @@ function badLogin(i: number): Promise<number> {
     const address = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
     const req = request(
       `${base}/api/plans/`,
-      { headers: { 'X-Vmango-User': i % 2 === 0 ? GOOD.user : `user-${i}`, 'X-Vmango-Pass': `guess-${i}`, 'X-Forwarded-For': address }, agent: false },
+      {
+        headers: {
+          'X-Vmango-User': i % 2 === 0 ? GOOD.user : `user-${i}`,
+          'X-Vmango-Pass': `guess-${i}`,
+          'X-Forwarded-For': address,
+        },
+        agent: false,
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
