@@ -7,6 +7,7 @@
         "native/channel.cc",
         "native/args.cc",
         "native/connection.cc",
+        "native/console.cc",
         "native/connection_info.cc",
         "native/domain_devices.cc",
         "native/domain_events.cc",

@@ -29,6 +29,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterStorageVolume(env, exports);
   RegisterNetwork(env, exports);
   RegisterStream(env, exports);
+  RegisterConsole(env, exports);
   RegisterMemory(env, exports);
   return exports;
 }

@@ -182,6 +182,27 @@ Napi::Value EnqueueLeased(const Napi::CallbackInfo& info, LeasedJobFn fn) {
   return deferred.Promise();
 }
 
+Napi::Value EnqueueDedicated(const Napi::CallbackInfo& info, LeasedJobFn fn) {
+  auto deferred = Napi::Promise::Deferred::New(info.Env());
+  Job* job = Prepare(info, nullptr, deferred, false);
+  if (job != nullptr && !job->state->side->Enabled()) {
+    job->fn = [fn](virConnectPtr c) { return fn(c, nullptr); };
+    job->state->worker.Post([job] { Execute(job); });
+  } else if (job != nullptr) {
+    job->onConnectionThread = false;
+    job->state->side->RunDedicated([job, fn](virConnectPtr conn, const ErrorInfo* failure, std::shared_ptr<SidePool::Lease> lease) {
+      job->side = conn;
+      if (failure != nullptr) {
+        job->sideFailed = true;
+        job->sideFailure = *failure;
+      }
+      job->fn = [fn, lease](virConnectPtr c) { return fn(c, lease); };
+      Execute(job);
+    });
+  }
+  return deferred.Promise();
+}
+
 Napi::Value EnqueueOn(const Napi::CallbackInfo& info, Worker& worker, JobFn fn) {
   auto deferred = Napi::Promise::Deferred::New(info.Env());
   Job* job = Prepare(info, std::move(fn), deferred, false);

@@ -32,6 +32,8 @@ Napi::Value Enqueue(const Napi::CallbackInfo& info, JobFn fn, Lane lane = Lane::
 Napi::Value EnqueueSideThenMain(const Napi::CallbackInfo& info, JobFn side, JobFn main);
 // On a side connection kept out of the pool until `lease` is dropped (a stream keeps it).
 Napi::Value EnqueueLeased(const Napi::CallbackInfo& info, LeasedJobFn fn);
+// On a new side connection of its own, closed when `lease` is dropped (a console's).
+Napi::Value EnqueueDedicated(const Napi::CallbackInfo& info, LeasedJobFn fn);
 // For stream transfers, which run on the stream's own threads.
 Napi::Value EnqueueOn(const Napi::CallbackInfo& info, Worker& worker, JobFn fn);
 // A job run on `state`'s worker even after close() was requested (close itself).

@@ -17,6 +17,7 @@ void RegisterStoragePool(Napi::Env env, Napi::Object exports);
 void RegisterStorageVolume(Napi::Env env, Napi::Object exports);
 void RegisterNetwork(Napi::Env env, Napi::Object exports);
 void RegisterStream(Napi::Env env, Napi::Object exports);
+void RegisterConsole(Napi::Env env, Napi::Object exports);
 void RegisterMemory(Napi::Env env, Napi::Object exports);
 
 }  // namespace vmango

@@ -135,6 +135,31 @@ void SidePool::RunLeased(LeasedTask task) {
   });
 }
 
+void SidePool::RunDedicated(LeasedTask task) {
+  auto self = shared_from_this();
+  ChannelPtr channel;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!closed_ && dedicated_ < kMaxDedicated) {
+      ++dedicated_;
+      channel = std::make_shared<Channel>();
+    }
+  }
+  if (!channel) {
+    ErrorInfo refused;
+    refused.code = VIR_ERR_OPERATION_FAILED;
+    refused.message = closed_ ? "the connection is closed" : "too many consoles are open on this hypervisor (at most " + std::to_string(kMaxDedicated) + ")";
+    task(nullptr, &refused, nullptr);
+    return;
+  }
+  channel->worker.Post([self, channel, task] {
+    ErrorInfo failure;
+    virConnectPtr conn = Connect(self->Settings(), *channel, &failure);
+    auto lease = std::make_shared<Lease>(self, channel, true);
+    task(conn, conn != nullptr ? nullptr : &failure, std::move(lease));
+  });
+}
+
 void SidePool::Warm(size_t count) {
   for (size_t i = 0; i < count; ++i) {
     Run([](virConnectPtr, const ErrorInfo*) {});
@@ -229,13 +254,27 @@ void SidePool::CloseChannel(const ChannelPtr& channel) {
   });
 }
 
-SidePool::Lease::Lease(std::shared_ptr<SidePool> pool, ChannelPtr channel)
-    : pool_(std::move(pool)), channel_(std::move(channel)) {}
+SidePool::Lease::Lease(std::shared_ptr<SidePool> pool, ChannelPtr channel, bool dedicated)
+    : pool_(std::move(pool)), channel_(std::move(channel)), dedicated_(dedicated) {}
+
+void SidePool::Lease::Post(std::function<void()> task) { channel_->worker.Post(std::move(task)); }
 
 SidePool::Lease::~Lease() {
   // Released from its own thread: the last stream call may still be finishing there.
   ChannelPtr channel = channel_;
   std::shared_ptr<SidePool> pool = pool_;
+  if (dedicated_) {
+    channel->worker.Post([pool, channel] {
+      if (channel->conn != nullptr) {
+        virConnectClose(channel->conn);
+        virResetLastError();
+        channel->conn = nullptr;
+      }
+      std::lock_guard<std::mutex> lock(pool->mutex_);
+      --pool->dedicated_;
+    });
+    return;
+  }
   channel->worker.Post([pool, channel] {
     CheckAlive(*channel);
     pool->Release(channel);

@@ -37,6 +37,8 @@ class SidePool : public std::enable_shared_from_this<SidePool> {
   // Side connections at once, and kept open while idle.
   static constexpr size_t kMaxOpen = 4;
   static constexpr size_t kKeepIdle = 2;
+  // Connections of their own for long-lived streams (consoles), beside the pool's.
+  static constexpr size_t kMaxDedicated = 64;
 
   struct Channel;
   using ChannelPtr = std::shared_ptr<Channel>;
@@ -62,19 +64,25 @@ class SidePool : public std::enable_shared_from_this<SidePool> {
   // A channel kept out of the pool until the lease is dropped (a stream's connection).
   class Lease {
    public:
-    Lease(std::shared_ptr<SidePool> pool, ChannelPtr channel);
+    Lease(std::shared_ptr<SidePool> pool, ChannelPtr channel, bool dedicated = false);
     ~Lease();
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
+    // Runs `task` on the leased connection's own thread (a console's loop).
+    void Post(std::function<void()> task);
 
    private:
     std::shared_ptr<SidePool> pool_;
     ChannelPtr channel_;
+    bool dedicated_;
   };
   // Like Run, but the channel stays taken after the task until the returned lease (handed
   // to the task) is dropped.
   using LeasedTask = std::function<void(virConnectPtr conn, const ErrorInfo* failure, std::shared_ptr<Lease> lease)>;
   void RunLeased(LeasedTask task);
+  // Like RunLeased, but on a new connection of its own, outside the pool (and its limit), closed
+  // when the lease is dropped: a console holds one for as long as it is open.
+  void RunDedicated(LeasedTask task);
 
  private:
   // Gives `use` a channel now, or when one is released; nullptr once the pool is closed.
@@ -88,6 +96,7 @@ class SidePool : public std::enable_shared_from_this<SidePool> {
   OpenSettings settings_;
   std::vector<ChannelPtr> idle_;
   size_t open_ = 0;  // busy and idle
+  size_t dedicated_ = 0;
   std::deque<std::function<void(ChannelPtr)>> waiting_;
   bool closed_ = false;
 };

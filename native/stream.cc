@@ -1,9 +1,6 @@
-// virStream transfers: volume upload/download and domain consoles. Each stream runs over a
-// side connection of its own (side_pool.h), kept until the stream is dropped, and has two
-// threads of its own (receive, and send/finish/abort), so a transfer never holds up the
-// connection's other calls and a console's blocking read never holds up writes. A transfer
-// uses one thread at a time; a console may read and write at once, which libvirt before 10.3
-// does not make safe (the panel opens no consoles).
+// virStream transfers: volume upload and download. Each stream runs over a side connection of
+// its own (side_pool.h), kept until the stream is finished or aborted, so a transfer never holds
+// up the connection's other calls; a transfer makes one call at a time. Consoles are console.cc.
 #include <libvirt/libvirt.h>
 #include <napi.h>
 
@@ -49,23 +46,6 @@ Napi::Value Upload(const Napi::CallbackInfo& info) {
 
 Napi::Value Download(const Napi::CallbackInfo& info) {
   return BeginVolumeTransfer<virStorageVolDownload>(info, "virStorageVolDownload");
-}
-
-// (domain, devName|null, flags)
-Napi::Value OpenConsole(const Napi::CallbackInfo& info) {
-  HandlePtr domain = HandleFromJs(info[kFirstArg], HandleKind::Domain, "domain");
-  auto devName = ArgOptionalString(info, kFirstArg + 1, "devName");
-  uint32_t flags = ArgUint(info, kFirstArg + 2, "flags");
-  return EnqueueLeased(info, [domain, devName, flags](virConnectPtr conn, std::shared_ptr<SidePool::Lease> lease) -> Value {
-    DomainRef target = DomainOn(conn, domain->domain());
-    auto handle = std::make_shared<Handle>(HandleKind::Stream, NewStream(conn));
-    handle->KeepWhileOpen(std::move(lease));
-    virStreamPtr stream = handle->stream();
-    if (virDomainOpenConsole(target.get(), devName ? devName->c_str() : nullptr, stream, flags) < 0) {
-      ThrowLastError("virDomainOpenConsole");
-    }
-    return Value::FromHandle(handle);
-  });
 }
 
 HandlePtr StreamArg(const Napi::CallbackInfo& info) {
@@ -123,7 +103,6 @@ Napi::Value Abort(const Napi::CallbackInfo& info) {
 void RegisterStream(Napi::Env env, Napi::Object exports) {
   exports.Set("volUpload", Napi::Function::New(env, Upload));
   exports.Set("volDownload", Napi::Function::New(env, Download));
-  exports.Set("domainOpenConsole", Napi::Function::New(env, OpenConsole));
   exports.Set("streamSend", Napi::Function::New(env, Send));
   exports.Set("streamRecv", Napi::Function::New(env, Recv));
   exports.Set("streamFinish", Napi::Function::New(env, Finish));

@@ -12,7 +12,7 @@ import { ErrorCode, LibvirtError } from './errors.js';
 import type { NativeDomainRef, NativeHandle, NativeInterface } from './native.js';
 import { parseDomainStats, type DomainStats } from './stats.js';
 import { DomainSnapshot } from './snapshot.js';
-import { ConsoleStream } from './stream.js';
+import { ConsoleSession, type ConsoleOpenOptions } from './console.js';
 
 export interface DomainListEntry {
   domain: Domain;
@@ -282,18 +282,9 @@ export class Domain {
     );
   }
 
-  /**
-   * Opens the domain's console (devName: e.g. "serial0"; default the first console)
-   * as a Duplex byte stream. Destroy it to close. flags: ConsoleFlags.
-   * Caller to come: the serial console (issue 13).
-   */
-  async openConsole(devName?: string, options?: FlagOptions): Promise<ConsoleStream> {
-    const stream = await this.connection.invoke(
-      'domainOpenConsole',
-      [this.handle, devName ?? null, options?.flags ?? 0],
-      options,
-    );
-    return new ConsoleStream(this.connection, stream);
+  /** Opens the domain's console as a Duplex byte stream (console.ts); close() or destroy() ends it. */
+  async openConsole(options: ConsoleOpenOptions = {}): Promise<ConsoleSession> {
+    return new ConsoleSession().open(this.connection, this.handle, options);
   }
 }
 

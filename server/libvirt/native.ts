@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 /** Opaque type-tagged reference to a libvirt object, owned by the addon. */
 export type NativeHandle = { readonly __nativeHandle: unique symbol };
+/** A native console session (console.cc). */
+export type NativeConsole = { readonly __nativeConsole: unique symbol };
 
 export interface NativeConnectionObject {
   /** Stops waiting for a job; with keepLate its promise still settles when the job ends (undo what it did). */
@@ -131,7 +133,13 @@ export interface NativeBinding {
 
   volUpload: Call<[vol: NativeHandle, offset: number, length: number, flags: number], NativeHandle>;
   volDownload: Call<[vol: NativeHandle, offset: number, length: number, flags: number], NativeHandle>;
-  domainOpenConsole: Call<[dom: NativeHandle, devName: string | null, flags: number], NativeHandle>;
+  /** A console session not yet open; events: 'data' (Buffer), 'drained', 'closed' ({ reason, error? }). */
+  consoleCreate: (onEvent: (type: string, payload: unknown) => void) => NativeConsole;
+  consoleOpen: Call<[console: NativeConsole, dom: NativeHandle, devName: string | null, flags: number], void>;
+  /** Queues bytes for the guest; returns the bytes waiting to be sent. */
+  consoleWrite: (console: NativeConsole, data: Buffer) => number;
+  consoleConsumed: (console: NativeConsole, bytes: number) => void;
+  consoleClose: (console: NativeConsole, reason: string) => void;
   streamSend: Call<[stream: NativeHandle, data: Buffer], void>;
   streamRecv: Call<[stream: NativeHandle, maxBytes: number], Buffer | null>;
   streamFinish: Call<[stream: NativeHandle], void>;
@@ -173,7 +181,10 @@ export interface NativeDhcpLease {
   clientId: string | null;
 }
 
-export type NativeMethodName = Exclude<keyof NativeBinding, 'NativeConnection' | 'trimMemory' | 'tuneMalloc'>;
+export type NativeMethodName = Exclude<
+  keyof NativeBinding,
+  'NativeConnection' | 'trimMemory' | 'tuneMalloc' | 'consoleCreate' | 'consoleWrite' | 'consoleConsumed' | 'consoleClose'
+>;
 
 const ADDON_RELATIVE_PATH = join('build', 'Release', 'vmango_libvirt.node');
 
@@ -249,7 +260,11 @@ const NATIVE_EXPORTS = [
   'networkGetDhcpLeases',
   'volUpload',
   'volDownload',
-  'domainOpenConsole',
+  'consoleCreate',
+  'consoleOpen',
+  'consoleWrite',
+  'consoleConsumed',
+  'consoleClose',
   'streamSend',
   'streamRecv',
   'streamFinish',

@@ -1,4 +1,4 @@
-import { Duplex, type Readable, type Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 import type { CallOptions, Invoker } from './invoker.js';
 import { ErrorCode, LibvirtError } from './errors.js';
@@ -14,7 +14,6 @@ export interface TransferOptions extends CallOptions {
 }
 
 const CHUNK_BYTES = 1024 * 1024;
-const CONSOLE_READ_BYTES = 64 * 1024;
 
 /** The whole transfer shares one deadline (timeoutMs, default longCallTimeoutMs). */
 class Deadline {
@@ -137,66 +136,4 @@ export async function downloadVolume(
     });
   });
   return received;
-}
-
-/**
- * A domain console as a Duplex: bytes written go to the guest, bytes the guest
- * prints are readable. A pending read keeps Node's event loop alive, so destroy()
- * the stream when done; end() finishes the libvirt stream.
- */
-export class ConsoleStream extends Duplex {
-  private readonly connection: Invoker;
-  private readonly stream: NativeHandle;
-  private reading = false;
-  private readonly readAbort = new AbortController();
-
-  /** @internal */
-  constructor(connection: Invoker, stream: NativeHandle) {
-    super({ allowHalfOpen: false });
-    this.connection = connection;
-    this.stream = stream;
-  }
-
-  override _read(): void {
-    if (this.reading || this.destroyed) return;
-    this.reading = true;
-    this.connection.invoke('streamRecv', [this.stream, CONSOLE_READ_BYTES], { timeoutMs: 0, signal: this.readAbort.signal }).then(
-      (chunk) => {
-        this.reading = false;
-        if (this.destroyed) return;
-        if (chunk === null) {
-          this.push(null);
-        } else if (this.push(chunk)) {
-          this._read();
-        }
-      },
-      (err: unknown) => {
-        this.reading = false;
-        if (!this.destroyed) this.destroy(err as Error);
-      },
-    );
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.connection.invoke('streamSend', [this.stream, chunk], undefined).then(
-      () => callback(),
-      (err: unknown) => callback(err as Error),
-    );
-  }
-
-  override _final(callback: (error?: Error | null) => void): void {
-    this.connection.invoke('streamFinish', [this.stream], undefined).then(
-      () => callback(),
-      (err: unknown) => callback(err as Error),
-    );
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    // Stop waiting for the blocked read; the abort below makes libvirt return it.
-    this.readAbort.abort();
-    abortQuietly(this.connection, this.stream).then(
-      () => callback(error),
-      () => callback(error),
-    );
-  }
 }

@@ -1,0 +1,79 @@
+/**
+ * A guest that echoes its serial port (fixtures/echo-boot.S, a boot sector assembled here with
+ * binutils): every byte sent to its console comes straight back, so console tests can check
+ * both directions byte for byte. Its disk is a volume in the harness's root pool.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Connection, Domain } from '../../server/libvirt/index.js';
+import type { HarnessEnv } from '../helpers/harness.js';
+
+const SOURCE = fileURLToPath(new URL('./fixtures/echo-boot.S', import.meta.url));
+export const ECHO_READY = 'VMANGO-ECHO-READY';
+
+let bootSector: Buffer | undefined;
+
+/** The 512-byte boot sector, assembled once per process. */
+export function echoBootSector(): Buffer {
+  if (!bootSector) {
+    const dir = mkdtempSync(join(tmpdir(), 'vmango-echo-'));
+    execFileSync('as', ['--32', '-o', join(dir, 'echo.o'), SOURCE]);
+    execFileSync('ld', [
+      '-m',
+      'elf_i386',
+      '-Ttext',
+      '0x7c00',
+      '--oformat',
+      'binary',
+      '-o',
+      join(dir, 'echo.bin'),
+      join(dir, 'echo.o'),
+    ]);
+    bootSector = readFileSync(join(dir, 'echo.bin'));
+    if (bootSector.length !== 512) throw new Error(`echo boot sector is ${bootSector.length} bytes, not 512`);
+  }
+  return bootSector;
+}
+
+export function echoDomainXml(env: HarnessEnv, name: string, diskPath: string): string {
+  return `<domain type='${env.domainType}'>
+  <name>${name}</name>
+  <memory unit='MiB'>16</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+  <devices>
+    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${diskPath}'/><target dev='hda' bus='ide'/></disk>
+    <serial type='pty'><target port='0'/></serial>
+    <console type='pty'><target type='serial' port='0'/></console>
+    <memballoon model='none'/>
+  </devices>
+</domain>`;
+}
+
+/** Defines and starts an echo guest; the returned cleanup destroys it and its disk. */
+export async function startEchoGuest(
+  conn: Connection,
+  env: HarnessEnv,
+  name: string,
+): Promise<{ domain: Domain; cleanup: () => Promise<void> }> {
+  const pool = await conn.lookupStoragePoolByName(env.rootPool);
+  const volume = await pool.createVolume(
+    `<volume><name>${name}.img</name><capacity unit='bytes'>1048576</capacity><target><format type='raw'/></target></volume>`,
+  );
+  const image = Buffer.alloc(1024 * 1024);
+  echoBootSector().copy(image);
+  await volume.upload(image);
+  const domain = await conn.defineDomain(echoDomainXml(env, name, await volume.getPath()));
+  await domain.start();
+  return {
+    domain,
+    cleanup: async () => {
+      await domain.destroy().catch(() => undefined);
+      await domain.undefine().catch(() => undefined);
+      await volume.delete().catch(() => undefined);
+    },
+  };
+}
