@@ -38,4 +38,15 @@ class JsChannel {
 
 using JsChannelPtr = std::shared_ptr<JsChannel>;
 
+// Calls a JS listener from a thread-safe function's callback. A listener that throws is an
+// uncaught exception as for any other Node callback (process 'uncaughtException'), not a C++
+// exception escaping into Node's task runner, which would terminate the process without a trace.
+inline void CallListener(Napi::Env env, const Napi::Function& callback, std::initializer_list<napi_value> args) {
+  try {
+    callback.Call(args);
+  } catch (const Napi::Error& error) {
+    napi_fatal_exception(env, error.Value());
+  }
+}
+
 }  // namespace vmango

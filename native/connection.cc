@@ -100,7 +100,7 @@ void Notify(const ConnStatePtr& state, std::string type, Value payload) {
   bool posted = state->notify->Call(notice, [](Napi::Env env, Napi::Function callback, Notice* n) {
     std::unique_ptr<Notice> owned(n);
     if (env == nullptr || callback.IsEmpty()) return;
-    callback.Call({Napi::String::New(env, n->type), n->payload.ToJs(env)});
+    CallListener(env, callback, {Napi::String::New(env, n->type), n->payload.ToJs(env)});
   });
   if (!posted) delete notice;
 }
@@ -108,7 +108,8 @@ void Notify(const ConnStatePtr& state, std::string type, Value payload) {
 Napi::Function NativeConnection::Define(Napi::Env env) {
   return DefineClass(env, "NativeConnection",
                      {InstanceMethod("abandon", &NativeConnection::Abandon),
-                      InstanceMethod("pendingCount", &NativeConnection::PendingCount)});
+                      InstanceMethod("pendingCount", &NativeConnection::PendingCount),
+                      InstanceMethod("warmConsole", &NativeConnection::WarmConsole)});
 }
 
 NativeConnection::NativeConnection(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeConnection>(info) {
@@ -154,6 +155,11 @@ Napi::Value NativeConnection::Abandon(const Napi::CallbackInfo& info) {
   state_->pending.erase(it);
   if (state_->pending.empty()) state_->done->Unref(info.Env());
   return Napi::Boolean::New(info.Env(), true);
+}
+
+Napi::Value NativeConnection::WarmConsole(const Napi::CallbackInfo& info) {
+  if (!state_->closeRequested) state_->side->WarmDedicated();
+  return info.Env().Undefined();
 }
 
 Napi::Value NativeConnection::PendingCount(const Napi::CallbackInfo& info) {

@@ -62,6 +62,7 @@ class NativeConnection : public Napi::ObjectWrap<NativeConnection> {
 
  private:
   Napi::Value Abandon(const Napi::CallbackInfo& info);
+  Napi::Value WarmConsole(const Napi::CallbackInfo& info);
   Napi::Value PendingCount(const Napi::CallbackInfo& info);
 
   ConnStatePtr state_;

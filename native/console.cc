@@ -7,6 +7,12 @@
 // Flow control both ways: the loop stops receiving while more than kMaxUnacked bytes wait for
 // JS to take them (consoleConsumed), and JS sees how many bytes wait to be sent (consoleWrite's
 // answer) and holds off past its own bound; a 'drained' event says the queue emptied.
+//
+// The loop sleeps until there is something to do: bytes to send, JS taking bytes, a close, or the
+// stream becoming readable. libvirt tells the last from its event loop thread (a stream event
+// callback, registered and updated by the loop's own thread); the callback only sets a flag and
+// wakes the loop — it calls nothing in libvirt. A keystroke's echo is picked up when it arrives,
+// not at the next poll.
 #include <libvirt/libvirt.h>
 #include <napi.h>
 
@@ -30,7 +36,12 @@ namespace {
 constexpr size_t kReadBytes = 64 * 1024;
 constexpr size_t kMaxUnacked = 1024 * 1024;
 constexpr auto kBusyWait = std::chrono::milliseconds(1);
-constexpr auto kIdleWait = std::chrono::milliseconds(20);
+// Without stream events (a driver that has none) the loop polls at this interval.
+constexpr auto kPollWait = std::chrono::milliseconds(20);
+// With stream events, a safety net only.
+constexpr auto kEventWait = std::chrono::milliseconds(250);
+constexpr int kReadableEvents = VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP;
+constexpr int kFailureEvents = VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP;
 
 struct ConsoleEvent {
   explicit ConsoleEvent(std::string eventType) : type(std::move(eventType)) {}
@@ -40,6 +51,9 @@ struct ConsoleEvent {
   ErrorInfo error;
   bool failed = false;
 };
+
+class ConsoleSession;
+using ConsolePtr = std::shared_ptr<ConsoleSession>;
 
 class ConsoleSession {
  public:
@@ -73,8 +87,24 @@ class ConsoleSession {
     wake_.notify_one();
   }
 
+  // libvirt's event loop thread: the stream has something to read (or failed). Only wakes the loop.
+  static void OnStreamEvent(virStreamPtr, int, void* opaque) {
+    ConsoleSession& self = **static_cast<ConsolePtr*>(opaque);
+    std::lock_guard<std::mutex> lock(self.mutex_);
+    self.readable_ = true;
+    self.wake_.notify_one();
+  }
+
   // The connection's thread, until the console ends. `stream` is non-blocking.
-  void Pump(virStreamPtr stream) {
+  static void Pump(const ConsolePtr& self, virStreamPtr stream) { self->Run(self, stream); }
+
+ private:
+  void Run(const ConsolePtr& self, virStreamPtr stream) {
+    // The callback holds the session until libvirt frees it (which may be after the stream ends).
+    bool events = virStreamEventAddCallback(stream, kReadableEvents, OnStreamEvent, new ConsolePtr(self),
+                                            [](void* opaque) { delete static_cast<ConsolePtr*>(opaque); }) == 0;
+    if (!events) virResetLastError();
+    bool watchingReadable = events;
     std::vector<char> buffer(kReadBytes);
     std::vector<uint8_t> sending;
     size_t sendingOffset = 0;
@@ -118,6 +148,12 @@ class ConsoleSession {
       {
         std::lock_guard<std::mutex> lock(mutex_);
         mayReceive = unacked_ < kMaxUnacked;
+        if (mayReceive) readable_ = false;
+      }
+      // While JS is behind, libvirt must not keep reporting (and its loop keep firing) readable.
+      if (events && watchingReadable != mayReceive) {
+        if (virStreamEventUpdateCallback(stream, mayReceive ? kReadableEvents : kFailureEvents) < 0) virResetLastError();
+        watchingReadable = mayReceive;
       }
       if (mayReceive) {
         int n = virStreamRecv(stream, buffer.data(), buffer.size());
@@ -146,11 +182,12 @@ class ConsoleSession {
       if (!didWork) {
         std::unique_lock<std::mutex> lock(mutex_);
         bool idle = outgoing_.empty() && sendingOffset >= sending.size();
-        wake_.wait_for(lock, idle ? kIdleWait : kBusyWait, [&] {
-          return stop_ || (!outgoing_.empty() && sendingOffset >= sending.size());
+        wake_.wait_for(lock, !idle ? kBusyWait : events ? kEventWait : kPollWait, [&] {
+          return stop_ || (!outgoing_.empty() && sendingOffset >= sending.size()) || (readable_ && unacked_ < kMaxUnacked);
         });
       }
     }
+    if (events && virStreamEventRemoveCallback(stream) < 0) virResetLastError();
     if (aborted) {
       if (virStreamAbort(stream) < 0) virResetLastError();
     } else if (virStreamFinish(stream) < 0) {
@@ -164,7 +201,6 @@ class ConsoleSession {
     Post(std::move(closed));
   }
 
- private:
   void Post(ConsoleEvent event) {
     auto* posted = new ConsoleEvent(std::move(event));
     bool ok = events_->Call(posted, [](Napi::Env env, Napi::Function callback, ConsoleEvent* e) {
@@ -181,7 +217,7 @@ class ConsoleSession {
       } else {
         payload = env.Undefined();
       }
-      callback.Call({Napi::String::New(env, e->type), payload});
+      CallListener(env, callback, {Napi::String::New(env, e->type), payload});
     });
     if (!ok) delete posted;
   }
@@ -193,10 +229,9 @@ class ConsoleSession {
   size_t queuedBytes_ = 0;
   size_t unacked_ = 0;
   bool stop_ = false;
+  bool readable_ = false;
   std::string stopReason_;
 };
-
-using ConsolePtr = std::shared_ptr<ConsoleSession>;
 
 ConsolePtr ConsoleArg(const Napi::CallbackInfo& info, size_t index) {
   if (info.Length() <= index || !info[index].IsExternal()) {
@@ -230,7 +265,7 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
       throw LibvirtFailure(error);
     }
     // The loop runs next on this same thread; the lease keeps the connection this console's.
-    lease->Post([session, stream, lease] { session->Pump(stream); });
+    lease->Post([session, stream, lease] { ConsoleSession::Pump(session, stream); });
     return Value::Undefined();
   });
 }

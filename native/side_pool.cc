@@ -140,7 +140,12 @@ void SidePool::RunDedicated(LeasedTask task) {
   ChannelPtr channel;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!closed_ && dedicated_ < kMaxDedicated) {
+    if (!closed_ && spare_) {
+      // Its waiting task ends, and this one runs next on its thread.
+      channel = std::move(spare_);
+      spare_.reset();
+      spareWake_.notify_all();
+    } else if (!closed_ && dedicated_ < kMaxDedicated) {
       ++dedicated_;
       channel = std::make_shared<Channel>();
     }
@@ -154,9 +159,47 @@ void SidePool::RunDedicated(LeasedTask task) {
   }
   channel->worker.Post([self, channel, task] {
     ErrorInfo failure;
+    // A spare may have died while it waited (keepalive): open afresh rather than fail.
+    if (channel->conn != nullptr && virConnectIsAlive(channel->conn) != 1) {
+      virResetLastError();
+      virConnectClose(channel->conn);
+      virResetLastError();
+      channel->conn = nullptr;
+    }
+    channel->broken.store(false);
     virConnectPtr conn = Connect(self->Settings(), *channel, &failure);
     auto lease = std::make_shared<Lease>(self, channel, true);
     task(conn, conn != nullptr ? nullptr : &failure, std::move(lease));
+  });
+}
+
+void SidePool::WarmDedicated() {
+  auto self = shared_from_this();
+  ChannelPtr channel;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (closed_ || spare_ || dedicated_ >= kMaxDedicated || settings_.uri.rfind("test:", 0) == 0) return;
+    ++dedicated_;
+    channel = std::make_shared<Channel>();
+    spare_ = channel;
+  }
+  channel->worker.Post([self, channel] {
+    ErrorInfo failure;
+    virConnectPtr conn = Connect(self->Settings(), *channel, &failure);
+    std::unique_lock<std::mutex> lock(self->mutex_);
+    if (conn != nullptr) {
+      self->spareWake_.wait_for(lock, kSpareIdle, [&] { return self->spare_ != channel || self->closed_; });
+    }
+    if (self->spare_ != channel) return;  // taken: the console's task runs next on this thread
+    // Unused (or it could not be opened): give it up.
+    self->spare_.reset();
+    --self->dedicated_;
+    lock.unlock();
+    if (channel->conn != nullptr) {
+      virConnectClose(channel->conn);
+      virResetLastError();
+      channel->conn = nullptr;
+    }
   });
 }
 
@@ -225,6 +268,7 @@ void SidePool::Close() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     closed_ = true;
+    spareWake_.notify_all();
     idle.swap(idle_);
     open_ -= idle.size();
     waiting.swap(waiting_);

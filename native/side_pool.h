@@ -10,6 +10,8 @@
 
 #include <libvirt/libvirt.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -83,6 +85,11 @@ class SidePool : public std::enable_shared_from_this<SidePool> {
   // Like RunLeased, but on a new connection of its own, outside the pool (and its limit), closed
   // when the lease is dropped: a console holds one for as long as it is open.
   void RunDedicated(LeasedTask task);
+  // Opens one dedicated connection ahead of need (in the background), handed to the next
+  // RunDedicated; unused, it closes after kSpareIdle. A console opens without waiting for SSH and
+  // the libvirt handshake.
+  void WarmDedicated();
+  static constexpr std::chrono::minutes kSpareIdle{5};
 
  private:
   // Gives `use` a channel now, or when one is released; nullptr once the pool is closed.
@@ -96,7 +103,9 @@ class SidePool : public std::enable_shared_from_this<SidePool> {
   OpenSettings settings_;
   std::vector<ChannelPtr> idle_;
   size_t open_ = 0;  // busy and idle
-  size_t dedicated_ = 0;
+  size_t dedicated_ = 0;  // leased and spare
+  ChannelPtr spare_;
+  std::condition_variable spareWake_;
   std::deque<std::function<void(ChannelPtr)>> waiting_;
   bool closed_ = false;
 };

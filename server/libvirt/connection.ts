@@ -308,6 +308,15 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
     return this.eventsSubscription;
   }
 
+  /**
+   * Opens, in the background, the side connection the next console will use (consoles run on
+   * connections of their own: console.ts), so that opening it waits for no SSH handshake. Unused,
+   * it closes after five minutes. Nothing for in-process drivers.
+   */
+  warmConsole(): void {
+    this.native.warmConsole();
+  }
+
   /** Number of calls still waiting for the native side. */
   get pendingCalls(): number {
     return this.native.pendingCount();

@@ -14,6 +14,8 @@ export interface NativeConnectionObject {
   /** Stops waiting for a job; with keepLate its promise still settles when the job ends (undo what it did). */
   abandon(jobId: number, keepLate?: boolean): boolean;
   pendingCount(): number;
+  /** Opens a console's side connection ahead of need (kept 5 minutes unused). */
+  warmConsole(): void;
 }
 
 export interface NativeConnectionConstructor {
