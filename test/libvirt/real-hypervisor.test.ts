@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
   AffectFlags,
+  DomainStartFlags,
   DomainUndefineFlags,
   DomainXmlFlags,
   ErrorCode,
@@ -181,8 +182,11 @@ describe.skipIf(harness.env === undefined)('real hypervisor over qemu+ssh', () =
 
   it('carries console bytes from SeaBIOS on the serial port', async () => {
     const domain = await defineTiny('console');
-    await domain.start();
+    // Paused until the console is open: under TCG SeaBIOS is done printing before a cold console
+    // (its own connection, a fresh SSH login) is open.
+    await domain.start({ flags: DomainStartFlags.PAUSED });
     const console = await domain.openConsole();
+    await domain.resume();
     try {
       const text = await new Promise<string>((resolve, reject) => {
         let seen = '';

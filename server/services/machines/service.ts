@@ -4,7 +4,6 @@
  */
 import type { MachineAction } from '../../core/actions.js';
 import type { Logger } from '../../core/log.js';
-import { isMachineId, MACHINE_ID_RULE } from '../../core/machine-id.js';
 import { isMachineState, MACHINE_STATES, type Image, type Machine } from '../../core/machine.js';
 import type { ProviderAvailability, ProviderSummary } from '../../core/provider.js';
 import type { CreateMachineRequest, MachineFilter } from '../../core/requests.js';
@@ -21,13 +20,14 @@ import type { ConnectionManager } from '../../hypervisors/connection-manager.js'
 import { ProviderAccess } from '../../hypervisors/provider-access.js';
 import { toServiceError } from '../../hypervisors/provider-errors.js';
 import { providerSummary } from '../../hypervisors/provider-status.js';
-import { ErrorCode, LibvirtError, trimNativeMemory, type Connection, type Domain } from '../../libvirt/index.js';
+import { trimNativeMemory, type Connection, type Domain } from '../../libvirt/index.js';
 import { availabilityOf, MachineEvents } from '../events/machine-events.js';
 import { listImages as listImagesOn } from '../images/image-service.js';
 import { MachineCache } from './cache/machine-cache.js';
 import { readMachine } from './cache/read-machine.js';
 import { createMachine, machineLockKey, staleMarkMs, type CreateHooks } from './create/create-machine.js';
 import { sweepHypervisor, type SweepReport } from './sweeper.js';
+import { assertMachineId, lookupDomain } from './lookup-domain.js';
 import { KeyedMutex } from './keyed-lock.js';
 import { WorkQueue } from './work-queue.js';
 import { deleteDomain } from './delete-service.js';
@@ -171,26 +171,11 @@ export function createMachineService(deps: MachineServiceDeps): MachineServiceHa
   /** Checks a machine reference before anything asks a hypervisor: the provider exists, the id can be one. */
   function machineRef(provider: string, id: string): HypervisorConfig {
     const hv = access.config(provider);
-    if (!isMachineId(id)) {
-      throw new ServiceError('not-found', `Machine with id ${String(id)} not found on provider ${provider} (${MACHINE_ID_RULE})`);
-    }
+    assertMachineId(provider, id);
     return hv;
   }
 
-  /** The domain with that id; 'not-found' for unknown and ignored domains. */
-  async function lookup(conn: Connection, hv: HypervisorConfig, id: string): Promise<Domain> {
-    const notFound = (): ServiceError => new ServiceError('not-found', `Machine with id ${id} not found on provider ${hv.name}`);
-    let domain: Domain;
-    try {
-      domain = await conn.lookupDomainByUuid(id);
-    } catch (err) {
-      if (err instanceof LibvirtError && (err.code === ErrorCode.NO_DOMAIN || err.code === ErrorCode.INVALID_ARG))
-        throw notFound();
-      throw err;
-    }
-    if (hv.ignoreVms.includes(domain.name)) throw notFound();
-    return domain;
-  }
+  const lookup = (conn: Connection, hv: HypervisorConfig, id: string): Promise<Domain> => lookupDomain(conn, hv, id);
 
   function listFilter(filter: MachineFilter): MachineFilter {
     if (filter.provider !== undefined && !access.names().includes(filter.provider)) {
@@ -324,7 +309,9 @@ export function createMachineService(deps: MachineServiceDeps): MachineServiceHa
             providerSummary({ hv, status, conn, timeoutMs: Math.min(hv.callTimeoutMs, PROVIDER_FACT_TIMEOUT_MS) }),
           ]);
           if (list.fetchedAt) summary.machineCount = list.machines.length;
-          return summary;
+          // A list that missed its deadline flags the host as the list pages do, while the connection holds.
+          const { state, error } = availability(name, list.error);
+          return { ...summary, state, ...(error !== undefined ? { error } : {}) };
         }),
       );
     },

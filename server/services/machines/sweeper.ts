@@ -15,10 +15,11 @@
 import type { HypervisorConfig } from '../../config/index.js';
 import type { Logger } from '../../core/log.js';
 import { path, parseXmlRoot } from '../../formats/xml/tree.js';
-import { DomainXmlFlags, ErrorCode, LibvirtError, NetworkUpdateFlags, type Connection } from '../../libvirt/index.js';
+import { DomainXmlFlags, ErrorCode, NetworkUpdateFlags, type Connection } from '../../libvirt/index.js';
 import { dhcpHostXml, parseNetworkXml } from '../network/index.js';
 import { creationMarkName, markedMachine } from './create/creation-mark.js';
 import { deleteDomain, ownVolumeNames } from './delete-service.js';
+import { ignoringMissing } from './ignoring-missing.js';
 import { diskSourcePath, parseDomainXml, type DomainFacts } from './domain-xml.js';
 
 export interface SweepOptions {
@@ -47,14 +48,6 @@ function ctimeMs(volumeXml: string): number | undefined {
     return Number.isFinite(seconds) ? seconds * 1000 : undefined;
   } catch {
     return undefined;
-  }
-}
-
-async function ignoringMissing(work: Promise<unknown>, missing: number): Promise<void> {
-  try {
-    await work;
-  } catch (err) {
-    if (!(err instanceof LibvirtError && err.code === missing)) throw err;
   }
 }
 

@@ -37,6 +37,7 @@ import { toLeases } from '../cache/hypervisor-snapshot.js';
 import { readMachine } from '../cache/read-machine.js';
 import { configDriveDevice } from './config-drive-device.js';
 import { placeCreationMark } from './creation-mark.js';
+import { ignoringMissing } from '../ignoring-missing.js';
 import { untilStartIsUnderWay } from './network-port.js';
 import type { KeyedMutex } from '../keyed-lock.js';
 import { QueueFullError, type WorkQueue } from '../work-queue.js';
@@ -321,7 +322,7 @@ class Creation {
     const disk = linked
       ? await step('failed to create overlay volume', () => pool.createVolume(xml, { onLateResult: this.lateVolume }))
       : await step('failed to clone image', () => pool.createVolumeFrom(xml, source, { onLateResult: this.lateVolume }));
-    this.rollback.add(`delete volume ${disk.name}`, () => disk.delete());
+    this.rollback.add(`delete volume ${disk.name}`, () => ignoringMissing(disk.delete(), ErrorCode.NO_STORAGE_VOL));
     return disk;
   }
 
@@ -372,7 +373,7 @@ class Creation {
     const domain = await step('failed to define domain', () =>
       conn.defineDomain(xml, { onLateResult: (late) => this.undoLate(`domain ${late.name}`, () => undefineDomain(late)) }),
     );
-    this.rollback.add(`undefine domain ${req.name}`, () => undefineDomain(domain));
+    this.rollback.add(`undefine domain ${req.name}`, () => ignoringMissing(undefineDomain(domain), ErrorCode.NO_DOMAIN));
     return domain;
   }
 
@@ -416,7 +417,9 @@ class Creation {
 
   private async start(domain: Domain, flags: number): Promise<void> {
     await step('failed to start machine', () => domain.start({ flags }));
-    this.rollback.add(`destroy domain ${this.req.name}`, () => domain.destroy({ flags: DomainDestroyFlags.DEFAULT }));
+    this.rollback.add(`destroy domain ${this.req.name}`, () =>
+      ignoringMissing(domain.destroy({ flags: DomainDestroyFlags.DEFAULT }), ErrorCode.NO_DOMAIN, ErrorCode.OPERATION_INVALID),
+    );
   }
 
   private async reserveAddress(network: Network, nic: DomainInterface): Promise<void> {
@@ -462,7 +465,7 @@ class Creation {
         userdata: normalizeUserdata(req.userdata),
       });
       const volume = await rootPool.createVolume(isoVolumeXml(req.name, iso.length), { onLateResult: this.lateVolume });
-      this.rollback.add(`delete volume ${volume.name}`, () => volume.delete());
+      this.rollback.add(`delete volume ${volume.name}`, () => ignoringMissing(volume.delete(), ErrorCode.NO_STORAGE_VOL));
       await volume.upload(iso);
       return volume.getPath();
     });
