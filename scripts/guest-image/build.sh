@@ -23,7 +23,7 @@ readonly SUITE=bookworm
 readonly IMAGE_NAME=Debian-12_amd64_qcow2.img
 readonly CACHE_DIR=${VMANGO_GUEST_IMAGE_CACHE:-$REPO_DIR/.cache/guest-image}
 # Modules the initrd must hold to find the root disk and, early, the config drive.
-readonly INITRD_MODULES=(virtio_pci virtio_blk virtio_net virtio_scsi ext4 crc32c_generic ata_piix sr_mod cdrom isofs)
+readonly INITRD_MODULES=(virtio_pci virtio_blk virtio_net virtio_scsi virtio_console ext4 crc32c_generic ata_piix sr_mod cdrom isofs)
 # Modules lsinitramfs must list, or the build fails.
 readonly INITRD_REQUIRED=(virtio_blk virtio_net ext4)
 
@@ -266,7 +266,9 @@ EOF
   chroot "$root" systemctl enable vmango-dhcp-release.service >&2
   # Background jobs that only cost CPU in a short-lived, emulated test guest.
   chroot "$root" systemctl disable e2scrub_reap.service e2scrub_all.timer apt-daily.timer apt-daily-upgrade.timer >&2
-  # A serial console getty comes from console=ttyS0 on the kernel command line.
+  # Logins on both consoles the panel shows: the serial one (a getty comes from console=ttyS0 on
+  # the kernel command line) and the VGA text console of the VNC display (tty1).
+  chroot "$root" systemctl enable getty@tty1.service >&2
 
   # initrd: just the modules a libvirt/QEMU guest needs, compressed with zstd.
   cat >"$root/etc/initramfs-tools/conf.d/vmango.conf" <<'EOF'
@@ -410,7 +412,7 @@ write_manifest() {
   "arch": "x86_64",
   "filesystemMiB": $size_mib,
   "virtualBytes": $(qemu-img info --output=json "$dir/$IMAGE_NAME" | sed -n 's/.*"virtual-size": \([0-9]*\).*/\1/p' | head -n 1),
-  "cmdline": "root=/dev/vda rw console=ttyS0 net.ifnames=0",
+  "cmdline": "root=/dev/vda rw console=tty0 console=ttyS0 net.ifnames=0",
   "packages": [$(IFS=,; printf '%s' "${pkgs[*]}")],
   "files": {$(IFS=,; printf '%s' "${sums[*]}")},
   "built": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",

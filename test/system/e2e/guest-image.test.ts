@@ -69,7 +69,7 @@ describe('templates/vm-direct-kernel.xml.in', () => {
     expect(xml).toContain("<type arch='x86_64' machine='pc'>hvm</type>");
     expect(xml).toContain(`<kernel>${GUEST_KERNEL_DIR}/vmlinuz</kernel>`);
     expect(xml).toContain(`<initrd>${GUEST_KERNEL_DIR}/initrd.img</initrd>`);
-    expect(xml).toMatch(/<cmdline>root=\/dev\/vda rw console=ttyS0[^<]*<\/cmdline>/);
+    expect(xml).toMatch(/<cmdline>root=\/dev\/vda rw console=tty0 console=ttyS0[^<]*<\/cmdline>/);
     expect(xml).not.toMatch(/<boot /);
     // Root disk: the _disk volume, qcow2, virtio (vda, as the kernel command line says).
     expect(xml).toMatch(
