@@ -47,6 +47,8 @@ export interface DomainGraphics {
   /** Undefined when libvirt has not assigned one (absent, or -1 for autoport on a stopped domain). */
   port?: number;
   autoport: boolean;
+  /** The unix socket of a `<listen type='socket'>`, when it listens on one. */
+  socket?: string;
 }
 
 export interface DomainConsole {
@@ -158,6 +160,12 @@ function readGraphics(graphics: XmlElement): DomainGraphics {
     listen: attr(graphics, 'listen') ?? attr(listenElement, 'address'),
     port: nonNegativeInteger(attr(graphics, 'port')),
     autoport: attr(graphics, 'autoport') === 'yes',
+    socket:
+      attr(graphics, 'socket') ??
+      attr(
+        childrenNamed(graphics, 'listen').find((l) => attr(l, 'type') === 'socket'),
+        'socket',
+      ),
   };
 }
 
