@@ -138,9 +138,11 @@ void SidePool::RunLeased(LeasedTask task) {
 void SidePool::RunDedicated(LeasedTask task) {
   auto self = shared_from_this();
   ChannelPtr channel;
+  bool tookSpare = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!closed_ && spare_) {
+      tookSpare = true;
       // Its waiting task ends, and this one runs next on its thread.
       channel = std::move(spare_);
       spare_.reset();
@@ -157,6 +159,8 @@ void SidePool::RunDedicated(LeasedTask task) {
     task(nullptr, &refused, nullptr);
     return;
   }
+  // The next console opens warm too (the new spare is given up after kSpareIdle unused).
+  if (tookSpare) WarmDedicated();
   channel->worker.Post([self, channel, task] {
     ErrorInfo failure;
     // A spare may have died while it waited (keepalive): open afresh rather than fail.
