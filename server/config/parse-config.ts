@@ -27,6 +27,7 @@ export const TOP_LEVEL_KEYS = [
   'allowed_hosts',
   'session_idle_timeout',
   'session_lifetime',
+  'console_idle_timeout',
   'state_dir',
   'ssl_key',
   'ssl_cert',
@@ -96,6 +97,11 @@ function parseConfigUnguarded(text: string, { filename, baseDir }: ParseConfigOp
   if (sessionIdleTimeoutMs !== undefined && sessionLifetimeMs !== undefined && sessionIdleTimeoutMs > sessionLifetimeMs) {
     problems.add('session_idle_timeout', 'must not be longer than session_lifetime (a session ends at the first of the two)');
   }
+  const consoleIdleTimeoutMs = readDuration(root, 'console_idle_timeout', {
+    defaultMs: CONSOLE_DEFAULTS.idleMs,
+    positive: true,
+    parse: parseDuration,
+  });
   const stateDirText = readString(root, 'state_dir', {
     what: 'the path of a directory the panel may write, e.g. "/var/lib/vmango"',
   });
@@ -117,6 +123,7 @@ function parseConfigUnguarded(text: string, { filename, baseDir }: ParseConfigOp
     trustedProxies: trustedProxies ?? [],
     sessionIdleTimeoutMs: sessionIdleTimeoutMs ?? SESSION_DEFAULTS.idleMs,
     sessionLifetimeMs: sessionLifetimeMs ?? SESSION_DEFAULTS.lifetimeMs,
+    consoleIdleTimeoutMs: consoleIdleTimeoutMs ?? CONSOLE_DEFAULTS.idleMs,
     hypervisors: hypervisors.filter((h) => h !== undefined),
     plans: plans.filter((p) => p !== undefined),
     users: users.filter((u) => u !== undefined),
@@ -177,6 +184,8 @@ function readSessionSecret(root: BlockReader): string | undefined {
 }
 
 export const SESSION_DEFAULTS = { idleMs: 12 * 3_600_000, lifetimeMs: 7 * 86_400_000 } as const;
+/** An open console with no bytes either way for this long is closed. */
+export const CONSOLE_DEFAULTS = { idleMs: 15 * 60_000 } as const;
 
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 

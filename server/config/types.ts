@@ -62,6 +62,8 @@ export interface Config {
   sessionIdleTimeoutMs: number;
   /** A session ends this long after its login, however active. */
   sessionLifetimeMs: number;
+  /** An open console with no bytes either way for this long is closed. */
+  consoleIdleTimeoutMs: number;
   /**
    * Where the panel keeps what must outlive a restart and be seen by every replica (ended
    * sessions, the create journal): an absolute path, or undefined to keep it in memory only.

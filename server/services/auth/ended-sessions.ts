@@ -27,6 +27,7 @@ export class EndedSessions {
   private readonly dir?: string;
   private readonly now: () => number;
   private readonly timer?: NodeJS.Timeout;
+  private readonly listeners = new Set<(sessionId: string) => void>();
 
   constructor(private readonly options: EndedSessionsOptions) {
     this.now = options.now ?? Date.now;
@@ -44,6 +45,12 @@ export class EndedSessions {
     return this.dir ? (this.options.reloadMs ?? 2_000) : Infinity;
   }
 
+  /** Calls `listener` with each session ended from now on, here or (when read) on another replica. */
+  onEnded(listener: (sessionId: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   isEnded(sessionId: string): boolean {
     const until = this.ended.get(sessionId);
     return until !== undefined && until > this.now();
@@ -53,6 +60,7 @@ export class EndedSessions {
   end(sessionId: string, untilMs: number): void {
     if (!SESSION_ID.test(sessionId) || untilMs <= this.now()) return;
     this.ended.set(sessionId, untilMs);
+    this.notify(sessionId);
     if (!this.dir) return;
     try {
       writeFileSync(join(this.dir, `${Math.ceil(untilMs)}-${sessionId}`), '', { mode: 0o600 });
@@ -66,6 +74,11 @@ export class EndedSessions {
 
   close(): void {
     clearInterval(this.timer);
+    this.listeners.clear();
+  }
+
+  private notify(sessionId: string): void {
+    for (const listener of this.listeners) listener(sessionId);
   }
 
   private reload(): void {
@@ -90,7 +103,10 @@ export class EndedSessions {
         }
         continue;
       }
-      this.ended.set(match[2]!, until);
+      const id = match[2]!;
+      const known = this.ended.has(id);
+      this.ended.set(id, until);
+      if (!known) this.notify(id);
     }
     for (const [id, until] of this.ended) if (until <= now) this.ended.delete(id);
   }
