@@ -8,7 +8,7 @@ import type { Config } from '../config/index.js';
 import { createLogger, type Logger, type LogLevel } from '../core/log.js';
 import { VERSION } from '../core/version.js';
 import { createApp } from '../http/app.js';
-import { clientAddressResolver } from '../http/client-address.js';
+import { clientAddressResolver, secureRequestCheck } from '../http/client-address.js';
 import { healthReport } from '../http/health.js';
 import { allowedHostSet } from '../http/host-check.js';
 import { createApiRouter } from '../http/api/router.js';
@@ -20,6 +20,8 @@ import type { CredentialCache, CredentialCacheOptions } from '../services/auth/c
 import { EndedSessions } from '../services/auth/ended-sessions.js';
 import { LoginGuard, type LoginLimits } from '../services/auth/login-guard.js';
 import { createMachineService, type MachineServiceDeps, type MachineServiceHandle } from '../services/machines/service.js';
+import { createConsoleService, type ConsoleServiceHandle } from '../services/consoles/console-service.js';
+import { ConsoleSockets, type ConsoleSocketLimits } from '../http/live/console-sockets.js';
 
 export interface PanelOptions {
   /** Default: JSON lines on stdout at `logLevel` (default info). */
@@ -29,6 +31,8 @@ export interface PanelOptions {
   connections?: Partial<Omit<ConnectionManagerOptions<Connection>, 'logger'>>;
   machines?: Pick<MachineServiceDeps, 'clock' | 'resyncIntervalMs' | 'createHooks' | 'sweepIntervalMs'>;
   auth?: { cache?: CredentialCache | CredentialCacheOptions; limits?: LoginLimits };
+  /** Console tuning: tests shorten the ticket lifetime and the timeouts. */
+  consoles?: { ticketLifetimeMs?: number; limits?: Partial<ConsoleSocketLimits>; maxOpen?: number };
   /** The dashboard's tuning, or false to serve the API only. */
   pages?: PagesOptions | false;
   /** Where to listen instead of the config's `listen` (tests use port 0). */
@@ -46,6 +50,9 @@ export interface Panel {
   logger: Logger;
   hypervisors: ConnectionManager<Connection>;
   machines: MachineServiceHandle;
+  consoles: ConsoleServiceHandle;
+  /** The console WebSockets: the web server's 'upgrade' listener. */
+  consoleSockets: ConsoleSockets;
   guard: LoginGuard;
   app: Express;
   /** Closes the services and the hypervisor connections (after the web server stopped). */
@@ -73,25 +80,48 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
   const machines = createMachineService({ config, hypervisors, logger, ...options.machines });
   const guard = new LoginGuard({ users: config.users, cache: options.auth?.cache, limits: options.auth?.limits });
   const ended = new EndedSessions({ stateDir: config.stateDir, logger });
-  const routers = [createApiRouter({ service: machines, config, guard, logger })];
+  const consoles = createConsoleService({
+    config,
+    hypervisors,
+    machines,
+    logger,
+    ticketLifetimeMs: options.consoles?.ticketLifetimeMs,
+    maxOpen: options.consoles?.maxOpen,
+  });
+  const allowedHosts = allowedHostSet(config.allowedHosts, options.listen?.host ?? config.listen.host);
+  const consoleSockets = new ConsoleSockets({
+    consoles,
+    machines,
+    guard,
+    ended,
+    logger,
+    policy: { config, ended },
+    allowedHosts,
+    secure: secureRequestCheck(config.trustedProxies),
+    clientAddress: clientAddressResolver(config.trustedProxies),
+    limits: { idleTimeoutMs: config.consoleIdleTimeoutMs, ...options.consoles?.limits },
+  });
+  const routers = [createApiRouter({ service: machines, consoles, config, guard, logger })];
   if (options.pages !== false)
-    routers.push(createPagesRouter({ service: machines, config, guard, ended, logger, options: options.pages }));
+    routers.push(createPagesRouter({ service: machines, consoles, config, guard, ended, logger, options: options.pages }));
   const app = createApp({
     logger,
     routers,
     trustedProxies: config.trustedProxies,
     staticCacheSeconds: config.staticCacheSeconds,
     health: healthReport({ service: machines, guard, clientAddress: clientAddressResolver(config.trustedProxies) }),
-    allowedHosts: allowedHostSet(config.allowedHosts, options.listen?.host ?? config.listen.host),
+    allowedHosts,
     hsts: Boolean(config.tls),
   });
   const closeServices = async (): Promise<void> => {
+    consoleSockets.close();
+    consoles.close();
     await machines.close();
     await hypervisors.close();
     guard.close();
     ended.close();
   };
-  return { config, logger, hypervisors, machines, guard, app, closeServices };
+  return { config, logger, hypervisors, machines, consoles, consoleSockets, guard, app, closeServices };
 }
 
 /** Builds the panel, starts connecting to every hypervisor and serves. */
@@ -105,7 +135,13 @@ export async function startPanel(config: Config, options: PanelOptions = {}): Pr
   const address = options.listen ?? config.listen;
   let server: RunningServer;
   try {
-    server = await listen(panel.app, { host: address.host, port: address.port, tls: config.tls, limits: options.serverLimits });
+    server = await listen(panel.app, {
+      host: address.host,
+      port: address.port,
+      tls: config.tls,
+      limits: options.serverLimits,
+      onUpgrade: panel.consoleSockets.handleUpgrade,
+    });
   } catch (err) {
     await panel.closeServices();
     throw err;
@@ -130,13 +166,23 @@ export async function startPanel(config: Config, options: PanelOptions = {}): Pr
     });
     return closing;
   };
-  if (options.handleSignals) closeOnSignals(server, logger, () => shutDown(Promise.resolve()));
+  if (options.handleSignals)
+    closeOnSignals(
+      server,
+      logger,
+      () => shutDown(Promise.resolve()),
+      () => panel.consoleSockets.close(),
+    );
   const host = server.address.host.includes(':') ? `[${server.address.host}]` : server.address.host;
   return {
     ...panel,
     server,
     base: `${config.tls ? 'https' : 'http'}://${host}:${server.address.port}`,
-    close: () => shutDown(server.close(100)),
+    close: () => {
+      // Consoles never finish by themselves: end them so the server can close.
+      panel.consoleSockets.close();
+      return shutDown(server.close(100));
+    },
     closed,
   };
 }

@@ -7,6 +7,7 @@ import { clientAddressResolver, trustedProxyCheck } from './client-address.js';
 import { hostCheck } from './host-check.js';
 import { requestLog } from './request-log.js';
 import { staticFiles } from './static-files.js';
+import { vendorAssets } from './vendor-assets.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 
 export const STATIC_DIR = fileURLToPath(new URL('../../static/', import.meta.url));
@@ -49,6 +50,7 @@ export function createApp(options: AppOptions): Express {
       .set('Cache-Control', 'no-store')
       .json({ status: health.ok ? 'ok' : 'not ok', ...(health.details ? { version: VERSION, ...health.details } : {}) });
   });
+  app.use('/static/vendor', vendorAssets());
   app.use('/static', staticFiles(STATIC_DIR, options.staticCacheSeconds));
   for (const router of options.routers ?? []) app.use(router);
   app.use(notFoundHandler);

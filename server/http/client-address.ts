@@ -36,6 +36,21 @@ export function trustedProxyCheck(trustedProxies: readonly string[]): (address: 
   return (address) => isTrusted(trusted, stripIpv4Mapping(address));
 }
 
+/**
+ * Whether the browser talks HTTPS: to the panel itself, or to a trusted proxy that says so in
+ * X-Forwarded-Proto (as Express's req.secure with `trust proxy`), for requests Express never sees
+ * (WebSocket upgrades).
+ */
+export function secureRequestCheck(trustedProxies: readonly string[]): (req: IncomingMessage) => boolean {
+  const trusted = trustedProxyList(trustedProxies);
+  return (req) => {
+    if ((req.socket as { encrypted?: boolean }).encrypted === true) return true;
+    const peer = stripIpv4Mapping(req.socket.remoteAddress ?? '');
+    if (!isTrusted(trusted, peer)) return false;
+    return headerValue(req, 'x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase() === 'https';
+  };
+}
+
 function trustedProxyList(trustedProxies: readonly string[]): BlockList {
   const trusted = new BlockList();
   for (const entry of trustedProxies) addToBlockList(trusted, entry);

@@ -1,4 +1,5 @@
-import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
@@ -26,6 +27,8 @@ export interface ListenOptions {
   port: number;
   tls?: { keyPath: string; certPath: string };
   limits?: Partial<ServerLimits>;
+  /** WebSocket upgrades (the consoles); without it they are refused. */
+  onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 export interface RunningServer {
@@ -49,6 +52,7 @@ export async function listen(app: Express, options: ListenOptions): Promise<Runn
     ? createHttpsServer({ key: readFileSync(options.tls.keyPath), cert: readFileSync(options.tls.certPath), ...timeouts }, app)
     : createHttpServer(timeouts, app);
   server.maxConnections = limits.maxConnections;
+  if (options.onUpgrade) server.on('upgrade', options.onUpgrade);
   const eventStreams = trackEventStreams(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -83,8 +87,16 @@ export async function listen(app: Express, options: ListenOptions): Promise<Runn
   };
 }
 
-/** Closes the server on SIGTERM/SIGINT, then runs `onClosed`. A second signal exits at once. */
-export function closeOnSignals(running: RunningServer, logger: Logger, onClosed: () => Promise<void> | void): void {
+/**
+ * Closes the server on SIGTERM/SIGINT, then runs `onClosed`. `onStopping` runs first (ends what
+ * never finishes by itself, e.g. console WebSockets). A second signal exits at once.
+ */
+export function closeOnSignals(
+  running: RunningServer,
+  logger: Logger,
+  onClosed: () => Promise<void> | void,
+  onStopping?: () => void,
+): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -93,6 +105,7 @@ export function closeOnSignals(running: RunningServer, logger: Logger, onClosed:
     }
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    onStopping?.();
     void running.close().then(onClosed);
   };
   process.once('SIGTERM', stop);

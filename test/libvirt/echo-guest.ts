@@ -11,16 +11,29 @@ import { fileURLToPath } from 'node:url';
 import type { Connection, Domain } from '../../server/libvirt/index.js';
 import type { HarnessEnv } from '../helpers/harness.js';
 
-const SOURCE = fileURLToPath(new URL('./fixtures/echo-boot.S', import.meta.url));
 export const ECHO_READY = 'VMANGO-ECHO-READY';
+export const BLAST_READY = 'VMANGO-BLAST-READY';
+/** Bytes the blast guest sends for each byte it receives (see fixtures/blast-boot.S). */
+export const BLAST_UNIT = 128 * 1024;
 
-let bootSector: Buffer | undefined;
+export type GuestProgram = 'echo' | 'blast';
+const SOURCES: Record<GuestProgram, string> = {
+  echo: fileURLToPath(new URL('./fixtures/echo-boot.S', import.meta.url)),
+  blast: fileURLToPath(new URL('./fixtures/blast-boot.S', import.meta.url)),
+};
+const bootSectors = new Map<GuestProgram, Buffer>();
 
-/** The 512-byte boot sector, assembled once per process. */
+/** The echo guest's 512-byte boot sector, assembled once per process. */
 export function echoBootSector(): Buffer {
+  return bootSectorOf('echo');
+}
+
+/** A guest program's 512-byte boot sector, assembled once per process. */
+export function bootSectorOf(program: GuestProgram): Buffer {
+  let bootSector = bootSectors.get(program);
   if (!bootSector) {
     const dir = mkdtempSync(join(tmpdir(), 'vmango-echo-'));
-    execFileSync('as', ['--32', '-o', join(dir, 'echo.o'), SOURCE]);
+    execFileSync('as', ['--32', '-o', join(dir, 'echo.o'), SOURCES[program]]);
     execFileSync('ld', [
       '-m',
       'elf_i386',
@@ -33,12 +46,13 @@ export function echoBootSector(): Buffer {
       join(dir, 'echo.o'),
     ]);
     bootSector = readFileSync(join(dir, 'echo.bin'));
-    if (bootSector.length !== 512) throw new Error(`echo boot sector is ${bootSector.length} bytes, not 512`);
+    if (bootSector.length !== 512) throw new Error(`${program} boot sector is ${bootSector.length} bytes, not 512`);
+    bootSectors.set(program, bootSector);
   }
   return bootSector;
 }
 
-export function echoDomainXml(env: HarnessEnv, name: string, diskPath: string): string {
+export function echoDomainXml(env: HarnessEnv, name: string, diskPath: string, options: { vnc?: boolean } = {}): string {
   return `<domain type='${env.domainType}'>
   <name>${name}</name>
   <memory unit='MiB'>16</memory>
@@ -47,7 +61,7 @@ export function echoDomainXml(env: HarnessEnv, name: string, diskPath: string): 
   <devices>
     <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${diskPath}'/><target dev='hda' bus='ide'/></disk>
     <serial type='pty'><target port='0'/></serial>
-    <console type='pty'><target type='serial' port='0'/></console>
+    <console type='pty'><target type='serial' port='0'/></console>${options.vnc ? "\n    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/>" : ''}
     <memballoon model='none'/>
   </devices>
 </domain>`;
@@ -58,15 +72,16 @@ export async function startEchoGuest(
   conn: Connection,
   env: HarnessEnv,
   name: string,
+  options: { vnc?: boolean; program?: GuestProgram } = {},
 ): Promise<{ domain: Domain; cleanup: () => Promise<void> }> {
   const pool = await conn.lookupStoragePoolByName(env.rootPool);
   const volume = await pool.createVolume(
     `<volume><name>${name}.img</name><capacity unit='bytes'>1048576</capacity><target><format type='raw'/></target></volume>`,
   );
   const image = Buffer.alloc(1024 * 1024);
-  echoBootSector().copy(image);
+  bootSectorOf(options.program ?? 'echo').copy(image);
   await volume.upload(image);
-  const domain = await conn.defineDomain(echoDomainXml(env, name, await volume.getPath()));
+  const domain = await conn.defineDomain(echoDomainXml(env, name, await volume.getPath(), options));
   await domain.start();
   return {
     domain,

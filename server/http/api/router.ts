@@ -7,11 +7,13 @@ import type { Config } from '../../config/index.js';
 import { isMachineAction, MACHINE_ACTIONS } from '../../core/actions.js';
 import type { Logger } from '../../core/log.js';
 import type { MachineFilter } from '../../core/requests.js';
+import type { ConsoleService } from '../../core/consoles.js';
 import type { MachineListSnapshot, MachineService } from '../../core/services.js';
 import { formatGoJson, formatGoJsonAt, PreformattedJson, sortedByKey } from '../../formats/go/json.js';
 import type { LoginGuard } from '../../services/auth/login-guard.js';
 import { readBody, type ParsedBody } from '../body.js';
 import { clientAddressResolver } from '../client-address.js';
+import { consoleRequestFromBody, consoleTicketJson } from '../console-request.js';
 import { createRequestFromBody } from '../create-request.js';
 import { HttpError } from '../http-error.js';
 import { apiAuthentication, authenticatedUser } from './api-auth.js';
@@ -24,6 +26,7 @@ import { etagOf, sendJson, sendJsonBytes } from './respond.js';
 
 export interface ApiRouterDeps {
   service: MachineService;
+  consoles: ConsoleService;
   config: Config;
   guard: LoginGuard;
   logger: Logger;
@@ -44,7 +47,7 @@ function listKey(filter: MachineFilter, lists: ReadonlyMap<string, MachineListSn
   return JSON.stringify([filter.provider ?? null, filter.state ?? null, filter.q ?? null, versions, providersText]);
 }
 
-export function createApiRouter({ service, config, guard, logger }: ApiRouterDeps): Router {
+export function createApiRouter({ service, consoles, config, guard, logger }: ApiRouterDeps): Router {
   const authenticate = apiAuthentication({ guard, clientAddress: clientAddressResolver(config.trustedProxies), logger });
   let lastList: ListResponse | undefined;
 
@@ -100,6 +103,17 @@ export function createApiRouter({ service, config, guard, logger }: ApiRouterDep
       const { provider, id } = machineRef(req);
       await service.deleteMachine(provider, id);
       res.status(204).end();
+    })
+    .all(notImplemented);
+
+  // A ticket for the console WebSocket (README "Consoles"), bound to these API credentials.
+  router
+    .route('/api/machines/:provider/:id/console/')
+    .post(readBody({ limitBytes: 4096 }), async (req, res) => {
+      const { provider, id } = machineRef(req);
+      const request = consoleRequestFromBody(req.body as ParsedBody, provider, id);
+      const ticket = await consoles.issueTicket(request, { kind: 'api', user: authenticatedUser(res) });
+      sendJson(res, 201, consoleTicketJson(req, request.kind, ticket));
     })
     .all(notImplemented);
 

@@ -6,6 +6,7 @@
 import { Router, type RequestHandler } from 'express';
 import type { Config } from '../../config/index.js';
 import type { Logger } from '../../core/log.js';
+import type { ConsoleService } from '../../core/consoles.js';
 import type { MachineService } from '../../core/services.js';
 import type { LoginGuard } from '../../services/auth/login-guard.js';
 import { readBody } from '../body.js';
@@ -16,6 +17,7 @@ import { identifyUser, requireLogin, sessionId, sessionUser, type SessionPolicy 
 import { sessionMiddleware } from '../session/cookie-session.js';
 import { csrfProtection } from '../session/csrf.js';
 import { catalogRoutes } from './catalog-routes.js';
+import { consoleRoutes } from './console-routes.js';
 import { createRoutes } from './create-routes.js';
 import { loginRoutes } from './login-routes.js';
 import { machineRoutes } from './machine-routes.js';
@@ -29,6 +31,7 @@ export interface PagesOptions {
 
 export interface PagesRouterDeps {
   service: MachineService;
+  consoles: ConsoleService;
   config: Config;
   guard: LoginGuard;
   /** Sessions ended before they expired (logouts), shared with the other replicas. */
@@ -38,7 +41,7 @@ export interface PagesRouterDeps {
   options?: PagesOptions;
 }
 
-export function createPagesRouter({ service, config, guard, ended, logger, options = {} }: PagesRouterDeps): Router {
+export function createPagesRouter({ service, consoles, config, guard, ended, logger, options = {} }: PagesRouterDeps): Router {
   const render = createViewRenderer();
   const clientAddress = clientAddressResolver(config.trustedProxies);
   const policy: SessionPolicy = { config, ended };
@@ -65,6 +68,8 @@ export function createPagesRouter({ service, config, guard, ended, logger, optio
   pages.use(requireLogin);
   pages.use(catalogRoutes({ render, service, config }));
   pages.use(createRoutes({ render, service, config }));
+  // Before the machine routes: /machines/P/ID/console/ is not a power action.
+  pages.use(consoleRoutes({ render, logger, service, consoles }));
   pages.use(machineRoutes({ render, service, config }));
   pages.use(pageNotFound(render));
   pages.use(pageErrorHandler(render, logger));

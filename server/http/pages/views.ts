@@ -20,6 +20,8 @@ export interface LayoutContext {
   section?: 'providers' | 'machines' | 'add' | 'images' | 'plans' | 'keys';
   /** Scripts under /static/js/ the page needs. */
   scripts?: string[];
+  /** ES modules under /static/js/ the page needs. */
+  modules?: string[];
 }
 
 export type ViewRenderer = (view: string, context: LayoutContext & Record<string, unknown>) => string;

@@ -8,7 +8,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Config } from '../../config/index.js';
 import type { EndedSessions } from '../../services/auth/ended-sessions.js';
-import { sessionOf } from './cookie-session.js';
+import { sessionOf, type SessionData } from './cookie-session.js';
 import { loginUrlFor } from './safe-next.js';
 
 export interface SessionPolicy {
@@ -30,30 +30,51 @@ export function passwordFingerprint(secret: string, passwordHash: string): strin
   return createHmac('sha256', secret).update(`session\u0000${passwordHash}`).digest('base64url').slice(0, 22);
 }
 
+/** A session that counts (see the top of this file), and when it stops counting unless used again. */
+export interface ValidSession {
+  user: string;
+  sessionId: string;
+  /** The earlier of its lifetime's end and its idle expiry, ms since the epoch. */
+  expiresAtMs: number;
+}
+
+/** Whether `session` counts now; the one rule both requests and console sockets apply. */
+export function checkSession(session: SessionData, { config, ended }: SessionPolicy, now = Date.now()): ValidSession | undefined {
+  if (session.user === undefined) return undefined;
+  const account = config.users.find((candidate) => candidate.name === session.user);
+  const valid =
+    account !== undefined &&
+    typeof session.sid === 'string' &&
+    typeof session.iat === 'number' &&
+    typeof session.seen === 'number' &&
+    session.pw === passwordFingerprint(config.sessionSecret, account.passwordHash) &&
+    now - session.iat < config.sessionLifetimeMs &&
+    now - session.seen * 1000 < config.sessionIdleTimeoutMs &&
+    !ended.isEnded(session.sid);
+  if (!valid) return undefined;
+  return {
+    user: session.user,
+    sessionId: session.sid!,
+    expiresAtMs: Math.min(session.iat! + config.sessionLifetimeMs, session.seen! * 1000 + config.sessionIdleTimeoutMs),
+  };
+}
+
 /** Sets `res.locals.user` (and sessionId) from a valid session; drops any other. */
-export function identifyUser({ config, ended }: SessionPolicy): RequestHandler {
+export function identifyUser(policy: SessionPolicy): RequestHandler {
+  const { config } = policy;
   return (req, res, next) => {
     const session = sessionOf(req);
     if (session.user === undefined) return next();
     const now = Date.now();
-    const account = config.users.find((candidate) => candidate.name === session.user);
-    const valid =
-      account !== undefined &&
-      typeof session.sid === 'string' &&
-      typeof session.iat === 'number' &&
-      typeof session.seen === 'number' &&
-      session.pw === passwordFingerprint(config.sessionSecret, account.passwordHash) &&
-      now - session.iat < config.sessionLifetimeMs &&
-      now - session.seen * 1000 < config.sessionIdleTimeoutMs &&
-      !ended.isEnded(session.sid);
+    const valid = checkSession(session, policy, now);
     if (!valid) {
       req.session = null;
       return next();
     }
     const refreshMs = Math.min(60_000, config.sessionIdleTimeoutMs / 4);
     if (now - (session.seen ?? 0) * 1000 >= refreshMs) session.seen = Math.floor(now / 1000);
-    res.locals.user = session.user;
-    res.locals.sessionId = session.sid;
+    res.locals.user = valid.user;
+    res.locals.sessionId = valid.sessionId;
     next();
   };
 }

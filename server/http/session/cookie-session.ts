@@ -6,6 +6,8 @@
  */
 import cookieSession from 'cookie-session';
 import type { Request, RequestHandler } from 'express';
+import type { IncomingMessage } from 'node:http';
+import Keygrip from 'keygrip';
 import type { Config } from '../../config/index.js';
 
 /** 0.6's cookie name: an old 0.6 cookie fails the signature check and is simply ignored. */
@@ -48,4 +50,37 @@ export function sessionMiddleware(config: Pick<Config, 'sessionSecret' | 'sessio
 export function sessionOf(req: Request): SessionData {
   if (!req.session) req.session = {};
   return req.session as SessionData;
+}
+
+/**
+ * The session a request's cookies carry, read without a response to write to (a WebSocket upgrade):
+ * the same cookie and signature check cookie-session makes (keygrip over `vmango=<value>`), or
+ * undefined for a missing, unsigned or forged one. Validity is checkSession's to decide.
+ */
+export function sessionFromRequest(req: IncomingMessage, secret: string): SessionData | undefined {
+  const cookies = cookieJar(req.headers.cookie);
+  const value = cookies.get(SESSION_COOKIE);
+  const signature = cookies.get(`${SESSION_COOKIE}.sig`);
+  if (!value || !signature) return undefined;
+  if (new Keygrip([secret]).index(`${SESSION_COOKIE}=${value}`, signature) < 0) return undefined;
+  try {
+    const session: unknown = JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
+    return typeof session === 'object' && session !== null ? (session as SessionData) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Cookie names to values as sent (not decoded: the session cookie is base64); the first of a name wins. */
+function cookieJar(header: string | undefined): Map<string, string> {
+  const jar = new Map<string, string>();
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    const name = part.slice(0, eq).trim();
+    let value = part.slice(eq + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
+    if (!jar.has(name)) jar.set(name, value);
+  }
+  return jar;
 }

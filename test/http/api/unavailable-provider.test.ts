@@ -39,7 +39,9 @@ describe('GET /api/machines/ with a provider that is no longer connected', () =>
         };
       },
     };
-    app = await startAppServer([createApiRouter({ service, config: panel.config, guard: panel.guard, logger: silentLogger() })]);
+    app = await startAppServer([
+      createApiRouter({ service, consoles: panel.consoles, config: panel.config, guard: panel.guard, logger: silentLogger() }),
+    ]);
   });
   afterAll(async () => {
     await app?.close();
