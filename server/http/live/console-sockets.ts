@@ -65,26 +65,36 @@ export class ConsoleSockets {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME, perMessageDeflate: false });
   private readonly consoles = new Set<OpenConsole>();
   private readonly limits: ConsoleSocketLimits;
-  private readonly unsubscribe: Array<() => void>;
+  private readonly stopEnded: () => void;
+  /** The machine events subscription, held only while a console is open: each event costs a machine read. */
+  private stopMachineEvents: (() => void) | undefined;
   private closing = false;
 
   constructor(private readonly deps: ConsoleSocketDeps) {
     this.limits = { ...DEFAULT_CONSOLE_SOCKET_LIMITS, ...deps.limits };
-    this.unsubscribe = [
-      deps.machines.subscribe((event) => {
-        if (event.type !== 'machine-removed') return;
-        for (const open of this.consoles) {
-          if (open.grant.provider === event.provider && open.grant.id === event.id)
-            this.finish(open, CLOSE.machineRemoved, 'the machine was deleted');
-        }
-      }),
-      deps.ended.onEnded((sessionId) => {
-        for (const open of this.consoles) {
-          if (open.presenter.kind === 'session' && open.presenter.sessionId === sessionId)
-            this.finish(open, CLOSE.sessionEnded, 'logged out');
-        }
-      }),
-    ];
+    this.stopEnded = deps.ended.onEnded((sessionId) => {
+      for (const open of this.consoles) {
+        if (open.presenter.kind === 'session' && open.presenter.sessionId === sessionId)
+          this.finish(open, CLOSE.sessionEnded, 'logged out');
+      }
+    });
+  }
+
+  private watchMachines(): void {
+    if (this.stopMachineEvents) return;
+    this.stopMachineEvents = this.deps.machines.subscribe((event) => {
+      if (event.type !== 'machine-removed') return;
+      for (const open of this.consoles) {
+        if (open.grant.provider === event.provider && open.grant.id === event.id)
+          this.finish(open, CLOSE.machineRemoved, 'the machine was deleted');
+      }
+    });
+  }
+
+  private unwatchMachinesWhenIdle(): void {
+    if (this.consoles.size > 0 || !this.stopMachineEvents) return;
+    this.stopMachineEvents();
+    this.stopMachineEvents = undefined;
   }
 
   /** Consoles open (or opening) now. */
@@ -106,7 +116,9 @@ export class ConsoleSockets {
   close(): void {
     this.closing = true;
     for (const open of this.consoles) this.finish(open, CLOSE.goingAway, 'the panel is shutting down');
-    for (const stop of this.unsubscribe) stop();
+    this.stopEnded();
+    this.stopMachineEvents?.();
+    this.stopMachineEvents = undefined;
     this.wss.close();
   }
 
@@ -142,6 +154,7 @@ export class ConsoleSockets {
       remote,
     };
     this.consoles.add(open);
+    this.watchMachines();
     // A client gone before the handshake completes never reaches attach().
     socket.once('close', () => {
       if (!open.ws) this.finish(open, CLOSE.normal, 'the client left during the handshake');
@@ -248,6 +261,7 @@ export class ConsoleSockets {
     if (open.finished) return;
     open.finished = true;
     this.consoles.delete(open);
+    this.unwatchMachinesWhenIdle();
     for (const timer of open.timers) clearTimeout(timer);
     open.channel?.close(reason);
     const ws = open.ws;

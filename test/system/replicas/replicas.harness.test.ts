@@ -3,7 +3,8 @@
  * harness hypervisor, sharing their config and state_dir: a browser session made through one works
  * on the other and ends on both at logout; 50 concurrent creates of one name spread over both give
  * exactly one 201; 50 creates of different names give 50 distinct addresses; an action through one
- * appears live on a page served by the other.
+ * appears live on a page served by the other; a console ticket issued by one opens the console on
+ * the other, and once used there it is refused on the first.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../../server/services/auth/password-hash.js';
 import type { Connection } from '../../../server/libvirt/index.js';
+import { connectConsole } from '../../helpers/console-client.js';
 import { requireHarness } from '../../helpers/harness.js';
+import { startEchoGuest } from '../../libvirt/echo-guest.js';
 import { spawnPanelProcess, waitUntil, type PanelProcess } from '../../helpers/panel-process.js';
 import { PageClient } from '../../http/pages/pages-fixture.js';
 import {
@@ -225,5 +228,29 @@ backend replicas
     const arrived = await Promise.race([seen, new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
     controller.abort();
     expect(arrived, received.slice(-500)).toBe(true);
+  }, 60_000);
+  it('a console ticket issued by one replica opens the console on the other, once', async () => {
+    const guest = await startEchoGuest(conn, harness, `${PREFIX}-echo`);
+    try {
+      const list = (await (await fetch(`${replicas[0]!.base}/api/machines/?q=${PREFIX}-echo`, { headers: AUTH })).json()) as {
+        Machines: { H: { Id: string; Name: string }[] };
+      };
+      const id = list.Machines.H.find((m) => m.Name === `${PREFIX}-echo`)!.Id;
+      const issued = await fetch(`${replicas[0]!.base}/api/machines/H/${id}/console/`, { method: 'POST', headers: AUTH });
+      expect(issued.status).toBe(201);
+      const { Ticket } = (await issued.json()) as { Ticket: string };
+      const on = (replica: PanelProcess) => `${replica.base.replace('http', 'ws')}/console/ws?ticket=${Ticket}`;
+      const opened = await connectConsole(on(replicas[1]!), { headers: AUTH });
+      if (opened.refused) throw new Error(`replica b refused replica a's ticket: ${opened.status} ${opened.body}`);
+      expect(opened.first.type).toBe('ready');
+      opened.send('echo through b');
+      await opened.waitFor('echo through b');
+      opened.ws.close();
+      await opened.closed;
+      const reused = await connectConsole(on(replicas[0]!), { headers: AUTH });
+      expect(reused.refused && reused.status).toBe(403);
+    } finally {
+      await guest.cleanup();
+    }
   }, 60_000);
 });
