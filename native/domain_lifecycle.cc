@@ -1,5 +1,5 @@
 // Domain power and definition lifecycle: start, shutdown, destroy, reboot, reset,
-// suspend, resume, undefine. Each takes (domain handle, flags).
+// suspend, resume, undefine (each takes (domain handle, flags)), and the autostart flag.
 // Start and destroy wait for a QEMU process to come up or go away (hundreds of ms, seconds
 // when the host is busy), and shutdown/reboot/reset talk to QEMU's monitor: they run on a
 // side connection so the connection's other calls (lists, lookups) are not held up.
@@ -40,6 +40,29 @@ Napi::Value Suspend(const Napi::CallbackInfo& info) { return Run<SuspendIgnoring
 Napi::Value Resume(const Napi::CallbackInfo& info) { return Run<ResumeIgnoringFlags>(info, "virDomainResume"); }
 Napi::Value Undefine(const Napi::CallbackInfo& info) { return Run<virDomainUndefineFlags>(info, "virDomainUndefineFlags"); }
 
+Napi::Value GetAutostart(const Napi::CallbackInfo& info) {
+  HandlePtr domain = HandleFromJs(info[kFirstArg], HandleKind::Domain, "domain");
+  return Enqueue(info, [domain](virConnectPtr conn) -> Value {
+    DomainRef target = DomainOn(conn, domain->domain());
+    int autostart = 0;
+    if (virDomainGetAutostart(target.get(), &autostart) < 0) ThrowLastError("virDomainGetAutostart");
+    return Value::Bool(autostart != 0);
+  });
+}
+
+Napi::Value SetAutostart(const Napi::CallbackInfo& info) {
+  HandlePtr domain = HandleFromJs(info[kFirstArg], HandleKind::Domain, "domain");
+  if (info.Length() <= kFirstArg + 1 || !info[kFirstArg + 1].IsBoolean()) {
+    throw Napi::TypeError::New(info.Env(), "autostart: expected a boolean");
+  }
+  bool autostart = info[kFirstArg + 1].As<Napi::Boolean>().Value();
+  return Enqueue(info, [domain, autostart](virConnectPtr conn) -> Value {
+    DomainRef target = DomainOn(conn, domain->domain());
+    if (virDomainSetAutostart(target.get(), autostart ? 1 : 0) < 0) ThrowLastError("virDomainSetAutostart");
+    return Value::Undefined();
+  });
+}
+
 }  // namespace
 
 void RegisterDomainLifecycle(Napi::Env env, Napi::Object exports) {
@@ -51,6 +74,8 @@ void RegisterDomainLifecycle(Napi::Env env, Napi::Object exports) {
   exports.Set("domainSuspend", Napi::Function::New(env, Suspend));
   exports.Set("domainResume", Napi::Function::New(env, Resume));
   exports.Set("domainUndefine", Napi::Function::New(env, Undefine));
+  exports.Set("domainGetAutostart", Napi::Function::New(env, GetAutostart));
+  exports.Set("domainSetAutostart", Napi::Function::New(env, SetAutostart));
 }
 
 }  // namespace vmango

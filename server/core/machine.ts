@@ -3,6 +3,8 @@
  * image and a plan. Plain data only; the libvirt-facing services fill these in.
  */
 
+import type { MachineProperties } from './machine-properties.js';
+
 /** The states the panel distinguishes, in the order lists offer them. */
 export const MACHINE_STATES = ['running', 'stopped', 'paused', 'unknown'] as const;
 export type MachineState = (typeof MACHINE_STATES)[number];
@@ -71,6 +73,10 @@ export interface Machine {
   managed: boolean;
   /** Name of the hypervisor block in the config that the machine lives on. */
   provider: string;
+  /** Tags, label and description (machine-properties.ts); none for a machine that never had any. */
+  properties: MachineProperties;
+  /** libvirt's autostart flag; read for one machine at a time, undefined in lists. */
+  autostart?: boolean;
 }
 
 export type ImageFormat = 'raw' | 'qcow2';

@@ -4,10 +4,14 @@ export const CREATE_FIELDS = ['Name', 'Plan', 'Image', 'Provider', 'Userdata', '
 export type CreateField = (typeof CREATE_FIELDS)[number];
 
 /** The machine list's filters, as the API's query names them. */
-export type ListField = 'provider' | 'state' | 'q';
+export type ListField = 'provider' | 'state' | 'q' | 'tag';
+
+/** The fields of a change to a machine's properties (PATCH /api/machines/{provider}/{id}/). */
+export const PROPERTIES_FIELDS = ['Tags', 'AddTags', 'RemoveTags', 'Label', 'Description', 'Autostart'] as const;
+export type PropertiesField = (typeof PROPERTIES_FIELDS)[number];
 
 /** A field of a request a ServiceError can be about. */
-export type RequestField = CreateField | ListField;
+export type RequestField = CreateField | ListField | PropertiesField;
 
 /**
  * A create request as the caller sent it, not yet checked: any string field may be '' (missing).
@@ -30,6 +34,8 @@ export interface MachineFilter {
   provider?: string;
   /** One of MACHINE_STATES; anything else is refused. */
   state?: string;
-  /** Case-insensitive substring of name, IP, image, plan or creator. */
+  /** Case-insensitive substring of name, IP, image, plan, creator, a tag or the label. */
   q?: string;
+  /** Machines carrying this tag. */
+  tag?: string;
 }

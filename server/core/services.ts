@@ -2,6 +2,7 @@
  * The contract between the services and the layers above them (HTTP, the composition root). Those
  * layers see only this: no libvirt, no XML, no connections. Failures are ServiceErrors.
  */
+import type { PropertiesChange } from './machine-properties.js';
 import type { MachineAction } from './actions.js';
 import type { Image, Machine } from './machine.js';
 import type { ProviderAvailability, ProviderSummary } from './provider.js';
@@ -48,6 +49,8 @@ export interface MachineService {
   /** Resolves with the machine as it was before deletion. */
   deleteMachine(provider: string, id: string): Promise<Machine>;
   changeState(provider: string, id: string, action: MachineAction): Promise<Machine>;
+  /** Tags, label, description and autostart; `by` is the user, for the log. Resolves with the machine after. */
+  changeProperties(provider: string, id: string, change: PropertiesChange, by: string): Promise<Machine>;
   listImages(): Promise<ImageListResult>;
   providers(): Promise<ProviderSummary[]>;
   /** Every provider's current connection state, without waiting for anything. */

@@ -160,10 +160,19 @@ export class Domain {
     return this.connection.invoke('domainUndefine', [this.handle, options?.flags ?? 0], options);
   }
 
+  /** Whether libvirt starts the domain when the hypervisor starts. */
+  getAutostart(options?: CallOptions): Promise<boolean> {
+    return this.connection.invoke('domainGetAutostart', [this.handle], options);
+  }
+
+  setAutostart(autostart: boolean, options?: CallOptions): Promise<void> {
+    return this.connection.invoke('domainSetAutostart', [this.handle, autostart], options);
+  }
+
   /**
    * Sets (or with metadata null, removes) a metadata element, description or title.
    * For 'element', key is the namespace prefix and uri the namespace.
-   * Caller to come: tags, labels and properties kept in the domain metadata (issue 14) and the owner (issue 15).
+   * Used for tags, label and description (services/machines/properties-metadata.ts).
    */
   setMetadata(metadata: string | null, options: MetadataOptions): Promise<void> {
     let type: number;
@@ -181,7 +190,7 @@ export class Domain {
 
   /**
    * Rejects with NO_DOMAIN_METADATA when absent.
-   * Caller to come: tags, labels and properties kept in the domain metadata (issue 14) and the owner (issue 15).
+   * Used to read tags, label and description (services/machines/properties-metadata.ts).
    */
   getMetadata(options: GetMetadataOptions): Promise<string> {
     let type: number;

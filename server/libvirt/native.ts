@@ -72,6 +72,8 @@ export interface NativeBinding {
   domainSuspend: Call<[dom: NativeHandle, flags: number], void>;
   domainResume: Call<[dom: NativeHandle, flags: number], void>;
   domainUndefine: Call<[dom: NativeHandle, flags: number], void>;
+  domainGetAutostart: Call<[dom: NativeHandle], boolean>;
+  domainSetAutostart: Call<[dom: NativeHandle, autostart: boolean], void>;
   domainGetXmlDesc: Call<[dom: NativeHandle, flags: number], string>;
   domainGetInfo: Call<
     [dom: NativeHandle],
@@ -215,6 +217,8 @@ const NATIVE_EXPORTS = [
   'domainSuspend',
   'domainResume',
   'domainUndefine',
+  'domainGetAutostart',
+  'domainSetAutostart',
   'domainGetXmlDesc',
   'domainGetInfo',
   'domainGetState',

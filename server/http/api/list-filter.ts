@@ -1,11 +1,11 @@
 /**
- * The query of `GET /api/machines/`: `provider`, `state` and `q`, each at most once. Their values
+ * The query of `GET /api/machines/`: `provider`, `state`, `q` and `tag`, each at most once. Their values
  * are the machine service's to check (an unknown provider or state is its 'bad-request').
  */
 import type { ListField, MachineFilter } from '../../core/requests.js';
 import { HttpError } from '../http-error.js';
 
-const PARAMETERS: readonly ListField[] = ['provider', 'state', 'q'];
+const PARAMETERS: readonly ListField[] = ['provider', 'state', 'q', 'tag'];
 
 export function machineFilterFromQuery(query: Record<string, unknown>): MachineFilter {
   const filter: MachineFilter = {};

@@ -4,7 +4,9 @@
  *
  * Fields 0.6 did not have come after all of 0.6's, so clients that read 0.6's output are unaffected:
  *   VM: "State" (running|stopped|paused|unknown; 0.6 hid it), "Managed" (created by vmango),
- *       "Provider" (hypervisor name, which 0.6 gave only as the list's map key).
+ *       "Provider" (hypervisor name, which 0.6 gave only as the list's map key),
+ *       "Tags" (sorted), "Label" ({"Name","Colour"} or null), "Description",
+ *       and for one machine (not in lists) "Autostart".
  * Userdata stays out of the JSON, as in 0.6 (json:"-").
  */
 import { formatRfc3339Nano } from '../../formats/go/time.js';
@@ -28,6 +30,11 @@ export interface SshKeyJson {
   Public: string;
 }
 
+export interface LabelJson {
+  Name: string;
+  Colour: string;
+}
+
 export interface VmJson {
   Id: string;
   Name: string;
@@ -46,6 +53,10 @@ export interface VmJson {
   State: MachineState;
   Managed: boolean;
   Provider: string;
+  Tags: string[];
+  Label: LabelJson | null;
+  Description: string;
+  Autostart?: boolean;
 }
 
 /** 0.6's IMAGE_FMT_* numbers. */
@@ -83,6 +94,10 @@ export function machineToJson(machine: Machine): VmJson {
     State: machine.state,
     Managed: machine.managed,
     Provider: machine.provider,
+    Tags: [...machine.properties.tags],
+    Label: machine.properties.label ? { Name: machine.properties.label.name, Colour: machine.properties.label.colour } : null,
+    Description: machine.properties.description,
+    ...(machine.autostart !== undefined ? { Autostart: machine.autostart } : {}),
   };
 }
 

@@ -42,7 +42,10 @@ export function writeVmJson(vm: VmJson, indent: string): string | undefined {
     !str(vm.State) ||
     typeof vm.Managed !== 'boolean' ||
     !str(vm.Provider) ||
-    !Array.isArray(vm.SSHKeys)
+    !Array.isArray(vm.SSHKeys) ||
+    !Array.isArray(vm.Tags) ||
+    !str(vm.Description) ||
+    vm.Autostart !== undefined
   ) {
     return undefined;
   }
@@ -70,6 +73,20 @@ export function writeVmJson(vm: VmJson, indent: string): string | undefined {
       );
     }
     keys = `[\n${parts.join(',\n')}\n${i1}]`;
+  }
+  let tags = '[]';
+  if (vm.Tags.length > 0) {
+    const parts: string[] = [];
+    for (const tag of vm.Tags) {
+      if (!str(tag)) return undefined;
+      parts.push(`${i2}${encodeGoJsonString(tag)}`);
+    }
+    tags = `[\n${parts.join(',\n')}\n${i1}]`;
+  }
+  let label = 'null';
+  if (vm.Label !== null) {
+    if (typeof vm.Label !== 'object' || !str(vm.Label.Name) || !str(vm.Label.Colour)) return undefined;
+    label = `{\n${i2}"Name": ${encodeGoJsonString(vm.Label.Name)},\n${i2}"Colour": ${encodeGoJsonString(vm.Label.Colour)}\n${i1}}`;
   }
   // Joined, not concatenated: the text is kept (a flat string, not a tree of ~90 pieces per machine).
   return [
@@ -107,6 +124,12 @@ export function writeVmJson(vm: VmJson, indent: string): string | undefined {
     vm.Managed ? 'true' : 'false',
     `,\n${i1}"Provider": `,
     encodeGoJsonString(vm.Provider),
+    `,\n${i1}"Tags": `,
+    tags,
+    `,\n${i1}"Label": `,
+    label,
+    `,\n${i1}"Description": `,
+    encodeGoJsonString(vm.Description),
     `\n${indent}}`,
   ].join('');
 }

@@ -15,6 +15,7 @@ import { readBody, type ParsedBody } from '../body.js';
 import { clientAddressResolver } from '../client-address.js';
 import { consoleRequestFromBody, consoleTicketJson } from '../console-request.js';
 import { createRequestFromBody } from '../create-request.js';
+import { propertiesChangeFromBody } from '../properties-request.js';
 import { HttpError } from '../http-error.js';
 import { apiAuthentication, authenticatedUser } from './api-auth.js';
 import { availabilityMap, planToJson, providerToJson, sshKeyToJson } from './catalog-json.js';
@@ -44,7 +45,14 @@ const NO_MACHINES: MachineListSnapshot = Object.freeze({ machines: Object.freeze
 /** The list response's cache key: the filter, every listed provider's snapshot version and availability. */
 function listKey(filter: MachineFilter, lists: ReadonlyMap<string, MachineListSnapshot>, providersText: string): string {
   const versions = [...lists].map(([provider, list]) => `${provider}\u0000${list === NO_MACHINES ? 'down' : list.version}`);
-  return JSON.stringify([filter.provider ?? null, filter.state ?? null, filter.q ?? null, versions, providersText]);
+  return JSON.stringify([
+    filter.provider ?? null,
+    filter.state ?? null,
+    filter.q ?? null,
+    filter.tag ?? null,
+    versions,
+    providersText,
+  ]);
 }
 
 export function createApiRouter({ service, consoles, config, guard, logger }: ApiRouterDeps): Router {
@@ -97,6 +105,12 @@ export function createApiRouter({ service, consoles, config, guard, logger }: Ap
     .get(async (req, res) => {
       const { provider, id } = machineRef(req);
       const machine = await service.getMachine(provider, id);
+      sendJson(res, 200, { Machine: machineToJson(machine), Provider: provider, Title: `Machine ${machine.name}` });
+    })
+    .patch(readBody({ limitBytes: 16 * 1024 }), async (req, res) => {
+      const { provider, id } = machineRef(req);
+      const change = propertiesChangeFromBody(req.body as ParsedBody);
+      const machine = await service.changeProperties(provider, id, change, authenticatedUser(res));
       sendJson(res, 200, { Machine: machineToJson(machine), Provider: provider, Title: `Machine ${machine.name}` });
     })
     .delete(async (req, res) => {

@@ -1,5 +1,6 @@
 /** The machines page's filters and sort order, from the query string. */
 import { isMachineState } from '../../core/machine.js';
+import { isTag } from '../../core/machine-properties.js';
 import type { MachineFilter } from '../../core/requests.js';
 import type { MachineSummary } from './machine-view.js';
 
@@ -25,6 +26,8 @@ export function listQueryFrom(query: Record<string, unknown>, providers: readonl
   if (provider && providers.includes(provider)) filter.provider = provider;
   const state = text(query.state);
   if (isMachineState(state)) filter.state = state;
+  const tag = text(query.tag);
+  if (isTag(tag)) filter.tag = tag;
   const sortText = text(query.sort);
   const sort = (SORT_KEYS as readonly string[]).includes(sortText ?? '') ? (sortText as SortKey) : 'name';
   return { filter, sort, descending: query.dir === 'desc' };

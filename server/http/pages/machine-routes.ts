@@ -1,11 +1,15 @@
 /** The machines list, a machine's page, its power actions and its deletion. */
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Config } from '../../config/index.js';
 import { isMachineAction, MACHINE_ACTIONS, type MachineAction } from '../../core/actions.js';
-import { MACHINE_STATES } from '../../core/machine.js';
+import { MACHINE_STATES, type Machine } from '../../core/machine.js';
 import type { MachineService } from '../../core/services.js';
 import { sshKeyFingerprint } from '../../formats/ssh-fingerprint.js';
+import type { ParsedBody } from '../body.js';
+import { answerFor } from '../error-answer.js';
 import { HttpError } from '../http-error.js';
+import { propertiesChangeFromBody } from '../properties-request.js';
+import { sessionUser } from '../session/authentication.js';
 import { SORT_KEYS, listQueryFrom, sortLinks, sortRows } from './machine-list.js';
 import { actionLabel, actionViews, machineSummary, machineUrl, needsConfirmation } from './machine-view.js';
 import { sendPage } from './render.js';
@@ -38,7 +42,7 @@ export function machineRoutes({ render, service, config }: MachineRouteDeps): Ro
       unavailable,
       deleted: typeof req.query.deleted === 'string' ? req.query.deleted.slice(0, 100) : undefined,
       query: query.filter,
-      filtered: Boolean(query.filter.q || query.filter.provider || query.filter.state),
+      filtered: Boolean(query.filter.q || query.filter.provider || query.filter.state || query.filter.tag),
       sort: sortLinks(query),
       sortOptions: SORT_KEYS.map((key) => ({ key, selected: key === query.sort })),
       descending: query.descending,
@@ -47,21 +51,49 @@ export function machineRoutes({ render, service, config }: MachineRouteDeps): Ro
     });
   });
 
+  function showMachine(req: Request, res: Response, machine: Machine, extra: Record<string, unknown> = {}, status = 200): void {
+    sendPage(
+      render,
+      req,
+      res,
+      'machine',
+      {
+        title: machine.name,
+        section: 'machines',
+        scripts: ['live.js'],
+        machine,
+        summary: machineSummary(machine),
+        actions: actionViews(machine),
+        url: machineUrl(machine.provider, machine.id),
+        sshKeys: machine.sshKeys.map((key) => ({ ...key, fingerprint: sshKeyFingerprint(key.public) ?? 'unknown fingerprint' })),
+        userdata: machine.userdata.trim(),
+        tagsText: machine.properties.tags.join(' '),
+        labelColour: machine.properties.label?.colour ?? '#2f855a',
+        created: req.query.created === '1',
+        saved: req.query.saved === '1',
+        ...extra,
+      },
+      status,
+    );
+  }
+
   router.get('/machines/:provider/:id/', async (req, res) => {
     const { provider, id } = ref(req);
-    const machine = await service.getMachine(provider, id);
-    sendPage(render, req, res, 'machine', {
-      title: machine.name,
-      section: 'machines',
-      scripts: ['live.js'],
-      machine,
-      summary: machineSummary(machine),
-      actions: actionViews(machine),
-      url: machineUrl(provider, machine.id),
-      sshKeys: machine.sshKeys.map((key) => ({ ...key, fingerprint: sshKeyFingerprint(key.public) ?? 'unknown fingerprint' })),
-      userdata: machine.userdata.trim(),
-      created: req.query.created === '1',
-    });
+    showMachine(req, res, await service.getMachine(provider, id));
+  });
+
+  // Before the actions' route, which would take "properties" for an action.
+  router.post('/machines/:provider/:id/properties/', async (req, res) => {
+    const { provider, id } = ref(req);
+    try {
+      const change = propertiesChangeFromBody(req.body as ParsedBody);
+      const machine = await service.changeProperties(provider, id, change, sessionUser(res) ?? '');
+      res.redirect(303, `${machineUrl(provider, machine.id)}?saved=1`);
+    } catch (err) {
+      const refusal = answerFor(err);
+      if (refusal.unexpected || refusal.status !== 400) throw err;
+      showMachine(req, res, await service.getMachine(provider, id), { propertiesError: refusal.message }, 400);
+    }
   });
 
   router.get('/machines/:provider/:id/delete/', async (req, res) => {

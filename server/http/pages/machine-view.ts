@@ -56,6 +56,8 @@ export interface MachineSummary {
   image: string;
   actions: MachineAction[];
   url: string;
+  tags: readonly string[];
+  label?: { name: string; colour: string };
 }
 
 export function machineUrl(provider: string, id: string): string {
@@ -77,5 +79,7 @@ export function machineSummary(machine: Machine): MachineSummary {
     image: machine.imageId,
     actions: allowedActions(machine.libvirtState),
     url: machineUrl(machine.provider, machine.id),
+    tags: machine.properties.tags,
+    ...(machine.properties.label ? { label: machine.properties.label } : {}),
   };
 }

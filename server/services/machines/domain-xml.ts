@@ -13,6 +13,8 @@ import {
 } from '../../core/machine.js';
 import { machineIdFromUuid } from '../../core/machine-id.js';
 import { findMetadataElement, parseMetadata, type VmangoMetadata } from './metadata.js';
+import { findPropertiesElement, parseProperties } from './properties-metadata.js';
+import type { MachineProperties } from '../../core/machine-properties.js';
 
 export interface DomainDisk {
   /** `<disk type>`: file, block, volume, network, … */
@@ -77,6 +79,8 @@ export interface DomainFacts {
   consoles: DomainConsole[];
   /** vmango's metadata, when the domain has it. */
   metadata?: VmangoMetadata;
+  /** Tags, label and description (properties-metadata.ts). */
+  properties: MachineProperties;
 }
 
 /** libvirt's scaled-integer units (docs: "Memory Allocation"); the default is KiB. */
@@ -211,7 +215,8 @@ export function domainFacts(domain: XmlElement): DomainFacts {
   const devices = child(domain, 'devices');
   const vcpu = child(domain, 'vcpu');
   const osType = path(domain, 'os', 'type');
-  const md = findMetadataElement(child(domain, 'metadata'));
+  const metadata = child(domain, 'metadata');
+  const md = findMetadataElement(metadata);
   return {
     hypervisorType: attr(domain, 'type') ?? '',
     name: child(domain, 'name')?.text ?? '',
@@ -227,6 +232,7 @@ export function domainFacts(domain: XmlElement): DomainFacts {
     graphics: childrenNamed(devices, 'graphics').map(readGraphics),
     consoles: childrenNamed(devices, 'console').map(readConsole),
     metadata: md ? parseMetadata(md) : undefined,
+    properties: parseProperties(findPropertiesElement(metadata)),
   };
 }
 
@@ -297,5 +303,6 @@ export function machineFromDomain(facts: DomainFacts, extras: MachineExtras): Ma
     userdata: md?.userdata ?? '',
     managed: md !== undefined,
     provider: extras.provider,
+    properties: facts.properties,
   };
 }

@@ -3,6 +3,7 @@
  * (server/core/services.ts) over the connection manager's live libvirt connections.
  */
 import type { MachineAction } from '../../core/actions.js';
+import { isTag, TAG_RULE, type MachineProperties, type PropertiesChange } from '../../core/machine-properties.js';
 import type { Logger } from '../../core/log.js';
 import { isMachineState, MACHINE_STATES, type Image, type Machine } from '../../core/machine.js';
 import type { ProviderAvailability, ProviderSummary } from '../../core/provider.js';
@@ -28,6 +29,7 @@ import { readMachine } from './cache/read-machine.js';
 import { createMachine, machineLockKey, staleMarkMs, type CreateHooks } from './create/create-machine.js';
 import { sweepHypervisor, type SweepReport } from './sweeper.js';
 import { assertMachineId, lookupDomain } from './lookup-domain.js';
+import { changeProperties, checkPropertiesChange } from './properties-service.js';
 import { KeyedMutex } from './keyed-lock.js';
 import { WorkQueue } from './work-queue.js';
 import { deleteDomain } from './delete-service.js';
@@ -60,9 +62,15 @@ const CREATES_WAITING = 200;
 
 function matchesQuery(machine: Machine, q: string): boolean {
   const needle = q.toLowerCase();
-  return [machine.name, machine.ip?.address ?? '', machine.imageId, machine.plan, machine.creator].some((field) =>
-    field.toLowerCase().includes(needle),
-  );
+  return [
+    machine.name,
+    machine.ip?.address ?? '',
+    machine.imageId,
+    machine.plan,
+    machine.creator,
+    machine.properties.label?.name ?? '',
+    ...machine.properties.tags,
+  ].some((field) => field.toLowerCase().includes(needle));
 }
 
 export function createMachineService(deps: MachineServiceDeps): MachineServiceHandle {
@@ -193,6 +201,11 @@ export function createMachineService(deps: MachineServiceDeps): MachineServiceHa
         { fields: ['state'] },
       );
     }
+    if (filter.tag !== undefined && !isTag(filter.tag)) {
+      throw new ServiceError('bad-request', `tag "${String(filter.tag).slice(0, 60)}" is not a tag; ${TAG_RULE}`, {
+        fields: ['tag'],
+      });
+    }
     return filter;
   }
 
@@ -207,7 +220,7 @@ export function createMachineService(deps: MachineServiceDeps): MachineServiceHa
 
   return {
     async listMachines(filter: MachineFilter = {}): Promise<MachineListResult> {
-      const { provider, state, q } = listFilter(filter);
+      const { provider, state, q, tag } = listFilter(filter);
       const names = provider !== undefined ? [provider] : access.names();
       const lists = await Promise.all(names.map((name) => cacheOf(name).read()));
       const machines = new Map<string, MachineListSnapshot>();
@@ -218,6 +231,7 @@ export function createMachineService(deps: MachineServiceDeps): MachineServiceHa
         let found = list.machines;
         if (state !== undefined) found = Object.freeze(found.filter((m) => m.state === state));
         if (q) found = Object.freeze(found.filter((m) => matchesQuery(m, q)));
+        if (tag !== undefined) found = Object.freeze(found.filter((m) => m.properties.tags.includes(tag)));
         machines.set(name, { machines: found, version: list.version });
         providers.push(availability(name, list.error));
       });
@@ -266,6 +280,33 @@ export function createMachineService(deps: MachineServiceDeps): MachineServiceHa
           } finally {
             cacheOf(provider).invalidate();
           }
+          return readMachine(conn, hv, domain, clock);
+        }),
+      );
+    },
+
+    async changeProperties(provider: string, id: string, change: PropertiesChange, by: string): Promise<Machine> {
+      refuseWhileClosing();
+      const checked = checkPropertiesChange(change);
+      return tracked(
+        onMachine(provider, id, 'change machine properties', async (conn, hv, domain) => {
+          let properties: MachineProperties;
+          try {
+            properties = await changeProperties(domain, checked);
+          } finally {
+            cacheOf(provider).invalidate();
+          }
+          logger.info(
+            {
+              hypervisor: provider,
+              machine: domain.name,
+              user: by,
+              tags: properties.tags,
+              label: properties.label?.name,
+              ...(checked.autostart !== undefined ? { autostart: checked.autostart } : {}),
+            },
+            'machine properties changed',
+          );
           return readMachine(conn, hv, domain, clock);
         }),
       );

@@ -60,7 +60,7 @@ describe('machineToJson', () => {
       ip: { address: '192.168.150.10', source: 'reservation' },
     });
     expect(JSON.stringify(machineToJson(machine))).toBe(
-      `${ORIGINAL_VM_JSON},"State":"running","Managed":true,"Provider":"LOCAL1"}`,
+      `${ORIGINAL_VM_JSON},"State":"running","Managed":true,"Provider":"LOCAL1","Tags":[],"Label":null,"Description":""}`,
     );
   });
 
@@ -71,7 +71,7 @@ describe('machineToJson', () => {
     );
     expect(JSON.stringify(machineToJson(bare))).toBe(
       '{"Id":"c72cb377301a4f2aa34c547f70872b55","Name":"x","Plan":"","Creator":"","OS":"","Arch":"unknown","Memory":0,"Cpus":0,' +
-        '"ImageId":"","Ip":null,"HWAddr":"","VNCAddr":"","RootDisk":null,"SSHKeys":[],"State":"unknown","Managed":false,"Provider":"p"}',
+        '"ImageId":"","Ip":null,"HWAddr":"","VNCAddr":"","RootDisk":null,"SSHKeys":[],"State":"unknown","Managed":false,"Provider":"p","Tags":[],"Label":null,"Description":""}',
     );
   });
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { formatGoJsonAt } from '../../../server/formats/go/json.js';
 import { machineListJson, writeVmJson } from '../../../server/http/api/machine-list-json.js';
 import type { Machine } from '../../../server/core/machine.js';
+import { NO_PROPERTIES } from '../../../server/core/machine-properties.js';
 import { machineToJson, type VmJson } from '../../../server/http/api/machine-json.js';
 
 const text = fc.oneof(
@@ -39,6 +40,11 @@ const machine: fc.Arbitrary<Machine> = fc.record({
     nil: undefined,
   }),
   sshKeys: fc.array(fc.record({ name: text, public: text }), { maxLength: 3 }),
+  properties: fc.record({
+    tags: fc.array(text, { maxLength: 3 }),
+    label: fc.option(fc.record({ name: text, colour: text }), { nil: undefined }),
+    description: text,
+  }),
 }) as fc.Arbitrary<Machine>;
 
 describe('writeVmJson', () => {
@@ -71,6 +77,7 @@ describe('writeVmJson', () => {
       userdata: '',
       managed: false,
       provider: 'P',
+      properties: NO_PROPERTIES,
     });
     const odd: Partial<Record<keyof VmJson, unknown>>[] = [
       { Memory: Number.NaN },
@@ -81,6 +88,10 @@ describe('writeVmJson', () => {
       { Ip: { Address: 'x', Gateway: '', Netmask: Number.NaN, UsedBy: '' } },
       { RootDisk: { Size: 1, Driver: 2, Type: '' } },
       { Provider: undefined },
+      { Tags: [1] },
+      { Label: { Name: 'x' } },
+      { Description: null },
+      { Autostart: true },
     ];
     for (const change of odd) expect(writeVmJson({ ...vm, ...change } as VmJson, '  ')).toBeUndefined();
     // A machine whose memory is not a finite number fails the list as before.
@@ -108,5 +119,6 @@ function machineFromJson(vm: VmJson): Machine {
     userdata: '',
     managed: vm.Managed,
     provider: vm.Provider,
+    properties: NO_PROPERTIES,
   };
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatGoJson, PreformattedJson } from '../../../server/formats/go/json.js';
 import { machineListJson } from '../../../server/http/api/machine-list-json.js';
 import type { Machine } from '../../../server/core/machine.js';
+import { NO_PROPERTIES } from '../../../server/core/machine-properties.js';
 import { machineToJson } from '../../../server/http/api/machine-json.js';
 
 function machine(name: string, extra: Partial<Machine> = {}): Machine {
@@ -25,6 +26,7 @@ function machine(name: string, extra: Partial<Machine> = {}): Machine {
     userdata: '',
     managed: true,
     provider: 'P',
+    properties: NO_PROPERTIES,
     ...extra,
   };
 }

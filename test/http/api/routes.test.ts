@@ -43,6 +43,9 @@ const WEB1_JSON = {
   State: 'running',
   Managed: true,
   Provider: 'DEMO',
+  Tags: [],
+  Label: null,
+  Description: '',
 };
 
 type Panel = Awaited<ReturnType<typeof startApiPanel>>;
@@ -114,7 +117,7 @@ describe('GET /api/machines/', () => {
     });
     const unknown = await api('/api/machines/?status=running');
     expect(unknown.status).toBe(400);
-    expect(unknown.json!.Error).toBe('unknown query parameter "status"; the machine list takes provider, state, q');
+    expect(unknown.json!.Error).toBe('unknown query parameter "status"; the machine list takes provider, state, q, tag');
     expect((await api('/api/machines/?q=a&q=b')).json!.Error).toBe(
       'query parameter "q" is given more than once; it takes one value',
     );
@@ -164,7 +167,7 @@ describe('GET /api/machines/{provider}/{id}/', () => {
     expect(res.status).toBe(200);
     expectApiContentType(res.headers);
     expect(Object.keys(res.json!)).toEqual(['Machine', 'Provider', 'Title']);
-    expect(res.json).toEqual({ Machine: WEB1_JSON, Provider: 'DEMO', Title: 'Machine web-1' });
+    expect(res.json).toEqual({ Machine: { ...WEB1_JSON, Autostart: false }, Provider: 'DEMO', Title: 'Machine web-1' });
   });
 
   it('accepts the id as a dashed UUID too', async () => {

@@ -17,6 +17,7 @@ function row(name: string, memoryBytes: number, cpus: number): MachineSummary {
     image: '',
     actions: [],
     url: '',
+    tags: [],
   };
 }
 

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { NO_PROPERTIES } from '../../../server/core/machine-properties.js';
 import { machineIdFromUuid } from '../../../server/core/machine-id.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -87,6 +88,7 @@ describe("parseDomainXml on vmango 0.6's fixtures", () => {
       userdata: '#!/bin/sh\n',
       managed: true,
       provider: 'test1',
+      properties: NO_PROPERTIES,
     });
   });
 
@@ -134,6 +136,7 @@ describe('parseDomainXml on domains vmango did not create', () => {
       interfaces: [],
       graphics: [],
       consoles: [],
+      properties: NO_PROPERTIES,
     });
     const machine = machineFromDomain(facts, { provider: 'p' });
     expect(machine).toEqual({
@@ -154,6 +157,7 @@ describe('parseDomainXml on domains vmango did not create', () => {
       userdata: '',
       managed: false,
       provider: 'p',
+      properties: NO_PROPERTIES,
     });
   });
 

@@ -3,6 +3,7 @@
  * accepted, and events were buffered without bound for clients that stopped reading.
  */
 import express from 'express';
+import { NO_PROPERTIES } from '../../../server/core/machine-properties.js';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MachineService, PanelEventListener } from '../../../server/core/services.js';
@@ -84,6 +85,7 @@ describe('a client that stops reading', () => {
       state: 'running',
       libvirtState: 'running',
       sshKeys: [],
+      properties: NO_PROPERTIES,
     };
     let sent = 0;
     // 50 MB of events if nothing stopped them.

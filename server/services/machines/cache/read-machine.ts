@@ -45,7 +45,7 @@ export async function readMachine(
   now: () => Date,
   options: ReadMachineOptions = {},
 ): Promise<Machine> {
-  const [xml, state] = await Promise.all([domain.getXmlDesc(), domain.getState()]);
+  const [xml, state, autostart] = await Promise.all([domain.getXmlDesc(), domain.getState(), readAutostart(domain)]);
   const facts = parseDomainXml(xml);
   const root = findRootDisk(facts);
   const problems: string[] = [];
@@ -75,5 +75,14 @@ export async function readMachine(
       });
     }
   }
-  return machine;
+  return autostart === undefined ? machine : { ...machine, autostart };
+}
+
+async function readAutostart(domain: Domain): Promise<boolean | undefined> {
+  try {
+    return await domain.getAutostart();
+  } catch (err) {
+    if (isHypervisorLost(err)) throw err;
+    return undefined;
+  }
 }
