@@ -68,6 +68,9 @@ const VM_KEYS = [
   'State',
   'Managed',
   'Provider',
+  'Tags',
+  'Label',
+  'Description',
 ];
 const RETRY_AFTER = '5';
 /** Whichever noticed first: libvirt's keepalive, a call's deadline, the manager's probe. Never an object's toString. */
@@ -190,6 +193,9 @@ describe.skipIf(skipReason !== undefined)("REST API on the harness: 0.6's fixtur
         State: 'stopped',
         Managed: true,
         Provider: 'H',
+        Tags: [],
+        Label: null,
+        Description: '',
       };
       return {
         one: {
@@ -241,7 +247,11 @@ describe.skipIf(skipReason !== undefined)("REST API on the harness: 0.6's fixtur
         for (const id of [machine.Id as string, fixture.uuid]) {
           const res = await api(`/api/machines/H/${id}/`);
           expect(res.status, id).toBe(200);
-          expect(res.json).toEqual({ Machine: machine, Provider: 'H', Title: `Machine ${machine.Name}` });
+          expect(res.json).toEqual({
+            Machine: { ...machine, Autostart: false },
+            Provider: 'H',
+            Title: `Machine ${machine.Name}`,
+          });
         }
       }
       expect(dashed(want.one!.Id as string)).toBe(FIXTURES[0].uuid);
@@ -281,13 +291,16 @@ describe.skipIf(skipReason !== undefined)("REST API on the harness: 0.6's fixtur
       State: 'stopped',
       Managed: false,
       Provider: provider,
+      Tags: [],
+      Label: null,
+      Description: '',
     });
 
     it('before: both provider blocks list and read the same domain', async () => {
       const res = await api(`/api/machines/?q=${PLAIN}`);
       expect(res.json.Machines).toEqual({ DOWN: [plainJson('DOWN')], H: [plainJson('H')], SLOW: [plainJson('SLOW')] });
       expect(res.json.Providers.DOWN).toEqual({ State: 'connected', Error: '', Since: expect.any(String) });
-      expect((await api(`/api/machines/DOWN/${plainId}/`)).json.Machine).toEqual(plainJson('DOWN'));
+      expect((await api(`/api/machines/DOWN/${plainId}/`)).json.Machine).toEqual({ ...plainJson('DOWN'), Autostart: false });
     });
 
     it("frozen: the list answers within its deadline with the others' machines, the provider flagged; its routes answer 503", async () => {
@@ -385,7 +398,7 @@ describe.skipIf(skipReason !== undefined)("REST API on the harness: 0.6's fixtur
           expect(res.ms).toBeLessThan(20_000);
         }
         // The same domain through the live provider, untouched by the refused requests.
-        expect((await api(`/api/machines/H/${plainId}/`)).json.Machine).toEqual(plainJson('H'));
+        expect((await api(`/api/machines/H/${plainId}/`)).json.Machine).toEqual({ ...plainJson('H'), Autostart: false });
         expect(await leftovers(conn, harness, HAVE_COMPAT_FIXTURES ? FIX_NET : harness.network, `${PREFIX}-new`)).toEqual([]);
       } finally {
         expect((await harnessCommand('unfreeze', '2')).code).toBe(0);
