@@ -21,6 +21,8 @@ import { EndedSessions } from '../services/auth/ended-sessions.js';
 import { LoginGuard, type LoginLimits } from '../services/auth/login-guard.js';
 import { createMachineService, type MachineServiceDeps, type MachineServiceHandle } from '../services/machines/service.js';
 import { createConsoleService, type ConsoleServiceHandle } from '../services/consoles/console-service.js';
+import { createSnapshotService } from '../services/snapshots/snapshot-service.js';
+import type { SnapshotService } from '../core/snapshots.js';
 import { ConsoleSockets, type ConsoleSocketLimits } from '../http/live/console-sockets.js';
 
 export interface PanelOptions {
@@ -51,6 +53,7 @@ export interface Panel {
   hypervisors: ConnectionManager<Connection>;
   machines: MachineServiceHandle;
   consoles: ConsoleServiceHandle;
+  snapshots: SnapshotService;
   /** The console WebSockets: the web server's 'upgrade' listener. */
   consoleSockets: ConsoleSockets;
   guard: LoginGuard;
@@ -101,7 +104,8 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     clientAddress: clientAddressResolver(config.trustedProxies),
     limits: { idleTimeoutMs: config.consoleIdleTimeoutMs, ...options.consoles?.limits },
   });
-  const routers = [createApiRouter({ service: machines, consoles, config, guard, logger })];
+  const snapshots = createSnapshotService({ machines, logger });
+  const routers = [createApiRouter({ service: machines, consoles, snapshots, config, guard, logger })];
   if (options.pages !== false)
     routers.push(createPagesRouter({ service: machines, consoles, config, guard, ended, logger, options: options.pages }));
   const app = createApp({
@@ -121,7 +125,7 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     guard.close();
     ended.close();
   };
-  return { config, logger, hypervisors, machines, consoles, consoleSockets, guard, app, closeServices };
+  return { config, logger, hypervisors, machines, consoles, snapshots, consoleSockets, guard, app, closeServices };
 }
 
 /** Builds the panel, starts connecting to every hypervisor and serves. */

@@ -125,6 +125,11 @@ const STATE_BY_CODE: readonly LibvirtStateName[] = [
   'pmsuspended',
 ];
 
+/** A state as libvirt's XML spells it (a snapshot's `<state>`); 'unknown' for anything else. */
+export function libvirtStateFromName(name: string): LibvirtStateName {
+  return (STATE_BY_CODE as readonly string[]).includes(name) ? (name as LibvirtStateName) : 'unknown';
+}
+
 /** The name of a virDomainState code (as returned by virDomainGetInfo / virDomainGetState). */
 export function libvirtStateName(code: number | undefined): LibvirtStateName {
   if (code === undefined || !Number.isInteger(code)) return 'unknown';

@@ -8,6 +8,7 @@ import { isMachineAction, MACHINE_ACTIONS } from '../../core/actions.js';
 import type { Logger } from '../../core/log.js';
 import type { MachineFilter } from '../../core/requests.js';
 import type { ConsoleService } from '../../core/consoles.js';
+import type { SnapshotService } from '../../core/snapshots.js';
 import type { MachineListSnapshot, MachineService } from '../../core/services.js';
 import { formatGoJson, formatGoJsonAt, PreformattedJson, sortedByKey } from '../../formats/go/json.js';
 import type { LoginGuard } from '../../services/auth/login-guard.js';
@@ -16,18 +17,21 @@ import { clientAddressResolver } from '../client-address.js';
 import { consoleRequestFromBody, consoleTicketJson } from '../console-request.js';
 import { createRequestFromBody } from '../create-request.js';
 import { propertiesChangeFromBody } from '../properties-request.js';
+import { snapshotCreateFromBody, snapshotRevertFromBody } from '../snapshot-request.js';
 import { HttpError } from '../http-error.js';
 import { apiAuthentication, authenticatedUser } from './api-auth.js';
 import { availabilityMap, planToJson, providerToJson, sshKeyToJson } from './catalog-json.js';
 import { apiErrorHandler, apiNotFound, notImplemented } from './errors.js';
 import { machineListJson } from './machine-list-json.js';
 import { imageToJson, machineToJson } from './machine-json.js';
+import { snapshotListToJson, snapshotToJson } from './snapshot-json.js';
 import { machineFilterFromQuery } from './list-filter.js';
 import { etagOf, sendJson, sendJsonBytes } from './respond.js';
 
 export interface ApiRouterDeps {
   service: MachineService;
   consoles: ConsoleService;
+  snapshots: SnapshotService;
   config: Config;
   guard: LoginGuard;
   logger: Logger;
@@ -55,7 +59,7 @@ function listKey(filter: MachineFilter, lists: ReadonlyMap<string, MachineListSn
   ]);
 }
 
-export function createApiRouter({ service, consoles, config, guard, logger }: ApiRouterDeps): Router {
+export function createApiRouter({ service, consoles, snapshots, config, guard, logger }: ApiRouterDeps): Router {
   const authenticate = apiAuthentication({ guard, clientAddress: clientAddressResolver(config.trustedProxies), logger });
   let lastList: ListResponse | undefined;
 
@@ -128,6 +132,46 @@ export function createApiRouter({ service, consoles, config, guard, logger }: Ap
       const request = consoleRequestFromBody(req.body as ParsedBody, provider, id);
       const ticket = await consoles.issueTicket(request, { kind: 'api', user: authenticatedUser(res) });
       sendJson(res, 201, consoleTicketJson(req, request.kind, ticket));
+    })
+    .all(notImplemented);
+
+  router
+    .route('/api/machines/:provider/:id/snapshots/')
+    .get(async (req, res) => {
+      const { provider, id } = machineRef(req);
+      sendJson(res, 200, snapshotListToJson(await snapshots.listSnapshots(provider, id)));
+    })
+    .post(readBody({ limitBytes: 8192 }), async (req, res) => {
+      const { provider, id } = machineRef(req);
+      const { name, description } = snapshotCreateFromBody(req.body as ParsedBody);
+      const snapshot = await snapshots.createSnapshot({ provider, id, name, description, by: authenticatedUser(res) });
+      res.set('Location', `${machinePath(provider, id)}snapshots/${encodeURIComponent(snapshot.name)}/`);
+      sendJson(res, 201, { Snapshot: snapshotToJson(snapshot) });
+    })
+    .all(notImplemented);
+
+  router
+    .route('/api/machines/:provider/:id/snapshots/:name/')
+    .delete(async (req, res) => {
+      const { provider, id } = machineRef(req);
+      await snapshots.deleteSnapshot({ provider, id, name: req.params.name as string, by: authenticatedUser(res) });
+      res.status(204).end();
+    })
+    .all(notImplemented);
+
+  router
+    .route('/api/machines/:provider/:id/snapshots/:name/revert/')
+    .post(readBody({ limitBytes: 1024 }), async (req, res) => {
+      const { provider, id } = machineRef(req);
+      const { force } = snapshotRevertFromBody(req.body as ParsedBody);
+      const snapshot = await snapshots.revertSnapshot({
+        provider,
+        id,
+        name: req.params.name as string,
+        force,
+        by: authenticatedUser(res),
+      });
+      sendJson(res, 200, { Message: `Machine reverted to snapshot ${snapshot.name}`, Snapshot: snapshotToJson(snapshot) });
     })
     .all(notImplemented);
 

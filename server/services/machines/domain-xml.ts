@@ -73,6 +73,8 @@ export interface DomainFacts {
   currentVcpus?: number;
   osType: string;
   arch: string;
+  /** 'efi' for `<os firmware='efi'>` or a pflash `<loader>` (UEFI, with NVRAM), else 'bios'. */
+  firmware: 'bios' | 'efi';
   disks: DomainDisk[];
   interfaces: DomainInterface[];
   graphics: DomainGraphics[];
@@ -192,7 +194,7 @@ const DOMAIN_ELEMENTS_READ: KeepSpec = {
   memory: {},
   currentMemory: {},
   vcpu: {},
-  os: { type: {} },
+  os: { type: {}, loader: {}, nvram: {} },
   metadata: true,
   devices: {
     disk: { driver: {}, source: {}, target: {}, readonly: {} },
@@ -227,6 +229,7 @@ export function domainFacts(domain: XmlElement): DomainFacts {
     currentVcpus: nonNegativeInteger(attr(vcpu, 'current')),
     osType: osType?.text.trim() ?? '',
     arch: attr(osType, 'arch') ?? '',
+    firmware: firmwareOf(child(domain, 'os')),
     disks: childrenNamed(devices, 'disk').map(readDisk),
     interfaces: childrenNamed(devices, 'interface').map(readInterface),
     graphics: childrenNamed(devices, 'graphics').map(readGraphics),
@@ -234,6 +237,12 @@ export function domainFacts(domain: XmlElement): DomainFacts {
     metadata: md ? parseMetadata(md) : undefined,
     properties: parseProperties(findPropertiesElement(metadata)),
   };
+}
+
+function firmwareOf(os: XmlElement | undefined): 'bios' | 'efi' {
+  if (attr(os, 'firmware') === 'efi') return 'efi';
+  const loader = child(os, 'loader');
+  return attr(loader, 'type') === 'pflash' || child(os, 'nvram') !== undefined ? 'efi' : 'bios';
 }
 
 /** The path a disk's source points at (file, else block device), as 0.6 looked it up; '' if none. */

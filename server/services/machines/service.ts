@@ -49,7 +49,24 @@ export interface MachineServiceDeps {
 }
 
 /** The service, and what the composition root and tests do beside the contract. */
+/** What an operation on one machine gets (MachineServiceHandle.changeMachine). */
+export interface MachineWork {
+  conn: Connection;
+  hv: HypervisorConfig;
+  domain: Domain;
+  /** The machine as it is now, read fresh. */
+  read(): Promise<Machine>;
+}
+
 export interface MachineServiceHandle extends MachineService {
+  /**
+   * Runs an operation on one machine as the service's own changes run: refused while the panel
+   * closes, waited for at close, one at a time per machine, on a connected hypervisor, the list
+   * cache refreshed after. For the services beside this one (snapshots, …).
+   */
+  changeMachine<T>(provider: string, id: string, doing: string, work: (machine: MachineWork) => Promise<T>): Promise<T>;
+  /** Reads an operation on one machine needs without a lock (lists of snapshots, …). */
+  readMachine<T>(provider: string, id: string, doing: string, work: (machine: MachineWork) => Promise<T>): Promise<T>;
   /** Sweeps one hypervisor now (sweeper.ts); staleAfterMs overrides how old a create mark must be. */
   sweep(provider: string, options?: { staleAfterMs?: number }): Promise<SweepReport>;
   close(): Promise<void>;
@@ -310,6 +327,27 @@ export function createMachineService(deps: MachineServiceDeps): MachineServiceHa
           return readMachine(conn, hv, domain, clock);
         }),
       );
+    },
+
+    changeMachine<T>(provider: string, id: string, doing: string, work: (machine: MachineWork) => Promise<T>): Promise<T> {
+      refuseWhileClosing();
+      return tracked(
+        onMachine(provider, id, doing, async (conn, hv, domain) => {
+          try {
+            return await work({ conn, hv, domain, read: () => readMachine(conn, hv, domain, clock) });
+          } finally {
+            cacheOf(provider).invalidate();
+          }
+        }),
+      );
+    },
+
+    readMachine<T>(provider: string, id: string, doing: string, work: (machine: MachineWork) => Promise<T>): Promise<T> {
+      machineRef(provider, id);
+      return access.run(provider, doing, async (conn, hv) => {
+        const domain = await lookup(conn, hv, id);
+        return work({ conn, hv, domain, read: () => readMachine(conn, hv, domain, clock) });
+      });
     },
 
     async listImages(): Promise<ImageListResult> {

@@ -40,7 +40,14 @@ describe('GET /api/machines/ with a provider that is no longer connected', () =>
       },
     };
     app = await startAppServer([
-      createApiRouter({ service, consoles: panel.consoles, config: panel.config, guard: panel.guard, logger: silentLogger() }),
+      createApiRouter({
+        service,
+        consoles: panel.consoles,
+        snapshots: panel.snapshots,
+        config: panel.config,
+        guard: panel.guard,
+        logger: silentLogger(),
+      }),
     ]);
   });
   afterAll(async () => {

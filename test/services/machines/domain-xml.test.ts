@@ -132,6 +132,7 @@ describe('parseDomainXml on domains vmango did not create', () => {
       uuid: '12345678-1234-1234-1234-1234567890AB',
       osType: '',
       arch: '',
+      firmware: 'bios',
       disks: [],
       interfaces: [],
       graphics: [],
