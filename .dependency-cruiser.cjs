@@ -2,7 +2,7 @@
  * The layer rule (docs/architecture.md): server/ is layered bottom to top, and a file may import
  * only from its own layer or the ones below it. HTTP talks only to services: it may not reach
  * down to the hypervisor adapters or the libvirt binding. No file imports itself in a circle.
- * Run by scripts/lint.sh; test/tooling/layer-rule.test.ts proves it fails on a planted import.
+ * Run by scripts/lint.sh; test/scripts/lint/layer-rule.test.ts proves it fails on a planted import.
  */
 const LAYERS = [
   ['core', 'domain model, service contract, logger'],

@@ -107,7 +107,9 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
   const snapshots = createSnapshotService({ machines, logger });
   const routers = [createApiRouter({ service: machines, consoles, snapshots, config, guard, logger })];
   if (options.pages !== false)
-    routers.push(createPagesRouter({ service: machines, consoles, config, guard, ended, logger, options: options.pages }));
+    routers.push(
+      createPagesRouter({ service: machines, consoles, snapshots, config, guard, ended, logger, options: options.pages }),
+    );
   const app = createApp({
     logger,
     routers,

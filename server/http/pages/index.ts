@@ -21,6 +21,7 @@ import { consoleRoutes } from './console-routes.js';
 import { createRoutes } from './create-routes.js';
 import { loginRoutes } from './login-routes.js';
 import { machineRoutes } from './machine-routes.js';
+import type { SnapshotService } from '../../core/snapshots.js';
 import { pageErrorHandler, pageNotFound } from './page-errors.js';
 import { createViewRenderer } from './views.js';
 
@@ -32,6 +33,7 @@ export interface PagesOptions {
 export interface PagesRouterDeps {
   service: MachineService;
   consoles: ConsoleService;
+  snapshots: SnapshotService;
   config: Config;
   guard: LoginGuard;
   /** Sessions ended before they expired (logouts), shared with the other replicas. */
@@ -41,7 +43,16 @@ export interface PagesRouterDeps {
   options?: PagesOptions;
 }
 
-export function createPagesRouter({ service, consoles, config, guard, ended, logger, options = {} }: PagesRouterDeps): Router {
+export function createPagesRouter({
+  service,
+  consoles,
+  snapshots,
+  config,
+  guard,
+  ended,
+  logger,
+  options = {},
+}: PagesRouterDeps): Router {
   const render = createViewRenderer();
   const clientAddress = clientAddressResolver(config.trustedProxies);
   const policy: SessionPolicy = { config, ended };
@@ -70,7 +81,7 @@ export function createPagesRouter({ service, consoles, config, guard, ended, log
   pages.use(createRoutes({ render, service, config }));
   // Before the machine routes: /machines/P/ID/console/ is not a power action.
   pages.use(consoleRoutes({ render, logger, service, consoles }));
-  pages.use(machineRoutes({ render, service, config }));
+  pages.use(machineRoutes({ render, service, snapshots, config }));
   pages.use(pageNotFound(render));
   pages.use(pageErrorHandler(render, logger));
   return router;

@@ -4,11 +4,13 @@ import type { Config } from '../../config/index.js';
 import { isMachineAction, MACHINE_ACTIONS, type MachineAction } from '../../core/actions.js';
 import { MACHINE_STATES, type Machine } from '../../core/machine.js';
 import type { MachineService } from '../../core/services.js';
+import type { SnapshotService } from '../../core/snapshots.js';
 import { sshKeyFingerprint } from '../../formats/ssh-fingerprint.js';
 import type { ParsedBody } from '../body.js';
 import { answerFor } from '../error-answer.js';
 import { HttpError } from '../http-error.js';
 import { propertiesChangeFromBody } from '../properties-request.js';
+import { snapshotCreateFromBody, snapshotRevertFromBody } from '../snapshot-request.js';
 import { sessionUser } from '../session/authentication.js';
 import { SORT_KEYS, listQueryFrom, sortLinks, sortRows } from './machine-list.js';
 import { actionLabel, actionViews, machineSummary, machineUrl, needsConfirmation } from './machine-view.js';
@@ -18,10 +20,11 @@ import type { ViewRenderer } from './views.js';
 export interface MachineRouteDeps {
   render: ViewRenderer;
   service: MachineService;
+  snapshots: SnapshotService;
   config: Config;
 }
 
-export function machineRoutes({ render, service, config }: MachineRouteDeps): Router {
+export function machineRoutes({ render, service, snapshots, config }: MachineRouteDeps): Router {
   const router = Router({ strict: true, caseSensitive: true });
   const providerNames = config.hypervisors.map((hv) => hv.name);
 
@@ -51,7 +54,14 @@ export function machineRoutes({ render, service, config }: MachineRouteDeps): Ro
     });
   });
 
-  function showMachine(req: Request, res: Response, machine: Machine, extra: Record<string, unknown> = {}, status = 200): void {
+  async function showMachine(
+    req: Request,
+    res: Response,
+    machine: Machine,
+    extra: Record<string, unknown> = {},
+    status = 200,
+  ): Promise<void> {
+    const snapshotView = await snapshotsOf(machine);
     sendPage(
       render,
       req,
@@ -71,15 +81,74 @@ export function machineRoutes({ render, service, config }: MachineRouteDeps): Ro
         labelColour: machine.properties.label?.colour ?? '#2f855a',
         created: req.query.created === '1',
         saved: req.query.saved === '1',
+        snapshotDone: snapshotNotice(req.query.snapshot),
+        ...snapshotView,
         ...extra,
       },
       status,
     );
   }
 
+  /** The snapshots card: the list, or why there is none. A failure to list does not fail the page. */
+  async function snapshotsOf(machine: Machine): Promise<Record<string, unknown>> {
+    try {
+      const list = await snapshots.listSnapshots(machine.provider, machine.id);
+      return {
+        snapshots: list.snapshots.map((snapshot) => ({
+          ...snapshot,
+          created: snapshot.createdAt
+            .toISOString()
+            .replace('T', ' ')
+            .replace(/\.\d+Z$/, ' UTC'),
+          url: `${machineUrl(machine.provider, machine.id)}snapshots/${encodeURIComponent(snapshot.name)}/`,
+        })),
+        snapshotsUnsupported: list.unsupported,
+        running: machine.state !== 'stopped',
+      };
+    } catch (err) {
+      return { snapshots: [], snapshotsError: answerFor(err).message };
+    }
+  }
+
   router.get('/machines/:provider/:id/', async (req, res) => {
     const { provider, id } = ref(req);
-    showMachine(req, res, await service.getMachine(provider, id));
+    await showMachine(req, res, await service.getMachine(provider, id));
+  });
+
+  /** Runs a snapshot change from the machine page: back to the page, or the page with the refusal. */
+  async function snapshotChange(req: Request, res: Response, notice: string, work: () => Promise<unknown>): Promise<void> {
+    const { provider, id } = ref(req);
+    try {
+      await work();
+      res.redirect(303, `${machineUrl(provider, id)}?snapshot=${notice}#snapshots`);
+    } catch (err) {
+      const refusal = answerFor(err);
+      if (refusal.unexpected || refusal.status === 503) throw err;
+      await showMachine(req, res, await service.getMachine(provider, id), { snapshotError: refusal.message }, refusal.status);
+    }
+  }
+
+  router.post('/machines/:provider/:id/snapshots/', async (req, res) => {
+    const { provider, id } = ref(req);
+    await snapshotChange(req, res, 'created', async () => {
+      const { name, description } = snapshotCreateFromBody(req.body as ParsedBody);
+      await snapshots.createSnapshot({ provider, id, name, description, by: sessionUser(res) ?? '' });
+    });
+  });
+
+  router.post('/machines/:provider/:id/snapshots/:name/revert/', async (req, res) => {
+    const { provider, id } = ref(req);
+    await snapshotChange(req, res, 'reverted', async () => {
+      const { force } = snapshotRevertFromBody(req.body as ParsedBody);
+      await snapshots.revertSnapshot({ provider, id, name: req.params.name as string, force, by: sessionUser(res) ?? '' });
+    });
+  });
+
+  router.post('/machines/:provider/:id/snapshots/:name/delete/', async (req, res) => {
+    const { provider, id } = ref(req);
+    await snapshotChange(req, res, 'deleted', () =>
+      snapshots.deleteSnapshot({ provider, id, name: req.params.name as string, by: sessionUser(res) ?? '' }),
+    );
   });
 
   // Before the actions' route, which would take "properties" for an action.
@@ -92,7 +161,7 @@ export function machineRoutes({ render, service, config }: MachineRouteDeps): Ro
     } catch (err) {
       const refusal = answerFor(err);
       if (refusal.unexpected || refusal.status !== 400) throw err;
-      showMachine(req, res, await service.getMachine(provider, id), { propertiesError: refusal.message }, 400);
+      await showMachine(req, res, await service.getMachine(provider, id), { propertiesError: refusal.message }, 400);
     }
   });
 
@@ -148,6 +217,16 @@ export function machineRoutes({ render, service, config }: MachineRouteDeps): Ro
   });
 
   return router;
+}
+
+const SNAPSHOT_NOTICES: Record<string, string> = {
+  created: 'Snapshot taken.',
+  reverted: 'Machine reverted to the snapshot.',
+  deleted: 'Snapshot deleted.',
+};
+
+function snapshotNotice(value: unknown): string | undefined {
+  return typeof value === 'string' && Object.hasOwn(SNAPSHOT_NOTICES, value) ? SNAPSHOT_NOTICES[value] : undefined;
 }
 
 function ref(req: Request): { provider: string; id: string } {

@@ -172,8 +172,21 @@ export async function addImageToPool(
   } finally {
     await rm(tmp, { force: true });
   }
-  await virsh(uri, 'pool-refresh', pool.name);
+  await refreshPool(uri, pool.name);
   return async () => {
     await virsh(uri, 'vol-delete', '--pool', pool.name, volumeName);
   };
+}
+
+/** libvirt refuses to refresh a pool while a clone from it runs (another test file's create): wait that out. */
+async function refreshPool(uri: string, pool: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await virsh(uri, 'pool-refresh', pool);
+      return;
+    } catch (err) {
+      if (attempt >= 60 || !/asynchronous jobs running/.test(String(err))) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
 }

@@ -1,0 +1,147 @@
+// Snapshots of a real Debian guest through the REST API on the harness hypervisor (TCG), one guest
+// for the whole file: a snapshot of the running guest holds its memory — a file written after it
+// is gone after the revert, the guest running on with the uptime it had then; a disk-only snapshot
+// of the stopped guest — a file written after it is gone after the revert (the running machine
+// comes back running), one written before it stays; deleting the snapshots leaves the disk.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireHarness } from '../../helpers/harness.js';
+import {
+  api,
+  getMachine,
+  harnessPanelConfig,
+  PLAN,
+  pollUntil,
+  startHarnessPanel,
+  type RunningPanel,
+} from './api-helpers/panel.js';
+import { addImageToPool, buildGuestImage, installGuestKernel, REPO_DIR } from './helpers/guest-image.js';
+import { generateSshKey, sshOk, sshRun, waitForSsh, type SshTarget } from './helpers/guest.js';
+import { Cleanup, run } from './helpers/run.js';
+import { virsh } from './helpers/virsh.js';
+
+const { env, skipReason } = requireHarness();
+const BOOT_TIMEOUT_MS = 6 * 60_000;
+const PROVIDER = 'E2E-SNAP';
+const KEY_NAME = 'e2e';
+
+describe.skipIf(skipReason !== undefined)('snapshots of a real guest through the API', () => {
+  const harness = env!;
+  const cleanup = new Cleanup();
+  let panel: RunningPanel;
+  let location = '';
+  let target: SshTarget;
+  const name = `e2e-snap-${randomBytes(3).toString('hex')}`;
+
+  const snapshots = () => `${location}snapshots/`;
+  const post = (path: string, fields: Record<string, string> = {}) => api(panel.base, 'POST', path, new URLSearchParams(fields));
+  const uptime = async () => Number((await sshOk(target, 'cut -d" " -f1 /proc/uptime')).trim());
+  const exists = async (path: string) => (await sshRun(target, `test -e ${path}`)).code === 0;
+  const state = async () => (await getMachine(panel.base, location)).State;
+
+  beforeAll(async () => {
+    const image = await buildGuestImage({ onProgress: (chunk) => process.stderr.write(chunk) });
+    await installGuestKernel(image);
+    const imageVolume = `Debian-12.snap${randomBytes(3).toString('hex')}_amd64_qcow2.img`;
+    cleanup.add(
+      `delete image volume ${imageVolume}`,
+      await addImageToPool(harness.uri, { name: harness.imagePool, dir: harness.imageDir }, image, imageVolume),
+    );
+    const key = await generateSshKey('vmango-snapshot-e2e');
+    cleanup.add('remove the ssh key', key.remove);
+    panel = await startHarnessPanel(
+      harnessPanelConfig(harness, {
+        repo: REPO_DIR,
+        providers: [{ name: PROVIDER, configDriveFormat: 'nocloud' }],
+        sshKey: { name: KEY_NAME, public: key.publicKey },
+      }),
+    );
+    cleanup.add('close the panel', () => panel.close());
+    await pollUntil('the image is listed', 60_000, async () => {
+      const body = (await api(panel.base, 'GET', '/api/images/')).json as { Images: Record<string, { Id: string }[]> };
+      return body.Images[PROVIDER]?.some((i) => i.Id === imageVolume) ? true : undefined;
+    });
+    const form = new URLSearchParams({ Name: name, Plan: PLAN.name, Image: imageVolume, Provider: PROVIDER });
+    form.append('SSHKey', KEY_NAME);
+    const created = await api(panel.base, 'POST', '/api/machines/', form);
+    expect(created.status, created.text).toBe(201);
+    location = created.headers.get('location')!;
+    cleanup.add(`delete machine ${name}`, async () => {
+      const res = await api(panel.base, 'DELETE', location);
+      if (res.status !== 204) await run('virsh', ['-c', harness.uri, 'destroy', name]);
+    });
+    const ip = await pollUntil(
+      `${name}: an address`,
+      BOOT_TIMEOUT_MS,
+      async () => (await getMachine(panel.base, location)).Ip?.Address || undefined,
+    );
+    target = { host: ip, user: 'debian', privateKeyPath: key.privateKeyPath };
+    await waitForSsh(target, BOOT_TIMEOUT_MS);
+    await sshOk(target, 'cloud-init status --wait', { timeoutMs: 300_000 });
+  }, 30 * 60_000);
+
+  afterAll(async () => {
+    await cleanup.runAll();
+  }, 180_000);
+
+  it(
+    'a running snapshot holds memory: a later file is gone after the revert, the guest runs on from then',
+    async () => {
+      const before = await uptime();
+      const taken = await post(snapshots(), { Name: 'live', Description: 'running, with memory' });
+      expect(taken.status, taken.text).toBe(201);
+      expect(taken.json).toMatchObject({ Snapshot: { Name: 'live', State: 'running', Memory: true } });
+      await sshOk(target, 'echo after > /home/debian/after-live && sync');
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      const beforeRevert = await uptime();
+      expect(beforeRevert).toBeGreaterThan(before + 4);
+
+      const refused = await post(`${snapshots()}live/revert/`);
+      expect(refused.status).toBe(400);
+      const reverted = await post(`${snapshots()}live/revert/`, { Force: 'true' });
+      expect(reverted.status, reverted.text).toBe(200);
+      expect(await state()).toBe('running');
+      await waitForSsh(target, 120_000);
+      expect(await exists('/home/debian/after-live')).toBe(false);
+      // Back where the snapshot was taken: the uptime then (plus what passed since the revert).
+      expect(await uptime()).toBeLessThan(beforeRevert);
+    },
+    10 * 60_000,
+  );
+
+  it(
+    'a stopped snapshot holds the disks: the revert drops what was written after it and keeps what was before',
+    async () => {
+      await sshOk(target, 'echo before > /home/debian/before-cold && sync');
+      expect((await post(`${location}shutdown/`)).status).toBe(200);
+      await pollUntil(`${name}: stopped`, 180_000, async () => ((await state()) === 'stopped' ? true : undefined));
+      const taken = await post(snapshots(), { Name: 'cold' });
+      expect(taken.status, taken.text).toBe(201);
+      expect(taken.json).toMatchObject({ Snapshot: { Name: 'cold', State: 'stopped', Memory: false } });
+      expect((await post(`${location}start/`)).status).toBe(200);
+      await waitForSsh(target, BOOT_TIMEOUT_MS);
+      await sshOk(target, 'echo after > /home/debian/after-cold && sync');
+
+      // Running now: the revert needs Force, and brings the machine back running from the snapshot's disks.
+      const reverted = await post(`${snapshots()}cold/revert/`, { Force: 'true' });
+      expect(reverted.status, reverted.text).toBe(200);
+      expect(await state()).toBe('running');
+      await waitForSsh(target, BOOT_TIMEOUT_MS);
+      expect(await exists('/home/debian/after-cold')).toBe(false);
+      expect(await exists('/home/debian/before-cold')).toBe(true);
+    },
+    15 * 60_000,
+  );
+
+  it('deleting the snapshots leaves the machine and its disk', async () => {
+    for (const snapshot of ['live', 'cold']) {
+      const res = await api(panel.base, 'DELETE', `${snapshots()}${snapshot}/`);
+      expect(res.status, snapshot).toBe(204);
+    }
+    const list = (await api(panel.base, 'GET', snapshots())).json as { Snapshots: unknown[] };
+    expect(list.Snapshots).toEqual([]);
+    expect((await virsh(harness.uri, 'snapshot-list', '--name', name)).trim()).toBe('');
+    expect(await virsh(harness.uri, 'vol-list', harness.rootPool)).toContain(`${name}_disk`);
+    expect(await state()).toBe('running');
+  }, 120_000);
+});
