@@ -91,3 +91,23 @@ export async function startApiPanel(
 export function authHeaders(who: { user: string; password: string } = ADMIN): Record<string, string> {
   return { 'X-Vmango-User': who.user, 'X-Vmango-Pass': who.password };
 }
+
+export interface ApiAnswer {
+  status: number;
+  headers: Headers;
+  text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever the API sent
+  json: Record<string, any> | undefined;
+}
+
+/** A request to the panel at `base()` as ADMIN (headers in `init` win); the answer read whole. */
+export function apiClient(base: () => string): (path: string, init?: RequestInit) => Promise<ApiAnswer> {
+  return async (path, init = {}) => {
+    const res = await fetch(base() + path, {
+      ...init,
+      headers: { ...authHeaders(), ...(init.headers as Record<string, string>) },
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, text, json: text ? (JSON.parse(text) as ApiAnswer['json']) : undefined };
+  };
+}

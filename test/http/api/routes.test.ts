@@ -3,7 +3,7 @@
  * machine service and app, over HTTP. Expectations follow vmango 0.6's routes and JSON (spec §2, §3, §11).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authHeaders, DB1_ID, LEGACY_ID, startApiPanel, WEB1_ID, ALICE } from './panel-fixture.js';
+import { authHeaders, DB1_ID, LEGACY_ID, startApiPanel, WEB1_ID, ALICE, apiClient } from './panel-fixture.js';
 import { rawRequest } from './helpers.js';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -57,15 +57,7 @@ afterAll(async () => {
   await panel?.close();
 });
 
-async function api(path: string, init: RequestInit = {}) {
-  const res = await fetch(panel.base + path, {
-    ...init,
-    headers: { ...authHeaders(), ...(init.headers as Record<string, string>) },
-  });
-  const text = await res.text();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever the API sent
-  return { status: res.status, headers: res.headers, text, json: text ? (JSON.parse(text) as Record<string, any>) : undefined };
-}
+const api = apiClient(() => panel.base);
 
 function expectApiContentType(headers: Headers) {
   expect(headers.get('content-type')).toBe('application/json; charset=UTF-8');

@@ -4,7 +4,7 @@
  * revert (a running machine only with Force), delete; a machine that cannot have them says why.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authHeaders, DB1_ID, LEGACY_ID, startApiPanel, WEB1_ID } from './panel-fixture.js';
+import { authHeaders, DB1_ID, LEGACY_ID, startApiPanel, WEB1_ID, apiClient } from './panel-fixture.js';
 
 type Panel = Awaited<ReturnType<typeof startApiPanel>>;
 let panel: Panel;
@@ -15,15 +15,7 @@ afterAll(async () => {
   await panel?.close();
 });
 
-async function api(path: string, init: RequestInit = {}) {
-  const res = await fetch(panel.base + path, {
-    ...init,
-    headers: { ...authHeaders(), ...(init.headers as Record<string, string>) },
-  });
-  const text = await res.text();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever the API sent
-  return { status: res.status, headers: res.headers, text, json: text ? (JSON.parse(text) as Record<string, any>) : undefined };
-}
+const api = apiClient(() => panel.base);
 const json = (method: string, body: unknown): RequestInit => ({
   method,
   headers: { 'Content-Type': 'application/json' },
