@@ -5,7 +5,7 @@
  * the metadata XML.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authHeaders, DB1_ID, startApiPanel, WEB1_ID, apiClient } from './panel-fixture.js';
+import { DB1_ID, startApiPanel, WEB1_ID, apiClient } from './panel-fixture.js';
 
 type Panel = Awaited<ReturnType<typeof startApiPanel>>;
 let panel: Panel;

@@ -4,7 +4,7 @@
  * revert (a running machine only with Force), delete; a machine that cannot have them says why.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authHeaders, DB1_ID, LEGACY_ID, startApiPanel, WEB1_ID, apiClient } from './panel-fixture.js';
+import { DB1_ID, LEGACY_ID, startApiPanel, WEB1_ID, apiClient } from './panel-fixture.js';
 
 type Panel = Awaited<ReturnType<typeof startApiPanel>>;
 let panel: Panel;
