@@ -1,4 +1,4 @@
-// Device hot-plug and resource changes: attach/detach/update device, vCPUs, memory.
+// Device hot-plug and resource changes: attach/detach/update device, vCPUs, memory, disk size.
 #include <libvirt/libvirt.h>
 #include <napi.h>
 
@@ -47,6 +47,19 @@ Napi::Value SetMemory(const Napi::CallbackInfo& info) {
   });
 }
 
+// Grows a running domain's disk (QEMU resizes the image under it); `bytes` is the new size.
+Napi::Value BlockResize(const Napi::CallbackInfo& info) {
+  HandlePtr domain = HandleFromJs(info[kFirstArg], HandleKind::Domain, "domain");
+  std::string disk = ArgString(info, kFirstArg + 1, "disk");
+  uint64_t bytes = ArgUint64(info, kFirstArg + 2, "bytes");
+  return Enqueue(info, [domain, disk, bytes](virConnectPtr) -> Value {
+    if (virDomainBlockResize(domain->domain(), disk.c_str(), bytes, VIR_DOMAIN_BLOCK_RESIZE_BYTES) < 0) {
+      ThrowLastError("virDomainBlockResize");
+    }
+    return Value::Undefined();
+  });
+}
+
 }  // namespace
 
 void RegisterDomainDevices(Napi::Env env, Napi::Object exports) {
@@ -55,6 +68,7 @@ void RegisterDomainDevices(Napi::Env env, Napi::Object exports) {
   exports.Set("domainUpdateDevice", Napi::Function::New(env, Update));
   exports.Set("domainSetVcpus", Napi::Function::New(env, SetVcpus));
   exports.Set("domainSetMemory", Napi::Function::New(env, SetMemory));
+  exports.Set("domainBlockResize", Napi::Function::New(env, BlockResize));
 }
 
 }  // namespace vmango

@@ -22,6 +22,7 @@ import { LoginGuard, type LoginLimits } from '../services/auth/login-guard.js';
 import { createMachineService, type MachineServiceDeps, type MachineServiceHandle } from '../services/machines/service.js';
 import { createConsoleService, type ConsoleServiceHandle } from '../services/consoles/console-service.js';
 import { createSnapshotService } from '../services/snapshots/snapshot-service.js';
+import { createResizeService } from '../services/resize/resize-service.js';
 import type { SnapshotService } from '../core/snapshots.js';
 import { ConsoleSockets, type ConsoleSocketLimits } from '../http/live/console-sockets.js';
 
@@ -105,7 +106,8 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     limits: { idleTimeoutMs: config.consoleIdleTimeoutMs, ...options.consoles?.limits },
   });
   const snapshots = createSnapshotService({ machines, logger });
-  const routers = [createApiRouter({ service: machines, consoles, snapshots, config, guard, logger })];
+  const resize = createResizeService({ config, machines, logger });
+  const routers = [createApiRouter({ service: machines, consoles, snapshots, resize, config, guard, logger })];
   if (options.pages !== false)
     routers.push(
       createPagesRouter({ service: machines, consoles, snapshots, config, guard, ended, logger, options: options.pages }),

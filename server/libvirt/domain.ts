@@ -216,20 +216,19 @@ export class Domain {
     return this.connection.invoke('domainUpdateDevice', [this.handle, xml, options?.flags ?? 0], options);
   }
 
-  /**
-   * flags: VcpuFlags.
-   * Caller to come: resize (issue 14).
-   */
+  /** flags: VcpuFlags (MAXIMUM with CONFIG raises the ceiling). Used by resize. */
   setVcpus(count: number, options?: FlagOptions): Promise<void> {
     return this.connection.invoke('domainSetVcpus', [this.handle, count, options?.flags ?? 0], options);
   }
 
-  /**
-   * memoryKiB in KiB; flags: MemoryFlags.
-   * Caller to come: resize (issue 14).
-   */
+  /** memoryKiB in KiB; flags: MemoryFlags (MAXIMUM with CONFIG raises the ceiling). Used by resize. */
   setMemory(memoryKiB: number, options?: FlagOptions): Promise<void> {
     return this.connection.invoke('domainSetMemory', [this.handle, memoryKiB, options?.flags ?? 0], options);
+  }
+
+  /** Grows a running domain's disk (its target, e.g. vda) to `bytes`; QEMU resizes the image. */
+  blockResize(disk: string, bytes: number, options?: CallOptions): Promise<void> {
+    return this.connection.invoke('domainBlockResize', [this.handle, disk, bytes], options);
   }
 
   interfaceAddresses(source: InterfaceAddressSource, options?: CallOptions): Promise<InterfaceAddresses[]> {

@@ -90,6 +90,7 @@ export interface NativeBinding {
   domainDetachDevice: Call<[dom: NativeHandle, xml: string, flags: number], void>;
   domainUpdateDevice: Call<[dom: NativeHandle, xml: string, flags: number], void>;
   domainSetVcpus: Call<[dom: NativeHandle, count: number, flags: number], void>;
+  domainBlockResize: Call<[dom: NativeHandle, disk: string, bytes: number], void>;
   domainSetMemory: Call<[dom: NativeHandle, memoryKiB: number, flags: number], void>;
   domainInterfaceAddresses: Call<[dom: NativeHandle, source: number], NativeInterface[]>;
   getAllDomainStats: Call<[stats: number, flags: number], NativeStatsRecord[]>;
@@ -230,6 +231,7 @@ const NATIVE_EXPORTS = [
   'domainUpdateDevice',
   'domainSetVcpus',
   'domainSetMemory',
+  'domainBlockResize',
   'domainInterfaceAddresses',
   'getAllDomainStats',
   'domainGetStats',

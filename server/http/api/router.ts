@@ -9,6 +9,7 @@ import type { Logger } from '../../core/log.js';
 import type { MachineFilter } from '../../core/requests.js';
 import type { ConsoleService } from '../../core/consoles.js';
 import type { SnapshotService } from '../../core/snapshots.js';
+import type { ResizeService } from '../../core/resize.js';
 import type { MachineListSnapshot, MachineService } from '../../core/services.js';
 import { formatGoJson, formatGoJsonAt, PreformattedJson, sortedByKey } from '../../formats/go/json.js';
 import type { LoginGuard } from '../../services/auth/login-guard.js';
@@ -18,6 +19,7 @@ import { consoleRequestFromBody, consoleTicketJson } from '../console-request.js
 import { createRequestFromBody } from '../create-request.js';
 import { propertiesChangeFromBody } from '../properties-request.js';
 import { snapshotCreateFromBody, snapshotRevertFromBody } from '../snapshot-request.js';
+import { resizeRequestFromBody } from '../resize-request.js';
 import { HttpError } from '../http-error.js';
 import { apiAuthentication, authenticatedUser } from './api-auth.js';
 import { availabilityMap, planToJson, providerToJson, sshKeyToJson } from './catalog-json.js';
@@ -32,6 +34,7 @@ export interface ApiRouterDeps {
   service: MachineService;
   consoles: ConsoleService;
   snapshots: SnapshotService;
+  resize: ResizeService;
   config: Config;
   guard: LoginGuard;
   logger: Logger;
@@ -59,7 +62,7 @@ function listKey(filter: MachineFilter, lists: ReadonlyMap<string, MachineListSn
   ]);
 }
 
-export function createApiRouter({ service, consoles, snapshots, config, guard, logger }: ApiRouterDeps): Router {
+export function createApiRouter({ service, consoles, snapshots, resize, config, guard, logger }: ApiRouterDeps): Router {
   const authenticate = apiAuthentication({ guard, clientAddress: clientAddressResolver(config.trustedProxies), logger });
   let lastList: ListResponse | undefined;
 
@@ -172,6 +175,22 @@ export function createApiRouter({ service, consoles, snapshots, config, guard, l
         by: authenticatedUser(res),
       });
       sendJson(res, 200, { Message: `Machine reverted to snapshot ${snapshot.name}`, Snapshot: snapshotToJson(snapshot) });
+    })
+    .all(notImplemented);
+
+  router
+    .route('/api/machines/:provider/:id/resize/')
+    .post(readBody({ limitBytes: 1024 }), async (req, res) => {
+      const { provider, id } = machineRef(req);
+      const result = await resize.resizeMachine(
+        resizeRequestFromBody(req.body as ParsedBody, provider, id, authenticatedUser(res)),
+      );
+      sendJson(res, 200, {
+        Message: `Machine ${result.machine.name} resized`,
+        AppliedNow: result.appliedNow,
+        AtNextBoot: result.atNextBoot,
+        Machine: machineToJson(result.machine),
+      });
     })
     .all(notImplemented);
 

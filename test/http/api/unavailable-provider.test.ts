@@ -9,6 +9,7 @@
  *   connection manager printed as "connection closed: [object Object]".
  */
 import { EventEmitter } from 'node:events';
+import { createResizeService } from '../../../server/services/resize/resize-service.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApiRouter } from '../../../server/http/api/router.js';
 import { ConnectionManager, type HypervisorEndpoint } from '../../../server/hypervisors/connection-manager.js';
@@ -44,6 +45,7 @@ describe('GET /api/machines/ with a provider that is no longer connected', () =>
         service,
         consoles: panel.consoles,
         snapshots: panel.snapshots,
+        resize: createResizeService({ config: panel.config, machines: panel.machines, logger: silentLogger() }),
         config: panel.config,
         guard: panel.guard,
         logger: silentLogger(),
