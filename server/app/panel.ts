@@ -110,7 +110,7 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
   const routers = [createApiRouter({ service: machines, consoles, snapshots, resize, config, guard, logger })];
   if (options.pages !== false)
     routers.push(
-      createPagesRouter({ service: machines, consoles, snapshots, config, guard, ended, logger, options: options.pages }),
+      createPagesRouter({ service: machines, consoles, snapshots, resize, config, guard, ended, logger, options: options.pages }),
     );
   const app = createApp({
     logger,

@@ -22,6 +22,7 @@ import { createRoutes } from './create-routes.js';
 import { loginRoutes } from './login-routes.js';
 import { machineRoutes } from './machine-routes.js';
 import type { SnapshotService } from '../../core/snapshots.js';
+import type { ResizeService } from '../../core/resize.js';
 import { pageErrorHandler, pageNotFound } from './page-errors.js';
 import { createViewRenderer } from './views.js';
 
@@ -34,6 +35,7 @@ export interface PagesRouterDeps {
   service: MachineService;
   consoles: ConsoleService;
   snapshots: SnapshotService;
+  resize: ResizeService;
   config: Config;
   guard: LoginGuard;
   /** Sessions ended before they expired (logouts), shared with the other replicas. */
@@ -47,6 +49,7 @@ export function createPagesRouter({
   service,
   consoles,
   snapshots,
+  resize,
   config,
   guard,
   ended,
@@ -81,7 +84,7 @@ export function createPagesRouter({
   pages.use(createRoutes({ render, service, config }));
   // Before the machine routes: /machines/P/ID/console/ is not a power action.
   pages.use(consoleRoutes({ render, logger, service, consoles }));
-  pages.use(machineRoutes({ render, service, snapshots, config }));
+  pages.use(machineRoutes({ render, service, snapshots, resize, config }));
   pages.use(pageNotFound(render));
   pages.use(pageErrorHandler(render, logger));
   return router;

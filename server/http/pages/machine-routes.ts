@@ -5,12 +5,14 @@ import { isMachineAction, MACHINE_ACTIONS, type MachineAction } from '../../core
 import { MACHINE_STATES, type Machine } from '../../core/machine.js';
 import type { MachineService } from '../../core/services.js';
 import type { SnapshotService } from '../../core/snapshots.js';
+import type { ResizeService } from '../../core/resize.js';
 import { sshKeyFingerprint } from '../../formats/ssh-fingerprint.js';
 import type { ParsedBody } from '../body.js';
 import { answerFor } from '../error-answer.js';
 import { HttpError } from '../http-error.js';
 import { propertiesChangeFromBody } from '../properties-request.js';
 import { snapshotCreateFromBody, snapshotRevertFromBody } from '../snapshot-request.js';
+import { resizeRequestFromBody } from '../resize-request.js';
 import { sessionUser } from '../session/authentication.js';
 import { SORT_KEYS, listQueryFrom, sortLinks, sortRows } from './machine-list.js';
 import { actionLabel, actionViews, machineSummary, machineUrl, needsConfirmation } from './machine-view.js';
@@ -21,10 +23,11 @@ export interface MachineRouteDeps {
   render: ViewRenderer;
   service: MachineService;
   snapshots: SnapshotService;
+  resize: ResizeService;
   config: Config;
 }
 
-export function machineRoutes({ render, service, snapshots, config }: MachineRouteDeps): Router {
+export function machineRoutes({ render, service, snapshots, resize, config }: MachineRouteDeps): Router {
   const router = Router({ strict: true, caseSensitive: true });
   const providerNames = config.hypervisors.map((hv) => hv.name);
 
@@ -82,6 +85,8 @@ export function machineRoutes({ render, service, snapshots, config }: MachineRou
         created: req.query.created === '1',
         saved: req.query.saved === '1',
         snapshotDone: snapshotNotice(req.query.snapshot),
+        resized: req.query.resized === '1',
+        planOptions: config.plans.map((plan) => ({ name: plan.name, selected: plan.name === machine.plan })),
         ...snapshotView,
         ...extra,
       },
@@ -127,6 +132,18 @@ export function machineRoutes({ render, service, snapshots, config }: MachineRou
       await showMachine(req, res, await service.getMachine(provider, id), { snapshotError: refusal.message }, refusal.status);
     }
   }
+
+  router.post('/machines/:provider/:id/resize/', async (req, res) => {
+    const { provider, id } = ref(req);
+    try {
+      await resize.resizeMachine(resizeRequestFromBody(req.body as ParsedBody, provider, id, sessionUser(res) ?? ''));
+      res.redirect(303, `${machineUrl(provider, id)}?resized=1#resize`);
+    } catch (err) {
+      const refusal = answerFor(err);
+      if (refusal.unexpected || refusal.status === 503) throw err;
+      await showMachine(req, res, await service.getMachine(provider, id), { resizeError: refusal.message }, refusal.status);
+    }
+  });
 
   router.post('/machines/:provider/:id/snapshots/', async (req, res) => {
     const { provider, id } = ref(req);

@@ -52,6 +52,9 @@ function registerHelpers(hbs: typeof Handlebars): void {
   hbs.registerHelper('ago', (value: unknown) => (value instanceof Date ? timeAgo(value) : 'unknown'));
   hbs.registerHelper('iso', (value: unknown) => (value instanceof Date ? isoTime(value) : ''));
   hbs.registerHelper('when', (value: unknown) => readableTime(value instanceof Date ? value : undefined));
+  hbs.registerHelper('mib', (value: unknown) =>
+    typeof value === 'number' && value > 0 ? String(Math.round(value / 1024 ** 2)) : '',
+  );
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   hbs.registerHelper('or', (a: unknown, b: unknown) => a || b);
   hbs.registerHelper('json', (value: unknown) => JSON.stringify(value));

@@ -1,8 +1,10 @@
-// Snapshots of a real Debian guest through the REST API on the harness hypervisor (TCG), one guest
-// for the whole file: a snapshot of the running guest holds its memory — a file written after it
-// is gone after the revert, the guest running on with the uptime it had then; a disk-only snapshot
-// of the stopped guest — a file written after it is gone after the revert (the running machine
-// comes back running), one written before it stays; deleting the snapshots leaves the disk.
+// Day-2 operations on a real Debian guest through the REST API on the harness hypervisor (TCG),
+// one guest for the whole file. Snapshots: a snapshot of the running guest holds its memory — a
+// file written after it is gone after the revert, the guest running on with the uptime it had
+// then; a disk-only snapshot of the stopped guest — a file written after it is gone after the
+// revert (the running machine comes back running), one written before it stays; deleting the
+// snapshots leaves the disk. Resize: after a stop and start the guest sees the new CPUs, memory
+// and a root filesystem grown to the new disk size.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireHarness } from '../../helpers/harness.js';
@@ -25,7 +27,7 @@ const BOOT_TIMEOUT_MS = 6 * 60_000;
 const PROVIDER = 'E2E-SNAP';
 const KEY_NAME = 'e2e';
 
-describe.skipIf(skipReason !== undefined)('snapshots of a real guest through the API', () => {
+describe.skipIf(skipReason !== undefined)('day-2 operations on a real guest through the API', () => {
   const harness = env!;
   const cleanup = new Cleanup();
   let panel: RunningPanel;
@@ -147,4 +149,31 @@ describe.skipIf(skipReason !== undefined)('snapshots of a real guest through the
     expect(await virsh(harness.uri, 'vol-list', harness.rootPool)).toContain(`${name}_disk`);
     expect(await state()).toBe('running');
   }, 120_000);
+
+  it(
+    'resize: after a stop and start the guest sees the new CPUs, memory and root filesystem',
+    async () => {
+      expect((await post(`${location}shutdown/`)).status).toBe(200);
+      await pollUntil(`${name}: stopped`, 180_000, async () => ((await state()) === 'stopped' ? true : undefined));
+      const resized = await post(`${location}resize/`, {
+        Cpus: '2',
+        MemoryMegabytes: '768',
+        DiskSizeGigabytes: String(PLAN.diskGiB + 1),
+      });
+      expect(resized.status, resized.text).toBe(200);
+      expect(resized.json).toMatchObject({ AppliedNow: ['disk'], AtNextBoot: ['cpus', 'memory'] });
+      expect((await post(`${location}start/`)).status).toBe(200);
+      await waitForSsh(target, BOOT_TIMEOUT_MS);
+      await sshOk(target, 'cloud-init status --wait', { timeoutMs: 300_000 });
+      expect((await sshOk(target, 'nproc')).trim()).toBe('2');
+      const memTotalKiB = Number(/MemTotal:\s+(\d+) kB/.exec(await sshOk(target, 'cat /proc/meminfo'))![1]);
+      expect(memTotalKiB).toBeGreaterThan(600 * 1024);
+      expect(memTotalKiB).toBeLessThanOrEqual(768 * 1024);
+      const rootBytes = Number((await sshOk(target, 'df -B1 --output=size / | tail -n 1')).trim());
+      expect(rootBytes).toBeGreaterThan(0.9 * (PLAN.diskGiB + 1) * 1024 ** 3);
+      const machine = (await api(panel.base, 'GET', location)).json as { Machine: { Cpus: number; Memory: number } };
+      expect(machine.Machine).toMatchObject({ Cpus: 2, Memory: 768 * 1024 ** 2 });
+    },
+    15 * 60_000,
+  );
 });
