@@ -5,7 +5,7 @@
  * only grow; bad values are refused naming what is allowed, and nothing changes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authHeaders, DB1_ID, startApiPanel, WEB1_ID } from './panel-fixture.js';
+import { apiClient, DB1_ID, startApiPanel, WEB1_ID } from './panel-fixture.js';
 
 type Panel = Awaited<ReturnType<typeof startApiPanel>>;
 let panel: Panel;
@@ -16,15 +16,7 @@ afterAll(async () => {
   await panel?.close();
 });
 
-async function api(path: string, init: RequestInit = {}) {
-  const res = await fetch(panel.base + path, {
-    ...init,
-    headers: { ...authHeaders(), ...(init.headers as Record<string, string>) },
-  });
-  const text = await res.text();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever the API sent
-  return { status: res.status, text, json: text ? (JSON.parse(text) as Record<string, any>) : undefined };
-}
+const api = apiClient(() => panel.base);
 const resize = (id: string, body: unknown) =>
   api(`/api/machines/DEMO/${id}/resize/`, {
     method: 'POST',
