@@ -10,8 +10,12 @@ export type ListField = 'provider' | 'state' | 'q' | 'tag';
 export const PROPERTIES_FIELDS = ['Tags', 'AddTags', 'RemoveTags', 'Label', 'Description', 'Autostart'] as const;
 export type PropertiesField = (typeof PROPERTIES_FIELDS)[number];
 
+/** The fields of a clone request (POST /api/machines/{provider}/{id}/clone/). */
+export const CLONE_FIELDS = ['Name', 'Full', 'Start'] as const;
+export type CloneField = (typeof CLONE_FIELDS)[number];
+
 /** A field of a request a ServiceError can be about. */
-export type RequestField = CreateField | ListField | PropertiesField;
+export type RequestField = CreateField | ListField | PropertiesField | CloneField;
 
 /**
  * A create request as the caller sent it, not yet checked: any string field may be '' (missing).
@@ -28,6 +32,23 @@ export interface CreateMachineRequest {
   userdata: string;
   /** The authenticated user. */
   creator: string;
+}
+
+/**
+ * A clone of a shut-off machine (the source) under a new name on its hypervisor. The clone's disk
+ * is a copy-on-write overlay of the same image when the source's is one, unless `full`.
+ */
+export interface CloneMachineRequest {
+  provider: string;
+  /** The source machine's id. */
+  id: string;
+  name: string;
+  /** A full copy even of an overlay disk (no backing image shared). */
+  full: boolean;
+  /** Start the clone once it is made (as a create does). */
+  start: boolean;
+  /** The authenticated user: the clone's creator. */
+  by: string;
 }
 
 export interface MachineFilter {

@@ -6,7 +6,7 @@ import type { PropertiesChange } from './machine-properties.js';
 import type { MachineAction } from './actions.js';
 import type { Image, Machine } from './machine.js';
 import type { ProviderAvailability, ProviderSummary } from './provider.js';
-import type { CreateMachineRequest, MachineFilter } from './requests.js';
+import type { CloneMachineRequest, CreateMachineRequest, MachineFilter } from './requests.js';
 
 /** One provider's machines at one moment: a version of its list that never changes once made. */
 export interface MachineListSnapshot {
@@ -46,6 +46,11 @@ export interface MachineService {
   getMachine(provider: string, id: string): Promise<Machine>;
   /** Checks every field of the request (all missing ones at once), then creates the machine. */
   createMachine(request: CreateMachineRequest): Promise<Machine>;
+  /**
+   * Copies a shut-off machine: its definition, disk and settings, under a new name, UUID, MAC,
+   * address reservation and config drive (new instance id and hostname). Resolves with the clone.
+   */
+  cloneMachine(request: CloneMachineRequest): Promise<Machine>;
   /** Resolves with the machine as it was before deletion. */
   deleteMachine(provider: string, id: string): Promise<Machine>;
   changeState(provider: string, id: string, action: MachineAction): Promise<Machine>;

@@ -6,9 +6,9 @@
 import type { ResizeRequest } from '../core/resize.js';
 import type { ParsedBody } from './body.js';
 import { HttpError } from './http-error.js';
+import { requestFields } from './request-fields.js';
 
 const FIELDS = ['Plan', 'Cpus', 'MemoryMegabytes', 'DiskSizeGigabytes'] as const;
-const IGNORED = new Set(['csrf']);
 
 function number(name: string, value: unknown): number | undefined {
   if (value === undefined || value === '') return undefined;
@@ -20,21 +20,7 @@ function number(name: string, value: unknown): number | undefined {
 }
 
 export function resizeRequestFromBody(body: ParsedBody, provider: string, id: string, by: string): ResizeRequest {
-  const entries: [string, unknown][] =
-    body.kind === 'form'
-      ? body.fields
-      : typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value)
-        ? Object.entries(body.value)
-        : [['', undefined]];
-  const fields = new Map<string, unknown>();
-  for (const [name, value] of entries) {
-    const key = name.toLowerCase();
-    if (IGNORED.has(key)) continue;
-    const known = FIELDS.find((field) => field.toLowerCase() === key);
-    if (!known) throw new HttpError(400, `unknown field "${name.slice(0, 40)}"; the fields are ${FIELDS.join(', ')}`);
-    if (fields.has(known)) throw new HttpError(400, `the field ${known} is given twice`);
-    fields.set(known, value);
-  }
+  const fields = requestFields(body, FIELDS);
   const plan = fields.get('Plan');
   if (plan !== undefined && typeof plan !== 'string') throw new HttpError(400, 'Plan must be a plan name');
   const cpus = number('Cpus', fields.get('Cpus'));

@@ -20,6 +20,7 @@ import { createRequestFromBody } from '../create-request.js';
 import { propertiesChangeFromBody } from '../properties-request.js';
 import { snapshotCreateFromBody, snapshotRevertFromBody } from '../snapshot-request.js';
 import { resizeRequestFromBody } from '../resize-request.js';
+import { cloneRequestFromBody } from '../clone-request.js';
 import { HttpError } from '../http-error.js';
 import { apiAuthentication, authenticatedUser } from './api-auth.js';
 import { availabilityMap, planToJson, providerToJson, sshKeyToJson } from './catalog-json.js';
@@ -175,6 +176,18 @@ export function createApiRouter({ service, consoles, snapshots, resize, config, 
         by: authenticatedUser(res),
       });
       sendJson(res, 200, { Message: `Machine reverted to snapshot ${snapshot.name}`, Snapshot: snapshotToJson(snapshot) });
+    })
+    .all(notImplemented);
+
+  router
+    .route('/api/machines/:provider/:id/clone/')
+    .post(readBody({ limitBytes: 1024 }), async (req, res) => {
+      const { provider, id } = machineRef(req);
+      const clone = await service.cloneMachine(
+        cloneRequestFromBody(req.body as ParsedBody, provider, id, authenticatedUser(res)),
+      );
+      res.set('Location', machinePath(clone.provider || provider, clone.id));
+      sendJson(res, 201, { Message: `Machine ${clone.name} (${clone.id}) cloned`, Machine: machineToJson(clone) });
     })
     .all(notImplemented);
 

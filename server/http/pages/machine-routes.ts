@@ -13,6 +13,7 @@ import { HttpError } from '../http-error.js';
 import { propertiesChangeFromBody } from '../properties-request.js';
 import { snapshotCreateFromBody, snapshotRevertFromBody } from '../snapshot-request.js';
 import { resizeRequestFromBody } from '../resize-request.js';
+import { cloneRequestFromBody } from '../clone-request.js';
 import { sessionUser } from '../session/authentication.js';
 import { SORT_KEYS, listQueryFrom, sortLinks, sortRows } from './machine-list.js';
 import { actionLabel, actionViews, machineSummary, machineUrl, needsConfirmation } from './machine-view.js';
@@ -86,6 +87,8 @@ export function machineRoutes({ render, service, snapshots, resize, config }: Ma
         saved: req.query.saved === '1',
         snapshotDone: snapshotNotice(req.query.snapshot),
         resized: req.query.resized === '1',
+        cloneBlocked: machine.state !== 'stopped',
+        cloneName: `${machine.name}-clone`.slice(0, 63).replace(/-+$/, ''),
         planOptions: config.plans.map((plan) => ({ name: plan.name, selected: plan.name === machine.plan })),
         ...snapshotView,
         ...extra,
@@ -142,6 +145,24 @@ export function machineRoutes({ render, service, snapshots, resize, config }: Ma
       const refusal = answerFor(err);
       if (refusal.unexpected || refusal.status === 503) throw err;
       await showMachine(req, res, await service.getMachine(provider, id), { resizeError: refusal.message }, refusal.status);
+    }
+  });
+
+  router.post('/machines/:provider/:id/clone/', async (req, res) => {
+    const { provider, id } = ref(req);
+    const body = req.body as ParsedBody;
+    // The page's "start" checkbox sends nothing when unticked; the API's default is to start.
+    const form: ParsedBody =
+      body.kind === 'form' && !body.fields.some(([name]) => name.toLowerCase() === 'start')
+        ? { ...body, fields: [...body.fields, ['Start', 'false']] }
+        : body;
+    try {
+      const clone = await service.cloneMachine(cloneRequestFromBody(form, provider, id, sessionUser(res) ?? ''));
+      res.redirect(303, `${machineUrl(clone.provider || provider, clone.id)}?created=1`);
+    } catch (err) {
+      const refusal = answerFor(err);
+      if (refusal.unexpected || refusal.status === 503) throw err;
+      await showMachine(req, res, await service.getMachine(provider, id), { cloneError: refusal.message }, refusal.status);
     }
   });
 

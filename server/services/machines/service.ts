@@ -7,7 +7,7 @@ import { isTag, TAG_RULE, type MachineProperties, type PropertiesChange } from '
 import type { Logger } from '../../core/log.js';
 import { isMachineState, MACHINE_STATES, type Image, type Machine } from '../../core/machine.js';
 import type { ProviderAvailability, ProviderSummary } from '../../core/provider.js';
-import type { CreateMachineRequest, MachineFilter } from '../../core/requests.js';
+import type { CloneMachineRequest, CreateMachineRequest, MachineFilter } from '../../core/requests.js';
 import { ServiceError } from '../../core/service-error.js';
 import type {
   ImageListResult,
@@ -28,6 +28,8 @@ import { MachineCache } from './cache/machine-cache.js';
 import { readMachine } from './cache/read-machine.js';
 import { createMachine, machineLockKey, staleMarkMs, type CreateHooks } from './create/create-machine.js';
 import { sweepHypervisor, type SweepReport } from './sweeper.js';
+import { checkCloneName, Cloning } from './clone/clone-machine.js';
+import { nameConflict, queuedBuild, type CreateContext } from './create/machine-build.js';
 import { assertMachineId, lookupDomain } from './lookup-domain.js';
 import { changeProperties, checkPropertiesChange } from './properties-service.js';
 import { KeyedMutex } from './keyed-lock.js';
@@ -97,6 +99,7 @@ export function createMachineService(deps: MachineServiceDeps): MachineServiceHa
   const machineLocks = new KeyedMutex();
   const createQueue = new WorkQueue(CREATES_AT_ONCE, CREATES_WAITING);
   const networkLocks = new KeyedMutex();
+  const transferLocks = new KeyedMutex();
   /** Changes in flight: close() lets them finish (or roll back) before the connections go. */
   const inFlight = new Set<Promise<unknown>>();
   let closing = false;
@@ -234,6 +237,17 @@ export function createMachineService(deps: MachineServiceDeps): MachineServiceHa
   }
 
   const events = new MachineEvents(manager, getMachine, logger);
+  const buildContext: CreateContext = {
+    config,
+    access,
+    logger,
+    clock,
+    machineLocks,
+    createQueue,
+    networkLocks,
+    transferLocks,
+    hooks: deps.createHooks,
+  };
 
   return {
     async listMachines(filter: MachineFilter = {}): Promise<MachineListResult> {
@@ -260,11 +274,27 @@ export function createMachineService(deps: MachineServiceDeps): MachineServiceHa
     async createMachine(request: CreateMachineRequest): Promise<Machine> {
       refuseWhileClosing();
       try {
+        return await tracked(createMachine(buildContext, request));
+      } finally {
+        caches.get(request.provider)?.invalidate();
+      }
+    },
+
+    async cloneMachine(request: CloneMachineRequest): Promise<Machine> {
+      refuseWhileClosing();
+      checkCloneName(request.name);
+      try {
         return await tracked(
-          createMachine(
-            { config, access, logger, clock, machineLocks, createQueue, networkLocks, hooks: deps.createHooks },
-            request,
-          ),
+          onMachine(request.provider, request.id, 'clone machine', (conn, hv, domain) => {
+            const key = machineLockKey(hv.name, request.name);
+            // The source's own lock is held here: its name, or a name being built, is refused at once.
+            if (request.name === domain.name) throw nameConflict(request.name, hv.name);
+            if (machineLocks.isHeld(key))
+              throw nameConflict(request.name, hv.name, ' (it is being created or changed right now)');
+            return machineLocks.run(key, () =>
+              queuedBuild(buildContext, hv.name, () => new Cloning(buildContext, { conn, hv, domain }, request).run()),
+            );
+          }),
         );
       } finally {
         caches.get(request.provider)?.invalidate();

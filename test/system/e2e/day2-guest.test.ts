@@ -4,7 +4,9 @@
 // then; a disk-only snapshot of the stopped guest — a file written after it is gone after the
 // revert (the running machine comes back running), one written before it stays; deleting the
 // snapshots leaves the disk. Resize: after a stop and start the guest sees the new CPUs, memory
-// and a root filesystem grown to the new disk size.
+// and a root filesystem grown to the new disk size. Clone: the stopped guest's clone boots with
+// its own hostname and a distinct address, reachable over ssh at the address the API reports,
+// while the source runs too, each holding its own DHCP lease.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireHarness } from '../../helpers/harness.js';
@@ -20,7 +22,7 @@ import {
 import { addImageToPool, buildGuestImage, installGuestKernel, REPO_DIR } from './helpers/guest-image.js';
 import { generateSshKey, sshOk, sshRun, waitForSsh, type SshTarget } from './helpers/guest.js';
 import { Cleanup, run } from './helpers/run.js';
-import { virsh } from './helpers/virsh.js';
+import { parseLeases, virsh } from './helpers/virsh.js';
 
 const { env, skipReason } = requireHarness();
 const BOOT_TIMEOUT_MS = 6 * 60_000;
@@ -175,5 +177,47 @@ describe.skipIf(skipReason !== undefined)('day-2 operations on a real guest thro
       expect(machine.Machine).toMatchObject({ Cpus: 2, Memory: 768 * 1024 ** 2 });
     },
     15 * 60_000,
+  );
+
+  it(
+    'clone: boots with its own hostname and address, reachable over ssh while the source runs too',
+    async () => {
+      expect((await post(`${location}shutdown/`)).status).toBe(200);
+      await pollUntil(`${name}: stopped`, 180_000, async () => ((await state()) === 'stopped' ? true : undefined));
+      const cloneName = `${name}-c`;
+      const cloned = await post(`${location}clone/`, { Name: cloneName });
+      expect(cloned.status, cloned.text).toBe(201);
+      const cloneLocation = cloned.headers.get('location')!;
+      cleanup.add(`delete machine ${cloneName}`, async () => {
+        const res = await api(panel.base, 'DELETE', cloneLocation);
+        if (res.status !== 204) await run('virsh', ['-c', harness.uri, 'destroy', cloneName]);
+      });
+      expect((await post(`${location}start/`)).status).toBe(200);
+
+      const source = await getMachine(panel.base, location);
+      const clone = await getMachine(panel.base, cloneLocation);
+      expect(clone.Name).toBe(cloneName);
+      expect(clone.HWAddr).not.toBe(source.HWAddr);
+      expect(clone.Ip?.Address).toBeTruthy();
+      expect(clone.Ip!.Address).not.toBe(source.Ip!.Address);
+      const cloneTarget: SshTarget = { ...target, host: clone.Ip!.Address };
+      await Promise.all([waitForSsh(target, BOOT_TIMEOUT_MS), waitForSsh(cloneTarget, BOOT_TIMEOUT_MS)]);
+      await sshOk(cloneTarget, 'cloud-init status --wait', { timeoutMs: 300_000 });
+      expect((await sshOk(cloneTarget, 'hostname')).trim()).toBe(cloneName);
+      expect((await sshOk(target, 'hostname')).trim()).toBe(name);
+      // The source's files came along.
+      expect((await sshRun(cloneTarget, 'test -e /home/debian/before-cold')).code).toBe(0);
+      // Each answers at the address the API reports, each with a lease of its own on its MAC.
+      await pollUntil('both leases', 120_000, async () => {
+        const leases = parseLeases(await virsh(harness.uri, 'net-dhcp-leases', harness.network));
+        const mine = (mac: string) => leases.find((l) => l.mac === mac.toLowerCase())?.ip;
+        return mine(source.HWAddr) === source.Ip!.Address && mine(clone.HWAddr) === clone.Ip!.Address ? true : undefined;
+      });
+      const ids = await Promise.all([target, cloneTarget].map((t) => sshOk(t, 'cat /etc/machine-id')));
+      console.log(`machine-id: source ${ids[0]!.trim()}, clone ${ids[1]!.trim()}`);
+      expect((await sshOk(cloneTarget, 'ip -4 -o addr show scope global')).includes(clone.Ip!.Address)).toBe(true);
+      expect((await sshOk(target, 'ip -4 -o addr show scope global')).includes(source.Ip!.Address)).toBe(true);
+    },
+    20 * 60_000,
   );
 });
