@@ -14,8 +14,12 @@ export type PropertiesField = (typeof PROPERTIES_FIELDS)[number];
 export const CLONE_FIELDS = ['Name', 'Full', 'Start'] as const;
 export type CloneField = (typeof CLONE_FIELDS)[number];
 
+/** The fields of a rebuild request (POST /api/machines/{provider}/{id}/rebuild/). */
+export const REBUILD_FIELDS = ['Image', 'SSHKey', 'Userdata'] as const;
+export type RebuildField = (typeof REBUILD_FIELDS)[number];
+
 /** A field of a request a ServiceError can be about. */
-export type RequestField = CreateField | ListField | PropertiesField | CloneField;
+export type RequestField = CreateField | ListField | PropertiesField | CloneField | RebuildField;
 
 /**
  * A create request as the caller sent it, not yet checked: any string field may be '' (missing).
@@ -48,6 +52,22 @@ export interface CloneMachineRequest {
   /** Start the clone once it is made (as a create does). */
   start: boolean;
   /** The authenticated user: the clone's creator. */
+  by: string;
+}
+
+/**
+ * A reinstall of a machine from an image: a new root disk and config drive, the same name, MAC,
+ * address and size. What is not given stays as the machine has it.
+ */
+export interface RebuildMachineRequest {
+  provider: string;
+  id: string;
+  /** Image id; undefined: the image the machine was made from. */
+  image?: string;
+  /** Names of the config's SSH keys; undefined: the machine's keys. */
+  sshKeys?: readonly string[];
+  /** undefined: the machine's userdata. */
+  userdata?: string;
   by: string;
 }
 

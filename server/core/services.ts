@@ -6,7 +6,7 @@ import type { PropertiesChange } from './machine-properties.js';
 import type { MachineAction } from './actions.js';
 import type { Image, Machine } from './machine.js';
 import type { ProviderAvailability, ProviderSummary } from './provider.js';
-import type { CloneMachineRequest, CreateMachineRequest, MachineFilter } from './requests.js';
+import type { CloneMachineRequest, CreateMachineRequest, MachineFilter, RebuildMachineRequest } from './requests.js';
 
 /** One provider's machines at one moment: a version of its list that never changes once made. */
 export interface MachineListSnapshot {
@@ -51,6 +51,12 @@ export interface MachineService {
    * address reservation and config drive (new instance id and hostname). Resolves with the clone.
    */
   cloneMachine(request: CloneMachineRequest): Promise<Machine>;
+  /**
+   * Reinstalls a machine from an image: a new root disk and config drive in place of the old
+   * (removed only once the new ones are in place), the same name, MAC, address and size; a running
+   * machine is powered off for it and started again. Resolves with the machine after.
+   */
+  rebuildMachine(request: RebuildMachineRequest): Promise<Machine>;
   /** Resolves with the machine as it was before deletion. */
   deleteMachine(provider: string, id: string): Promise<Machine>;
   changeState(provider: string, id: string, action: MachineAction): Promise<Machine>;

@@ -21,6 +21,7 @@ import { propertiesChangeFromBody } from '../properties-request.js';
 import { snapshotCreateFromBody, snapshotRevertFromBody } from '../snapshot-request.js';
 import { resizeRequestFromBody } from '../resize-request.js';
 import { cloneRequestFromBody } from '../clone-request.js';
+import { rebuildRequestFromBody } from '../rebuild-request.js';
 import { HttpError } from '../http-error.js';
 import { apiAuthentication, authenticatedUser } from './api-auth.js';
 import { availabilityMap, planToJson, providerToJson, sshKeyToJson } from './catalog-json.js';
@@ -188,6 +189,17 @@ export function createApiRouter({ service, consoles, snapshots, resize, config, 
       );
       res.set('Location', machinePath(clone.provider || provider, clone.id));
       sendJson(res, 201, { Message: `Machine ${clone.name} (${clone.id}) cloned`, Machine: machineToJson(clone) });
+    })
+    .all(notImplemented);
+
+  router
+    .route('/api/machines/:provider/:id/rebuild/')
+    .post(readBody({ limitBytes: 256 * 1024 }), async (req, res) => {
+      const { provider, id } = machineRef(req);
+      const machine = await service.rebuildMachine(
+        rebuildRequestFromBody(req.body as ParsedBody, provider, id, authenticatedUser(res)),
+      );
+      sendJson(res, 200, { Message: `Machine ${machine.name} rebuilt from ${machine.imageId}`, Machine: machineToJson(machine) });
     })
     .all(notImplemented);
 

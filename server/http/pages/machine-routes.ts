@@ -14,6 +14,7 @@ import { propertiesChangeFromBody } from '../properties-request.js';
 import { snapshotCreateFromBody, snapshotRevertFromBody } from '../snapshot-request.js';
 import { resizeRequestFromBody } from '../resize-request.js';
 import { cloneRequestFromBody } from '../clone-request.js';
+import { rebuildRequestFromBody } from '../rebuild-request.js';
 import { sessionUser } from '../session/authentication.js';
 import { SORT_KEYS, listQueryFrom, sortLinks, sortRows } from './machine-list.js';
 import { actionLabel, actionViews, machineSummary, machineUrl, needsConfirmation } from './machine-view.js';
@@ -88,6 +89,11 @@ export function machineRoutes({ render, service, snapshots, resize, config }: Ma
         snapshotDone: snapshotNotice(req.query.snapshot),
         resized: req.query.resized === '1',
         cloneBlocked: machine.state !== 'stopped',
+        rebuilt: req.query.rebuilt === '1',
+        rebuildKeys: config.sshKeys.map((key) => ({
+          name: key.name,
+          checked: machine.sshKeys.some((own) => own.name === key.name),
+        })),
         cloneName: `${machine.name}-clone`.slice(0, 63).replace(/-+$/, ''),
         planOptions: config.plans.map((plan) => ({ name: plan.name, selected: plan.name === machine.plan })),
         ...snapshotView,
@@ -163,6 +169,29 @@ export function machineRoutes({ render, service, snapshots, resize, config }: Ma
       const refusal = answerFor(err);
       if (refusal.unexpected || refusal.status === 503) throw err;
       await showMachine(req, res, await service.getMachine(provider, id), { cloneError: refusal.message }, refusal.status);
+    }
+  });
+
+  router.post('/machines/:provider/:id/rebuild/', async (req, res) => {
+    const { provider, id } = ref(req);
+    const body = req.body as ParsedBody;
+    try {
+      // The page asks to confirm; the API's callers say what they want by calling.
+      const fields = body.kind === 'form' ? body.fields : [];
+      if (!fields.some(([name, value]) => name === 'Confirm' && value === 'true')) {
+        throw new HttpError(400, 'tick the box to confirm: a rebuild erases the disk');
+      }
+      const rest = fields.filter(([name]) => name !== 'Confirm');
+      // The key checkboxes send nothing when none is ticked: that is "no keys", not "keep them".
+      const keys = rest.some(([name]) => name === 'SSHKey') ? [] : [['SSHKeys', ''] as [string, string]];
+      await service.rebuildMachine(
+        rebuildRequestFromBody({ kind: 'form', fields: [...rest, ...keys] }, provider, id, sessionUser(res) ?? ''),
+      );
+      res.redirect(303, `${machineUrl(provider, id)}?rebuilt=1#rebuild`);
+    } catch (err) {
+      const refusal = answerFor(err);
+      if (refusal.unexpected || refusal.status === 503) throw err;
+      await showMachine(req, res, await service.getMachine(provider, id), { rebuildError: refusal.message }, refusal.status);
     }
   });
 

@@ -20,9 +20,22 @@ import { dhcpHostXml, parseNetworkXml } from '../network/index.js';
 import { diskSourcePath, parseDomainXml, type DomainFacts } from './domain-xml.js';
 import { undefineDomain } from './create/undefine.js';
 
+/**
+ * The names a machine's root disk and config drive have: `NAME_disk` and `NAME_config.iso`, or
+ * after a rebuild (which makes the new ones before it removes the old) `NAME_rebuilt_disk` and
+ * `NAME_rebuilt_config.iso`, and back again at the next. No machine name holds "_", so none of
+ * these can be another machine's.
+ */
+export function volumeGenerations(machineName: string): { disk: string; iso: string }[] {
+  return [
+    { disk: `${machineName}_disk`, iso: `${machineName}_config.iso` },
+    { disk: `${machineName}_rebuilt_disk`, iso: `${machineName}_rebuilt_config.iso` },
+  ];
+}
+
 /** The machine's own volume names, in the order they are deleted. */
 export function ownVolumeNames(machineName: string): string[] {
-  return [`${machineName}_disk`, `${machineName}_config.iso`];
+  return volumeGenerations(machineName).flatMap((g) => [g.disk, g.iso]);
 }
 
 interface OwnVolume {

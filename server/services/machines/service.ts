@@ -7,7 +7,7 @@ import { isTag, TAG_RULE, type MachineProperties, type PropertiesChange } from '
 import type { Logger } from '../../core/log.js';
 import { isMachineState, MACHINE_STATES, type Image, type Machine } from '../../core/machine.js';
 import type { ProviderAvailability, ProviderSummary } from '../../core/provider.js';
-import type { CloneMachineRequest, CreateMachineRequest, MachineFilter } from '../../core/requests.js';
+import type { CloneMachineRequest, CreateMachineRequest, MachineFilter, RebuildMachineRequest } from '../../core/requests.js';
 import { ServiceError } from '../../core/service-error.js';
 import type {
   ImageListResult,
@@ -29,6 +29,7 @@ import { readMachine } from './cache/read-machine.js';
 import { createMachine, machineLockKey, staleMarkMs, type CreateHooks } from './create/create-machine.js';
 import { sweepHypervisor, type SweepReport } from './sweeper.js';
 import { checkCloneName, Cloning } from './clone/clone-machine.js';
+import { checkRebuildRequest, Rebuild } from './rebuild/rebuild-machine.js';
 import { nameConflict, queuedBuild, type CreateContext } from './create/machine-build.js';
 import { assertMachineId, lookupDomain } from './lookup-domain.js';
 import { changeProperties, checkPropertiesChange } from './properties-service.js';
@@ -295,6 +296,20 @@ export function createMachineService(deps: MachineServiceDeps): MachineServiceHa
               queuedBuild(buildContext, hv.name, () => new Cloning(buildContext, { conn, hv, domain }, request).run()),
             );
           }),
+        );
+      } finally {
+        caches.get(request.provider)?.invalidate();
+      }
+    },
+
+    async rebuildMachine(request: RebuildMachineRequest): Promise<Machine> {
+      refuseWhileClosing();
+      checkRebuildRequest(request);
+      try {
+        return await tracked(
+          onMachine(request.provider, request.id, 'rebuild machine', (conn, hv, domain) =>
+            queuedBuild(buildContext, hv.name, () => new Rebuild(buildContext, { conn, hv, domain }, request).run()),
+          ),
         );
       } finally {
         caches.get(request.provider)?.invalidate();

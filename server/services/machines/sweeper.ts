@@ -6,6 +6,8 @@
  *   the domain NAME if it is vmango's and never ran (still shut off), else NAME_disk and
  *   NAME_config.iso when no domain uses them, and reservations named NAME whose MAC is on no
  *   domain; then the mark;
+ * - for every stale rebuild mark (`NAME_rebuilding`): whichever of NAME's disks and config drives
+ *   (both name generations) no domain uses, then the mark.
  * Reservations whose MAC belongs to no domain but that no mark names are reported, not removed:
  * nothing tells a reservation vmango made (for a machine later undefined outside the panel) from
  * one an administrator keeps for a host of their own.
@@ -17,7 +19,7 @@ import type { Logger } from '../../core/log.js';
 import { path, parseXmlRoot } from '../../formats/xml/tree.js';
 import { DomainXmlFlags, ErrorCode, NetworkUpdateFlags, type Connection } from '../../libvirt/index.js';
 import { dhcpHostXml, parseNetworkXml } from '../network/index.js';
-import { creationMarkName, markedMachine } from './create/creation-mark.js';
+import { creationMarkName, markedMachine, rebuildMarkedMachine } from './create/creation-mark.js';
 import { deleteDomain, ownVolumeNames } from './delete-service.js';
 import { ignoringMissing } from './ignoring-missing.js';
 import { diskSourcePath, parseDomainXml, type DomainFacts } from './domain-xml.js';
@@ -117,6 +119,27 @@ export async function sweepHypervisor(conn: Connection, hv: HypervisorConfig, op
     }
     await ignoringMissing(mark.volume.delete(), ErrorCode.NO_STORAGE_VOL);
     log(`volume ${creationMarkName(name)}`);
+  }
+  // A rebuild's leftovers: whichever disk and config drive of the machine no domain uses.
+  for (const mark of volumes) {
+    const name = rebuildMarkedMachine(mark.name);
+    if (name === undefined) continue;
+    const key = `${hv.name}\u0000${mark.name}`;
+    seenMarks.add(key);
+    if (!options.firstSeen.has(key)) options.firstSeen.set(key, now);
+    const since = ctimeMs(mark.xml) ?? options.firstSeen.get(key)!;
+    if (options.isBusy(name) || now - since < options.staleAfterMs) {
+      report.waiting.push(mark.name);
+      continue;
+    }
+    for (const volumeName of ownVolumeNames(name)) {
+      const volume = volumes.find((v) => v.name === volumeName);
+      if (!volume || usedPaths.has(volume.path)) continue;
+      await ignoringMissing(volume.volume.delete(), ErrorCode.NO_STORAGE_VOL);
+      log(`volume ${volumeName}`);
+    }
+    await ignoringMissing(mark.volume.delete(), ErrorCode.NO_STORAGE_VOL);
+    log(`volume ${mark.name}`);
   }
   for (const key of options.firstSeen.keys())
     if (key.startsWith(`${hv.name}\u0000`) && !seenMarks.has(key)) options.firstSeen.delete(key);

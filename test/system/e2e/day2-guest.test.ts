@@ -6,7 +6,8 @@
 // snapshots leaves the disk. Resize: after a stop and start the guest sees the new CPUs, memory
 // and a root filesystem grown to the new disk size. Clone: the stopped guest's clone boots with
 // its own hostname and a distinct address, reachable over ssh at the address the API reports,
-// while the source runs too, each holding its own DHCP lease.
+// while the source runs too, each holding its own DHCP lease. Rebuild: the running guest's files
+// are gone, it answers on the same address with the injected key.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireHarness } from '../../helpers/harness.js';
@@ -219,5 +220,28 @@ describe.skipIf(skipReason !== undefined)('day-2 operations on a real guest thro
       expect((await sshOk(target, 'ip -4 -o addr show scope global')).includes(source.Ip!.Address)).toBe(true);
     },
     20 * 60_000,
+  );
+
+  it(
+    'rebuild: the files are gone, the guest answers on the same address with the injected key',
+    async () => {
+      await sshOk(target, 'echo mine > /home/debian/before-rebuild && sync');
+      const before = await getMachine(panel.base, location);
+      const rebuilt = await post(`${location}rebuild/`, { SSHKey: KEY_NAME });
+      expect(rebuilt.status, rebuilt.text).toBe(200);
+      const after = await getMachine(panel.base, location);
+      expect({ id: after.Id, mac: after.HWAddr, ip: after.Ip?.Address, state: after.State }).toEqual({
+        id: before.Id,
+        mac: before.HWAddr,
+        ip: before.Ip?.Address,
+        state: 'running',
+      });
+      await waitForSsh(target, BOOT_TIMEOUT_MS);
+      await sshOk(target, 'cloud-init status --wait', { timeoutMs: 300_000 });
+      expect(await exists('/home/debian/before-rebuild')).toBe(false);
+      expect(await exists('/home/debian/before-cold')).toBe(false);
+      expect((await sshOk(target, 'hostname')).trim()).toBe(name);
+    },
+    15 * 60_000,
   );
 });

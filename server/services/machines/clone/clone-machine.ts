@@ -25,7 +25,7 @@ import {
 import { readMachine } from '../cache/read-machine.js';
 import { cloneDomainXml } from './clone-domain-xml.js';
 import { copyVolumeBytes } from './copy-volume.js';
-import { ownVolumeNames } from '../delete-service.js';
+import { volumeGenerations } from '../delete-service.js';
 import { diskSourcePath, findRootDisk, parseDomainXml, type DomainDisk, type DomainFacts } from '../domain-xml.js';
 import { ignoringMissing } from '../ignoring-missing.js';
 import { machineNameProblem } from '../machine-name.js';
@@ -174,8 +174,8 @@ export class Cloning extends MachineBuild {
 
   /** The source's config drive: the cdrom holding its own NAME_config.iso. */
   private configDriveOf(facts: DomainFacts): DomainDisk | undefined {
-    const iso = ownVolumeNames(facts.name)[1]!;
-    return facts.disks.find((d) => d.device === 'cdrom' && diskSourcePath(d).endsWith(`/${iso}`));
+    const isos = volumeGenerations(facts.name).map((g) => `/${g.iso}`);
+    return facts.disks.find((d) => d.device === 'cdrom' && isos.some((iso) => diskSourcePath(d).endsWith(iso)));
   }
 
   private async build(

@@ -5,15 +5,7 @@
  * behind. The two slow steps, reserving the address and starting QEMU, overlap (startWithAddress).
  */
 import type { HypervisorConfig } from '../../../config/index.js';
-import {
-  AffectFlags,
-  DomainXmlFlags,
-  ErrorCode,
-  type Connection,
-  type Domain,
-  type StoragePool,
-  type StorageVolume,
-} from '../../../libvirt/index.js';
+import { AffectFlags, DomainXmlFlags, type Connection, type Domain, type StoragePool } from '../../../libvirt/index.js';
 import { findImage, type ImageWithVolume } from '../../images/image-service.js';
 import { machineIdFromUuid } from '../../../core/machine-id.js';
 import { parseDomainXml } from '../domain-xml.js';
@@ -24,7 +16,6 @@ import { ServiceError } from '../../../core/service-error.js';
 import { vmangoTemplateContext, type TemplateImageInput, type TemplateMachineInput } from '../template-context.js';
 import { readMachine } from '../cache/read-machine.js';
 import { configDriveDevice } from './config-drive-device.js';
-import { ignoringMissing } from '../ignoring-missing.js';
 import { validateCreateRequest, type ValidRequest } from './validate-request.js';
 import { readVolumePlan } from './volume-plan.js';
 import {
@@ -35,27 +26,11 @@ import {
   nameConflict,
   queuedBuild,
   step,
+  templateImage,
   type CreateContext,
 } from './machine-build.js';
 
 export { machineLockKey, staleMarkMs, type CreateContext, type CreateHooks, type CreateStep } from './machine-build.js';
-
-function templateImage(found: ImageWithVolume): TemplateImageInput {
-  const { image } = found;
-  const modified = image.modified;
-  return {
-    id: image.id,
-    os: image.os,
-    arch: image.arch,
-    sizeBytes: image.sizeBytes,
-    format: image.format,
-    // Go's zero time when libvirt reports no mtime, as 0.6's Image.Date was then.
-    date: modified
-      ? new Date(modified.seconds * 1000 + Math.floor(modified.nanoseconds / 1e6))
-      : new Date('0001-01-01T00:00:00Z'),
-    poolName: image.poolName,
-  };
-}
 
 export async function createMachine(ctx: CreateContext, request: CreateMachineRequest): Promise<Machine> {
   const valid = validateCreateRequest(ctx.config, request, (name, field) => ctx.access.config(name, field));
@@ -154,14 +129,6 @@ class Creation extends MachineBuild {
 
     this.ctx.logger.info({ hypervisor: hv.name, machine: req.name, id: machineIdFromUuid(facts.uuid) }, 'machine created');
     return readMachine(conn, hv, domain, this.ctx.clock);
-  }
-
-  private async createRootVolume(pool: StoragePool, xml: string, linked: boolean, source: StorageVolume): Promise<StorageVolume> {
-    const disk = linked
-      ? await step('failed to create overlay volume', () => pool.createVolume(xml, { onLateResult: this.lateVolume }))
-      : await step('failed to clone image', () => pool.createVolumeFrom(xml, source, { onLateResult: this.lateVolume }));
-    this.rollback.add(`delete volume ${disk.name}`, () => ignoringMissing(disk.delete(), ErrorCode.NO_STORAGE_VOL));
-    return disk;
   }
 
   private async defineDomain(

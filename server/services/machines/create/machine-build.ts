@@ -29,6 +29,8 @@ import { chooseFreeAddress, dhcpHostXml, NoFreeAddressError, parseNetworkXml } f
 import { toLeases } from '../cache/hypervisor-snapshot.js';
 import { buildConfigDrive } from '../config-drive.js';
 import type { DomainFacts, DomainInterface } from '../domain-xml.js';
+import type { ImageWithVolume } from '../../images/image-service.js';
+import type { TemplateImageInput } from '../template-context.js';
 import { ignoringMissing } from '../ignoring-missing.js';
 import type { KeyedMutex } from '../keyed-lock.js';
 import { QueueFullError, type WorkQueue } from '../work-queue.js';
@@ -129,11 +131,28 @@ export async function domainExists(conn: Connection, name: string): Promise<bool
   }
 }
 
-function isoVolumeXml(name: string, bytes: number): string {
+function isoVolumeXml(volumeName: string, bytes: number): string {
   return (
-    `<volume><name>${escapeXmlText('volume name', `${name}_config.iso`)}</name>` +
+    `<volume><name>${escapeXmlText('volume name', volumeName)}</name>` +
     `<capacity unit="bytes">${bytes}</capacity><target><format type="raw"/></target></volume>`
   );
+}
+
+export function templateImage(found: ImageWithVolume): TemplateImageInput {
+  const { image } = found;
+  const modified = image.modified;
+  return {
+    id: image.id,
+    os: image.os,
+    arch: image.arch,
+    sizeBytes: image.sizeBytes,
+    format: image.format,
+    // Go's zero time when libvirt reports no mtime, as 0.6's Image.Date was then.
+    date: modified
+      ? new Date(modified.seconds * 1000 + Math.floor(modified.nanoseconds / 1e6))
+      : new Date('0001-01-01T00:00:00Z'),
+    poolName: image.poolName,
+  };
 }
 
 export interface ConfigDriveFacts {
@@ -232,6 +251,20 @@ export abstract class MachineBuild {
     }
   }
 
+  /** The root volume from the rendered volume XML: an overlay on the image, or a full copy of it. */
+  protected async createRootVolume(
+    pool: StoragePool,
+    xml: string,
+    linked: boolean,
+    source: StorageVolume,
+  ): Promise<StorageVolume> {
+    const disk = linked
+      ? await step('failed to create overlay volume', () => pool.createVolume(xml, { onLateResult: this.lateVolume }))
+      : await step('failed to clone image', () => pool.createVolumeFrom(xml, source, { onLateResult: this.lateVolume }));
+    this.rollback.add(`delete volume ${disk.name}`, () => ignoringMissing(disk.delete(), ErrorCode.NO_STORAGE_VOL));
+    return disk;
+  }
+
   /** Defines the domain; the rollback undefines it. */
   protected async define(xml: string): Promise<Domain> {
     const domain = await step('failed to define domain', () =>
@@ -241,8 +274,12 @@ export abstract class MachineBuild {
     return domain;
   }
 
-  /** Builds the config drive, uploads it as NAME_config.iso into the root pool; its path. */
-  protected async uploadConfigDrive(rootPool: StoragePool, facts: ConfigDriveFacts): Promise<string> {
+  /** Builds the config drive, uploads it as NAME_config.iso (or `volumeName`) into the root pool; its path. */
+  protected async uploadConfigDrive(
+    rootPool: StoragePool,
+    facts: ConfigDriveFacts,
+    volumeName = `${this.name}_config.iso`,
+  ): Promise<string> {
     const { hv, name } = this;
     return step('failed to create config drive', async () => {
       const iso = await buildConfigDrive({
@@ -252,7 +289,7 @@ export abstract class MachineBuild {
         sshKeys: facts.sshKeys,
         userdata: facts.userdata,
       });
-      const volume = await rootPool.createVolume(isoVolumeXml(name, iso.length), { onLateResult: this.lateVolume });
+      const volume = await rootPool.createVolume(isoVolumeXml(volumeName, iso.length), { onLateResult: this.lateVolume });
       this.rollback.add(`delete volume ${volume.name}`, () => ignoringMissing(volume.delete(), ErrorCode.NO_STORAGE_VOL));
       await volume.upload(iso);
       return volume.getPath();
