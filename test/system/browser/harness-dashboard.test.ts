@@ -8,7 +8,8 @@
  * A machine is created through the wizard from the harness's empty 64 MiB qcow2 image (no OS:
  * the TCG guest just runs SeaBIOS), stopped through the REST API while its page is open (the
  * badge changes over the live event stream), then started, powered off, rebooted and deleted
- * with the page's buttons; what is left in libvirt is checked directly. Screenshots of every
+ * with the page's buttons; a snapshot is taken, listed, reverted and deleted, the machine resized
+ * and (stopped) cloned through the machine page's forms; what is left in libvirt is checked directly. Screenshots of every
  * page at 1280 and 375 px go to test-artifacts/screenshots/harness-*.png.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -414,6 +415,59 @@ describe.skipIf(skipReason !== undefined || !haveChromium)('dashboard in chromiu
     expect((await domainNow()).state).toBe('running');
     await shoot(page, 'harness-error-403');
   }, 60_000);
+
+  it('day-2 dialogs: takes, lists, reverts and deletes a snapshot; resizes; clones the stopped machine', async () => {
+    await page.goto(url(machinePath()));
+    const card = page.locator('[data-snapshots]');
+    await card.getByLabel('Name').fill('brw-snap');
+    await card.getByLabel('Description').fill('from the browser');
+    await card.getByRole('button', { name: /Take a snapshot/ }).click({ timeout: 120_000 });
+    await page.waitForURL(/\?snapshot=created#snapshots$/, { timeout: 120_000 });
+    const row = page.locator('[data-snapshots] tbody tr').filter({ hasText: 'brw-snap' });
+    expect(await row.count()).toBe(1);
+    expect(await row.textContent()).toContain('disks and memory (running)');
+    expect(await row.textContent()).toContain('from the browser');
+    expect((await (await conn.lookupDomainByName(NAME)).listSnapshots()).map((snap) => snap.name)).toEqual(['brw-snap']);
+    await shoot(page, 'harness-machine-snapshots');
+
+    await row.getByLabel('discard what the machine did since').check();
+    await row.getByRole('button', { name: 'Revert' }).click({ timeout: 120_000 });
+    await page.waitForURL(/\?snapshot=reverted#snapshots$/, { timeout: 120_000 });
+    expect(await badge().textContent()).toBe('running');
+    await page
+      .locator('[data-snapshots] tbody tr')
+      .filter({ hasText: 'brw-snap' })
+      .getByRole('button', { name: 'Delete' })
+      .click();
+    await page.waitForURL(/\?snapshot=deleted#snapshots$/);
+    expect(await page.locator('[data-snapshots] tbody tr').count()).toBe(0);
+    expect(await (await conn.lookupDomainByName(NAME)).listSnapshots()).toEqual([]);
+
+    const resize = page.locator('[data-resize]');
+    await resize.getByLabel('Memory (MiB)').fill('384');
+    await resize.getByRole('button', { name: 'Resize' }).click();
+    await page.waitForURL(/\?resized=1#resize$/);
+    expect(await page.getByRole('status').filter({ hasText: 'Resized.' }).count()).toBe(1);
+    const saved = await (await conn.lookupDomainByName(NAME)).getXmlDesc({ flags: 2 });
+    expect(saved).toMatch(/<memory unit='KiB'>393216<\/memory>/);
+    await shoot(page, 'harness-machine-resized');
+
+    expect((await api('POST', `/api/machines/${A}/${machineId}/stop/`)).status).toBe(200);
+    await page.goto(url(machinePath()));
+    const clone = page.locator('[data-clone]');
+    await clone.getByLabel('Name of the clone').fill(`${PREFIX}-cl`);
+    await clone.getByLabel('start it once made').uncheck();
+    await clone.getByRole('button', { name: 'Clone' }).click({ timeout: 120_000 });
+    await page.waitForURL(/\/machines\/ALPHA\/[0-9a-f]{32}\/\?created=1$/, { timeout: 120_000 });
+    const cloneId = /\/machines\/ALPHA\/([0-9a-f]{32})\//.exec(page.url())![1]!;
+    expect(cloneId).not.toBe(machineId);
+    expect(await page.locator('h1').textContent()).toContain(`${PREFIX}-cl`);
+    expect(await badge().textContent()).toBe('stopped');
+    await shoot(page, 'harness-machine-clone');
+    expect((await api('DELETE', `/api/machines/${A}/${cloneId}/`)).status).toBe(204);
+    expect(await leftovers(conn, harness, NETWORK, `${PREFIX}-cl`)).toEqual([]);
+    expect((await api('POST', `/api/machines/${A}/${machineId}/start/`)).status).toBe(200);
+  }, 600_000);
 
   it('deletes it (confirmed): gone from the list, and its domain, disk, config drive and DHCP entry gone from libvirt', async () => {
     await page.goto(url(machinePath()));

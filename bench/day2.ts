@@ -1,0 +1,309 @@
+// Day-2 operations benchmark through the REST API of the real panel on the harness hypervisor:
+// snapshot create and revert (disk-only, a stopped machine with a 1 GiB qcow2 disk), clone of a
+// stopped machine made from a 64 MiB image, and the 1000-machine list with tags beside the same
+// list without (cold and warm, one run, as a ratio). Run inside the harness namespace:
+//   scripts/harness/harness.sh exec npx tsx bench/day2.ts
+// Everything named bench-<pid>-… is removed at the end, on failure and on Ctrl-C. A benchmark
+// prints, it does not assert: each figure with its target and pass/MISS.
+import { performance } from 'node:perf_hooks';
+import { rmSync } from 'node:fs';
+
+import { AffectFlags, openConnection, type Connection } from '../server/libvirt/index.js';
+import { propertiesForSetMetadata } from '../server/services/machines/properties-metadata.js';
+import { harnessEnv, insideHarnessNamespace } from '../test/helpers/harness.js';
+import { populate, removeByPrefix, type PopulationTarget } from './helpers/population.js';
+import { freePort, spawnPanel, waitConnected, writeBenchConfig, type PanelChild } from './helpers/panel-process.js';
+import { median, ms, percentile, printRow, printTable, seconds, type ResultRow } from './helpers/stats.js';
+
+const env = harnessEnv();
+if (!env || !insideHarnessNamespace()) {
+  console.error('run inside the harness: scripts/harness/harness.sh exec npx tsx bench/day2.ts');
+  process.exit(2);
+}
+const num = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+const LIST_MACHINES = num('BENCH_LIST_MACHINES', 1000);
+const WARM_REQUESTS = num('BENCH_WARM_REQUESTS', 300);
+const ROUNDS = num('BENCH_ROUNDS', 5);
+const PREFIX = `bench-${process.pid}-`;
+const PROVIDER = 'BENCH';
+const USER = { user: 'bench', password: `bench-${process.pid}` };
+const AUTH = { 'X-Vmango-User': USER.user, 'X-Vmango-Pass': USER.password };
+const PLAN = { name: 'bench', memoryMiB: 256, cpus: 1, diskGiB: 1 };
+
+const rows: ResultRow[] = [];
+let exitCode = 0;
+const report = (row: ResultRow): void => {
+  rows.push(row);
+  printRow(row);
+};
+
+let conn: Connection | undefined;
+let target: PopulationTarget | undefined;
+const panels = new Set<PanelChild>();
+const tempDirs: string[] = [];
+let cleaning: Promise<void> | undefined;
+async function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const panel of panels) await panel.stop().catch(() => undefined);
+    if (target) {
+      const removed = await removeByPrefix(target, PREFIX);
+      console.log(`cleanup: removed ${removed.domains} domains, ${removed.volumes} volumes, ${removed.hosts} DHCP host entries`);
+    }
+    await conn?.close().catch(() => undefined);
+    if (exitCode === 0) for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    exitCode = 130;
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+async function startPanel(linked: boolean): Promise<PanelChild> {
+  const port = await freePort();
+  const { dir, configPath } = writeBenchConfig(
+    {
+      provider: PROVIDER,
+      uri: env!.uri,
+      network: env!.network,
+      imagePool: env!.imagePool,
+      rootPool: env!.rootPool,
+      domainType: env!.domainType,
+      linked,
+      user: USER.user,
+      password: USER.password,
+      plan: PLAN,
+    },
+    port,
+  );
+  tempDirs.push(dir);
+  const panel = spawnPanel(configPath, dir, port);
+  panels.add(panel);
+  await waitConnected(panel, PROVIDER, AUTH);
+  return panel;
+}
+async function stopPanel(panel: PanelChild): Promise<void> {
+  await panel.stop();
+  panels.delete(panel);
+}
+
+async function call(
+  panel: PanelChild,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; text: string; headers: Headers }> {
+  const res = await fetch(`${panel.base}${path}`, {
+    method,
+    headers: { ...AUTH, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, text: await res.text(), headers: res.headers };
+}
+async function timed(
+  panel: PanelChild,
+  method: string,
+  path: string,
+  body: unknown,
+  expect: number,
+): Promise<{ ms: number; headers: Headers }> {
+  const started = performance.now();
+  const res = await call(panel, method, path, body);
+  const elapsed = performance.now() - started;
+  if (res.status !== expect) throw new Error(`${method} ${path}: ${res.status} ${res.text.slice(0, 300)}`);
+  return { ms: elapsed, headers: res.headers };
+}
+async function timedList(panel: PanelChild, query = ''): Promise<{ ms: number; count: number }> {
+  const started = performance.now();
+  const res = await fetch(`${panel.base}/api/machines/${query}`, { headers: AUTH });
+  const text = await res.text();
+  const elapsed = performance.now() - started;
+  if (res.status !== 200) throw new Error(`list: ${res.status} ${text.slice(0, 200)}`);
+  return { ms: elapsed, count: (JSON.parse(text) as { Machines: Record<string, unknown[]> }).Machines[PROVIDER]?.length ?? 0 };
+}
+/** Cold (the first list after the panel connects, its cache filling) and warm p50 of the full list. */
+async function listFigures(panel: PanelChild): Promise<{ cold: number; warm: number[]; count: number }> {
+  await fetch(`${panel.base}/api/plans/`, { headers: AUTH }); // bcrypt once, outside the figure
+  const cold = await timedList(panel);
+  const warm: number[] = [];
+  for (let i = 0; i < WARM_REQUESTS; i++) warm.push((await timedList(panel)).ms);
+  return { cold: cold.ms, warm, count: cold.count };
+}
+async function createMachine(panel: PanelChild, name: string, image: string): Promise<string> {
+  const { headers } = await timed(
+    panel,
+    'POST',
+    '/api/machines/',
+    { Name: name, Plan: PLAN.name, Image: image, Provider: PROVIDER },
+    201,
+  );
+  const location = headers.get('location')!;
+  await timed(panel, 'POST', `${location}stop/`, undefined, 200);
+  return location;
+}
+const summary = (samples: number[]): string =>
+  `median of ${samples.length}; min ${ms(Math.min(...samples))}, max ${ms(Math.max(...samples))}`;
+
+async function listPhase(): Promise<void> {
+  const names = Array.from({ length: LIST_MACHINES }, (_, i) => `${PREFIX}m${String(i).padStart(4, '0')}`);
+  let started = performance.now();
+  await populate(target!, names, 0);
+  console.log(`populate: ${names.length} machines in ${seconds(performance.now() - started)}`);
+  const plainPanel = await startPanel(false);
+  const plain = await listFigures(plainPanel);
+  await stopPanel(plainPanel);
+
+  started = performance.now();
+  for (let i = 0; i < names.length; i += 16) {
+    await Promise.all(
+      names.slice(i, i + 16).map(async (name, j) => {
+        const domain = await conn!.lookupDomainByName(name);
+        const { xml, key, uri } = propertiesForSetMetadata({
+          tags: ['bench', `group-${(i + j) % 10}`, ...(j % 2 ? ['odd'] : [])],
+          label: (i + j) % 3 === 0 ? { name: 'production', colour: '#2f855a' } : undefined,
+          description: `machine ${i + j} of the day-2 benchmark`,
+        });
+        await domain.setMetadata(xml, { type: 'element', key, uri, flags: AffectFlags.CONFIG });
+      }),
+    );
+  }
+  console.log(`tagged ${names.length} machines in ${seconds(performance.now() - started)}`);
+  const taggedPanel = await startPanel(false);
+  const tagged = await listFigures(taggedPanel);
+  const filtered: number[] = [];
+  let filteredCount = 0;
+  for (let i = 0; i < WARM_REQUESTS; i++) {
+    const r = await timedList(taggedPanel, '?tag=group-3');
+    filtered.push(r.ms);
+    filteredCount = r.count;
+  }
+  await stopPanel(taggedPanel);
+
+  report({
+    name: `cold list, ${tagged.count} machines with tags`,
+    figure: seconds(tagged.cold),
+    target: '≤ 0.4 s',
+    pass: tagged.cold <= 400,
+    note: `without tags ${seconds(plain.cold)} (${plain.count} machines); ratio ${(tagged.cold / plain.cold).toFixed(2)}×`,
+  });
+  report({
+    name: `warm list p50, ${tagged.count} machines with tags`,
+    figure: ms(median(tagged.warm)),
+    target: '≤ 15 ms',
+    pass: median(tagged.warm) <= 15,
+    note: `p99 ${ms(percentile(tagged.warm, 99))}; without tags p50 ${ms(median(plain.warm))}; ratio ${(median(tagged.warm) / median(plain.warm)).toFixed(2)}×`,
+  });
+  report({
+    name: `warm list ?tag=group-3 p50 (${filteredCount} of ${tagged.count})`,
+    figure: ms(median(filtered)),
+    target: '(context)',
+    pass: true,
+    note: `p99 ${ms(percentile(filtered, 99))}`,
+  });
+}
+
+async function snapshotAndClonePhase(): Promise<void> {
+  const panel = await startPanel(false);
+  await timedList(panel);
+  const snapLocation = await createMachine(panel, `${PREFIX}snap`, 'Cirros-0.6_amd64_qcow2.img');
+  const creates: number[] = [];
+  const reverts: number[] = [];
+  const deletes: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    creates.push((await timed(panel, 'POST', `${snapLocation}snapshots/`, { Name: `s${i}` }, 201)).ms);
+  }
+  for (let i = 0; i < ROUNDS; i++)
+    reverts.push((await timed(panel, 'POST', `${snapLocation}snapshots/s${i}/revert/`, {}, 200)).ms);
+  for (let i = 0; i < ROUNDS; i++)
+    deletes.push((await timed(panel, 'DELETE', `${snapLocation}snapshots/s${i}/`, undefined, 204)).ms);
+  report({
+    name: 'snapshot create, stopped machine, 1 GiB qcow2 disk',
+    figure: ms(median(creates)),
+    target: '≤ 1 s',
+    pass: median(creates) <= 1000,
+    note: summary(creates),
+  });
+  report({
+    name: 'snapshot revert, same machine',
+    figure: ms(median(reverts)),
+    target: '≤ 1 s',
+    pass: median(reverts) <= 1000,
+    note: summary(reverts),
+  });
+  report({
+    name: 'snapshot delete (context)',
+    figure: ms(median(deletes)),
+    target: '(context)',
+    pass: true,
+    note: summary(deletes),
+  });
+
+  const sourceLocation = await createMachine(panel, `${PREFIX}src`, 'Debian-12_amd64_raw.img');
+  const clones: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const { ms: took, headers } = await timed(
+      panel,
+      'POST',
+      `${sourceLocation}clone/`,
+      { Name: `${PREFIX}c${i}`, Start: false },
+      201,
+    );
+    clones.push(took);
+    await timed(panel, 'DELETE', headers.get('location')!, undefined, 204);
+  }
+  report({
+    name: 'clone, stopped machine from a 64 MiB raw image (full copy, not started)',
+    figure: ms(median(clones)),
+    target: '≤ 1 s',
+    pass: median(clones) <= 1000,
+    note: summary(clones),
+  });
+  await stopPanel(panel);
+
+  // Context: a linked clone (an overlay source: its own layer streamed through the panel).
+  const linkedPanel = await startPanel(true);
+  const overlay = await createMachine(linkedPanel, `${PREFIX}ovl`, 'Cirros-0.6_amd64_qcow2.img');
+  const linked: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const { ms: took, headers } = await timed(
+      linkedPanel,
+      'POST',
+      `${overlay}clone/`,
+      { Name: `${PREFIX}l${i}`, Start: false },
+      201,
+    );
+    linked.push(took);
+    await timed(linkedPanel, 'DELETE', headers.get('location')!, undefined, 204);
+  }
+  report({
+    name: 'linked clone of an overlay (context)',
+    figure: ms(median(linked)),
+    target: '(context)',
+    pass: true,
+    note: summary(linked),
+  });
+  await stopPanel(linkedPanel);
+}
+
+try {
+  conn = await openConnection(env.uri);
+  target = {
+    conn,
+    rootPool: env.rootPool,
+    network: env.network,
+    domainType: env.domainType,
+    imageId: 'Cirros-0.6_amd64_qcow2.img',
+  };
+  await snapshotAndClonePhase();
+  await listPhase();
+} catch (err) {
+  exitCode = 1;
+  console.error(err);
+} finally {
+  await cleanup();
+  console.log('');
+  printTable(rows);
+  process.exit(exitCode);
+}
