@@ -75,7 +75,7 @@ export function machineRoutes({ render, service, snapshots, resize, config }: Ma
       {
         title: machine.name,
         section: 'machines',
-        scripts: ['live.js'],
+        scripts: ['live.js', 'busy-forms.js'],
         machine,
         summary: machineSummary(machine),
         actions: actionViews(machine),

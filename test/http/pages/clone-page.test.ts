@@ -45,6 +45,14 @@ describe('clone on the machine page', () => {
     expect(await running.text()).toContain('machine web-1 is running; a clone is made of a shut-off machine only');
   });
 
+  it('serves the script that marks the long forms busy, and the page loads it', async () => {
+    expect(await (await client.get(db1)).text()).toMatch(/<script src="\/static\/js\/busy-forms\.js\?v=[^"]+" defer>/);
+    const script = await fetch(`${panel.base}/static/js/busy-forms.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toMatch(/javascript/);
+    expect(await script.text()).toContain('data-busy-note');
+  });
+
   it('needs the CSRF token', async () => {
     expect((await client.post(`${db1}clone/`, { Name: 'db-1-copy' })).status).toBe(403);
   });
