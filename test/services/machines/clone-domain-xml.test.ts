@@ -60,6 +60,20 @@ describe('a clone’s domain definition from its source’s', () => {
     expect(written).toContain('<graphics type="vnc" autoport="yes" listen="127.0.0.1">');
   });
 
+  it('gives serial logs and socket paths named after the source the clone’s name, and drops a log named otherwise', () => {
+    const xml = fixture('domain-one.xml')
+      .replace("<serial type='pty'>", "<serial type='pty'><log file='/var/log/libvirt/qemu/one-serial.log' append='on'/>")
+      .replace(
+        "<console type='pty'>",
+        "<channel type='unix'><source mode='bind' path='/run/vm/one.agent'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel><parallel type='pty'><log file='/var/log/shared.log'/><target port='0'/></parallel><console type='pty'>",
+      );
+    const written = clone(xml);
+    expect(written).toContain('<log file="/var/log/libvirt/qemu/two-copy-serial.log" append="on"/>');
+    expect(written).toContain('<source mode="bind" path="/run/vm/two-copy.agent"/>');
+    expect(written).not.toContain('shared.log');
+    expect(written).not.toContain('one-serial');
+  });
+
   it('keeps a hostile creator as text inside the creator element', () => {
     const written = clone(fixture('domain-one.xml'), '</vmango:creator><vmango:plan>huge</vmango:plan>');
     const copy = parseDomainXml(written);

@@ -171,6 +171,10 @@ describe.skipIf(skipReason !== undefined)('clone on the harness hypervisor', () 
     expect(xml).toContain(`${req.name}_config.iso`);
     expect(xml).not.toContain(`${overlaySource.name}_`);
     await expectSourceIntact(overlaySource);
+    // Both run at once: nothing of the source's (disk, drive, sockets, display port) is shared.
+    const sourceRunning = await setup.service.changeState(overlaySource.provider, overlaySource.id, 'start');
+    expect(sourceRunning.state).toBe('running');
+    await setup.service.changeState(overlaySource.provider, overlaySource.id, 'stop');
 
     await setup.service.deleteMachine(clone.provider, clone.id);
     await expectNothingLeft(req.name);

@@ -193,7 +193,11 @@ describe.skipIf(skipReason !== undefined)('day-2 operations on a real guest thro
         const res = await api(panel.base, 'DELETE', cloneLocation);
         if (res.status !== 204) await run('virsh', ['-c', harness.uri, 'destroy', cloneName]);
       });
-      expect((await post(`${location}start/`)).status).toBe(200);
+      const started = await post(`${location}start/`);
+      expect(
+        started.status,
+        `${started.text} ${JSON.stringify(panel.logLines.filter((l) => l.level === 'error' || l.level === 50).slice(-3))}`,
+      ).toBe(200);
 
       const source = await getMachine(panel.base, location);
       const clone = await getMachine(panel.base, cloneLocation);
