@@ -21,6 +21,11 @@ export interface ConfigDriveInput {
   userdata: string;
   /** NoCloud only: the `network-config` file's content (cloud-init network config v1 or v2). */
   networkConfig?: string;
+  /**
+   * The platform's own cloud-config, beside the user's userdata (cloud-init's vendor data, which a
+   * guest may turn off): `vendor-data` (NoCloud) or `openstack/latest/vendor_data.json`.
+   */
+  vendordata?: string;
 }
 
 export interface ConfigDriveFile {
@@ -85,19 +90,24 @@ export function configDriveContents(input: ConfigDriveInput): { volumeId: string
   // 0.6 always had at least "\n" (TrimSpace + newline); an empty file is kept from cloud-init the same way.
   const userdata = input.userdata === '' ? '\n' : input.userdata;
   if (input.format === 'openstack') {
-    return {
-      volumeId: 'config-2',
-      files: [
-        { path: 'openstack/latest/meta_data.json', content: openstackMetaDataJson(input) },
-        { path: 'openstack/latest/user_data', content: userdata },
-      ],
-    };
+    const files: ConfigDriveFile[] = [
+      { path: 'openstack/latest/meta_data.json', content: openstackMetaDataJson(input) },
+      { path: 'openstack/latest/user_data', content: userdata },
+    ];
+    if (input.vendordata !== undefined) {
+      files.push({
+        path: 'openstack/latest/vendor_data.json',
+        content: `{"cloud-init":${encodeGoJsonString(input.vendordata)}}`,
+      });
+    }
+    return { volumeId: 'config-2', files };
   }
   const files: ConfigDriveFile[] = [
     { path: 'meta-data', content: nocloudMetaData(input) },
     { path: 'user-data', content: userdata },
   ];
   if (input.networkConfig !== undefined) files.push({ path: 'network-config', content: input.networkConfig });
+  if (input.vendordata !== undefined) files.push({ path: 'vendor-data', content: input.vendordata });
   return { volumeId: 'cidata', files };
 }
 

@@ -134,6 +134,16 @@ describe('buildConfigDrive: NoCloud form', () => {
     expect(iso.read('/network-config')).toBe(networkConfig);
   });
 
+  it('carries vendor data beside the userdata, in either form, when given', async () => {
+    const vendordata = '#cloud-config\nbootcmd:\n  - [sh, -c, "echo \\"quoted\\""]\n';
+    const nocloud = readIso(await buildConfigDrive({ ...openstackInput, format: 'nocloud', vendordata }, { tmpRoot: work }));
+    expect(nocloud.files).toEqual(['/meta-data', '/user-data', '/vendor-data']);
+    expect(nocloud.read('/vendor-data')).toBe(vendordata);
+    const openstack = readIso(await buildConfigDrive({ ...openstackInput, vendordata }, { tmpRoot: work }));
+    expect(openstack.files).toContain('/openstack/latest/vendor_data.json');
+    expect(JSON.parse(openstack.read('/openstack/latest/vendor_data.json'))).toEqual({ 'cloud-init': vendordata });
+  });
+
   it('leaves network-config out when none is given', async () => {
     const iso = readIso(await buildConfigDrive({ ...openstackInput, format: 'nocloud' }, { tmpRoot: work }));
     expect(iso.files).toEqual(['/meta-data', '/user-data']);

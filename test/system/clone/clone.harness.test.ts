@@ -15,6 +15,7 @@ import type { CloneMachineRequest } from '../../../server/core/requests.js';
 import type { Machine } from '../../../server/core/machine.js';
 import { ServiceError } from '../../../server/core/service-error.js';
 import type { CreateStep } from '../../../server/services/machines/create/create-machine.js';
+import { CLONE_VENDORDATA } from '../../../server/services/machines/clone/clone-machine.js';
 import { requireHarness } from '../../helpers/harness.js';
 import {
   cleanupPrefix,
@@ -167,6 +168,8 @@ describe.skipIf(skipReason !== undefined)('clone on the harness hypervisor', () 
       public_keys: { test: SSH_KEY },
     });
     expect(iso.files.get('openstack/latest/user_data')).toBe(overlaySource.userdata);
+    // A machine id of its own on its first boot (the copied disk holds the source's).
+    expect(JSON.parse(iso.files.get('openstack/latest/vendor_data.json')!)).toEqual({ 'cloud-init': CLONE_VENDORDATA });
     const xml = await (await conn.lookupDomainByName(req.name)).getXmlDesc();
     expect(xml).toContain(`${req.name}_config.iso`);
     expect(xml).not.toContain(`${overlaySource.name}_`);

@@ -31,6 +31,20 @@ import { ignoringMissing } from '../ignoring-missing.js';
 import { machineNameProblem } from '../machine-name.js';
 import { domainExists, isTestDriver, MachineBuild, step, type CreateContext } from '../create/machine-build.js';
 
+/**
+ * What a clone's guest does once, on its first boot: a machine id of its own. The copied disk holds
+ * the source's /etc/machine-id, and systemd-networkd's DHCP client id (a DUID) comes from it, so
+ * clone and source would share one DHCP lease in dnsmasq (each still gets its reserved address,
+ * but the lease of one replaces the other's). systemd-machine-id-setup makes the id from the VM's
+ * new UUID; networkd restarted asks for a lease under the new id. It is cloud-init vendor data,
+ * beside the user's userdata, once per instance (the clone's is new).
+ */
+export const CLONE_VENDORDATA =
+  '#cloud-config\n' +
+  'bootcmd:\n' +
+  '  - [cloud-init-per, instance, vmango-clone-machine-id, sh, -c, "rm -f /etc/machine-id && systemd-machine-id-setup && ' +
+  'if systemctl -q is-active systemd-networkd; then systemctl restart systemd-networkd; fi"]\n';
+
 /** The source as the clone reads it, under the source's lock. */
 export interface CloneSource {
   conn: Connection;
@@ -200,6 +214,7 @@ export class Cloning extends MachineBuild {
         uuid32: machineIdFromUuid(uuid),
         sshKeys: metadata.sshKeys,
         userdata: metadata.userdata,
+        vendordata: CLONE_VENDORDATA,
       });
       paths.set(diskSourcePath(configDrive), isoPath);
       await this.after('config-drive-uploaded');

@@ -160,6 +160,8 @@ export interface ConfigDriveFacts {
   sshKeys: readonly SshKey[];
   /** As stored (normalizeUserdata). */
   userdata: string;
+  /** cloud-init vendor data (config-drive.ts), for what the platform itself must do in the guest. */
+  vendordata?: string;
 }
 
 export abstract class MachineBuild {
@@ -288,6 +290,7 @@ export abstract class MachineBuild {
         uuid32: facts.uuid32,
         sshKeys: facts.sshKeys,
         userdata: facts.userdata,
+        ...(facts.vendordata !== undefined ? { vendordata: facts.vendordata } : {}),
       });
       const volume = await rootPool.createVolume(isoVolumeXml(volumeName, iso.length), { onLateResult: this.lateVolume });
       this.rollback.add(`delete volume ${volume.name}`, () => ignoringMissing(volume.delete(), ErrorCode.NO_STORAGE_VOL));
