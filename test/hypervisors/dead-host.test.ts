@@ -115,11 +115,14 @@ describe.skipIf(!env)('a dead hypervisor does not hold up the others (real libvi
     }
   }, 30_000);
 
-  it('never stalls the Node event loop by more than 50 ms', () => {
+  // A call that waited for the frozen host on the event loop would pause it for its whole deadline
+  // (4 s here); GC and a busy 2-core machine pause it for tens of ms (89 ms was seen in a
+  // clean-clone run with guests booting beside it). So the bound sits between the two.
+  it('never blocks the Node event loop on the dead host (no pause of 500 ms or more)', () => {
     const maxMs = loopDelay.max / 1e6;
     console.log(
       `event loop delay during the dead-host tests: max ${maxMs.toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms`,
     );
-    expect(maxMs).toBeLessThan(50);
+    expect(maxMs).toBeLessThan(500);
   });
 });
