@@ -14,11 +14,10 @@ import type { MachineLabel, PropertiesChange } from '../core/machine-properties.
 import { PROPERTIES_FIELDS } from '../core/requests.js';
 import type { ParsedBody } from './body.js';
 import { HttpError } from './http-error.js';
+import { requestFieldValues } from './request-fields.js';
 
 const FORM_ONLY = ['LabelName', 'LabelColour'] as const;
-const IGNORED = new Set(['csrf']);
-const KNOWN = new Map([...PROPERTIES_FIELDS, ...FORM_ONLY].map((name) => [name.toLowerCase(), name]));
-const REPEATABLE_IN_FORMS = new Set(['tags', 'addtags', 'removetags', 'autostart']);
+const REPEATABLE_IN_FORMS = ['Tags', 'AddTags', 'RemoveTags', 'Autostart'];
 
 function fieldList(): string {
   return PROPERTIES_FIELDS.join(', ');
@@ -52,46 +51,32 @@ function labelOf(value: unknown): MachineLabel | null {
 }
 
 export function propertiesChangeFromBody(body: ParsedBody): PropertiesChange {
-  const fields = new Map<string, unknown[]>();
-  let entries: [string, unknown][];
-  if (body.kind === 'form') entries = body.fields;
-  else if (typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value))
-    entries = Object.entries(body.value);
-  else throw new HttpError(400, `the request body must be a JSON object with any of ${fieldList()}`);
-  for (const [name, value] of entries) {
-    const key = name.toLowerCase();
-    if (IGNORED.has(key)) continue;
-    if (!KNOWN.has(key) || (body.kind === 'json' && FORM_ONLY.some((f) => f.toLowerCase() === key))) {
-      throw new HttpError(400, `unknown field "${name.slice(0, 40)}"; the fields are ${fieldList()}`);
-    }
-    const values = fields.get(key) ?? [];
-    if (values.length > 0 && !(body.kind === 'form' && REPEATABLE_IN_FORMS.has(key))) {
-      throw new HttpError(400, `the field ${name.slice(0, 40)} is given twice`);
-    }
-    values.push(value);
-    fields.set(key, values);
-  }
+  const fields = requestFieldValues(body, [...PROPERTIES_FIELDS, ...FORM_ONLY], {
+    repeatable: REPEATABLE_IN_FORMS,
+    formOnly: FORM_ONLY,
+    described: fieldList(),
+  });
   const change: PropertiesChange = {};
   const all = (key: string): unknown[] | undefined => fields.get(key);
   const tags = (key: string, name: string): string[] | undefined => all(key)?.flatMap((value) => tagsOf(name, value));
-  const set = tags('tags', 'Tags');
+  const set = tags('Tags', 'Tags');
   if (set) change.tags = set;
-  const add = tags('addtags', 'AddTags');
+  const add = tags('AddTags', 'AddTags');
   if (add) change.addTags = add;
-  const remove = tags('removetags', 'RemoveTags');
+  const remove = tags('RemoveTags', 'RemoveTags');
   if (remove) change.removeTags = remove;
-  if (fields.has('label')) change.label = labelOf(all('label')![0]);
-  if (fields.has('labelname') || fields.has('labelcolour')) {
-    if (fields.has('label')) throw new HttpError(400, 'send Label, or LabelName and LabelColour, not both');
-    const name = String(all('labelname')?.[0] ?? '');
-    change.label = name.trim() === '' ? null : { name, colour: String(all('labelcolour')?.[0] ?? '') };
+  if (fields.has('Label')) change.label = labelOf(all('Label')![0]);
+  if (fields.has('LabelName') || fields.has('LabelColour')) {
+    if (fields.has('Label')) throw new HttpError(400, 'send Label, or LabelName and LabelColour, not both');
+    const name = String(all('LabelName')?.[0] ?? '');
+    change.label = name.trim() === '' ? null : { name, colour: String(all('LabelColour')?.[0] ?? '') };
   }
-  if (fields.has('description')) {
-    const description = all('description')![0];
+  if (fields.has('Description')) {
+    const description = all('Description')![0];
     if (typeof description !== 'string') throw new HttpError(400, 'Description must be text');
     change.description = description;
   }
-  const autostart = all('autostart');
+  const autostart = all('Autostart');
   if (autostart) change.autostart = booleanOf('Autostart', autostart[autostart.length - 1]);
   if (Object.keys(change).length === 0) throw new HttpError(400, `nothing to change; send any of ${fieldList()}`);
   return change;

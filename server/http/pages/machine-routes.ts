@@ -183,7 +183,7 @@ export function machineRoutes({ render, service, snapshots, resize, config }: Ma
       }
       const rest = fields.filter(([name]) => name !== 'Confirm');
       // The key checkboxes send nothing when none is ticked: that is "no keys", not "keep them".
-      const keys = rest.some(([name]) => name === 'SSHKey') ? [] : [['SSHKeys', ''] as [string, string]];
+      const keys = rest.some(([name]) => name === 'SSHKey') ? [] : [['SSHKey', ''] as [string, string]];
       await service.rebuildMachine(
         rebuildRequestFromBody({ kind: 'form', fields: [...rest, ...keys] }, provider, id, sessionUser(res) ?? ''),
       );
