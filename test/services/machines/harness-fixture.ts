@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ErrorCode, LibvirtError, openConnection, type Connection } from '../../../server/libvirt/index.js';
 import type { HarnessEnv } from '../../helpers/harness.js';
+import type { HypervisorBlock } from './setup.js';
 
 const run = promisify(execFile);
 const TEMPLATES = fileURLToPath(new URL('../../../templates/', import.meta.url));
@@ -73,6 +74,28 @@ export function harnessTemplates(env: HarnessEnv): {
     writeFileSync(paths[key], text);
   }
   return { dir, ...paths };
+}
+
+/**
+ * Hypervisor blocks on the harness: its URI and pools, `network`, the harness templates and a
+ * 30 s call deadline; `extra` changes any of them.
+ */
+export function harnessHypervisor(
+  env: HarnessEnv,
+  templates: { vm: string; volume: string },
+  network: string,
+): (name: string, extra?: Partial<HypervisorBlock>) => HypervisorBlock {
+  return (name, extra = {}) => ({
+    name,
+    url: env.uri,
+    imagePool: env.imagePool,
+    rootPool: env.rootPool,
+    network,
+    vmTemplate: templates.vm,
+    volumeTemplate: templates.volume,
+    callTimeout: '30s',
+    ...extra,
+  });
 }
 
 export async function rawConnection(env: HarnessEnv): Promise<Connection> {

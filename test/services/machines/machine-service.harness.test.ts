@@ -9,6 +9,7 @@ import {
   cleanupPrefix,
   defineNetwork,
   downloadVolume,
+  harnessHypervisor,
   harnessTemplates,
   leftovers,
   rawConnection,
@@ -16,7 +17,7 @@ import {
   removeNetwork,
   virsh,
 } from './harness-fixture.js';
-import { SSH_KEY, serviceConfig, startService, type HypervisorBlock, type ServiceSetup } from './setup.js';
+import { SSH_KEY, serviceConfig, startService, type ServiceSetup } from './setup.js';
 
 const { env, skipReason } = requireHarness();
 const PREFIX = `svct${process.pid % 100000}`;
@@ -45,17 +46,7 @@ describe.skipIf(skipReason !== undefined)('machine service on the harness hyperv
       [10, 10],
       `<host mac='52:54:00:ff:ff:01' name='someone-else' ip='10.${FULL_SUBNET >> 8}.${FULL_SUBNET & 255}.10'/>`,
     );
-    const base = (name: string, extra: Partial<HypervisorBlock> = {}): HypervisorBlock => ({
-      name,
-      url: harness.uri,
-      imagePool: harness.imagePool,
-      rootPool: harness.rootPool,
-      network: NET,
-      vmTemplate: t.vm,
-      volumeTemplate: t.volume,
-      callTimeout: '30s',
-      ...extra,
-    });
+    const base = harnessHypervisor(harness, t, NET);
     const config = serviceConfig([
       base('H'),
       base('HNOCLOUD', { configDriveFormat: 'nocloud' }),

@@ -21,6 +21,7 @@ import {
   cleanupPrefix,
   defineNetwork,
   downloadVolume,
+  harnessHypervisor,
   harnessTemplates,
   leftovers,
   rawConnection,
@@ -28,7 +29,7 @@ import {
   removeNetwork,
   virsh,
 } from '../../services/machines/harness-fixture.js';
-import { SSH_KEY, serviceConfig, startService, type HypervisorBlock, type ServiceSetup } from '../../services/machines/setup.js';
+import { SSH_KEY, serviceConfig, startService, type ServiceSetup } from '../../services/machines/setup.js';
 
 const run = promisify(execFile);
 const { env, skipReason } = requireHarness();
@@ -68,17 +69,7 @@ describe.skipIf(skipReason !== undefined)('clone on the harness hypervisor', () 
   beforeAll(async () => {
     const t = harnessTemplates(harness);
     await defineNetwork(harness, t.dir, NET, `vbc${process.pid % 100000}`, SUBNET, [10, 60]);
-    const base = (name: string, extra: Partial<HypervisorBlock> = {}): HypervisorBlock => ({
-      name,
-      url: harness.uri,
-      imagePool: harness.imagePool,
-      rootPool: harness.rootPool,
-      network: NET,
-      vmTemplate: t.vm,
-      volumeTemplate: t.volume,
-      callTimeout: '30s',
-      ...extra,
-    });
+    const base = harnessHypervisor(harness, t, NET);
     setup = await startService(serviceConfig([base('H'), base('HLINKED', { volumeTemplate: t.linked })]), {
       createHooks: { afterStep: (step, name) => hooked?.(step, name) ?? Promise.resolve() },
     });

@@ -20,13 +20,14 @@ import {
   cleanupPrefix,
   defineNetwork,
   downloadVolume,
+  harnessHypervisor,
   harnessTemplates,
   rawConnection,
   readIso,
   removeNetwork,
   virsh,
 } from '../../services/machines/harness-fixture.js';
-import { SSH_KEY, serviceConfig, startService, type HypervisorBlock, type ServiceSetup } from '../../services/machines/setup.js';
+import { SSH_KEY, serviceConfig, startService, type ServiceSetup } from '../../services/machines/setup.js';
 
 const run = promisify(execFile);
 const { env, skipReason } = requireHarness();
@@ -76,17 +77,7 @@ describe.skipIf(skipReason !== undefined)('rebuild on the harness hypervisor', (
   beforeAll(async () => {
     const t = harnessTemplates(harness);
     await defineNetwork(harness, t.dir, NET, `vbr${process.pid % 100000}`, SUBNET, [10, 60]);
-    const base: HypervisorBlock = {
-      name: 'H',
-      url: harness.uri,
-      imagePool: harness.imagePool,
-      rootPool: harness.rootPool,
-      network: NET,
-      vmTemplate: t.vm,
-      volumeTemplate: t.linked,
-      callTimeout: '30s',
-    };
-    setup = await startService(serviceConfig([base]), {
+    setup = await startService(serviceConfig([harnessHypervisor(harness, t, NET)('H', { volumeTemplate: t.linked })]), {
       createHooks: { afterStep: (step, name) => hooked?.(step, name) ?? Promise.resolve() },
       sweepIntervalMs: 0,
     });
