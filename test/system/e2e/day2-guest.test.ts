@@ -6,7 +6,7 @@
 // snapshots leaves the disk. Resize: after a stop and start the guest sees the new CPUs, memory
 // and a root filesystem grown to the new disk size. Clone: the stopped guest's clone boots with
 // its own hostname and a distinct address, reachable over ssh at the address the API reports,
-// while the source runs too, each holding its own DHCP lease. Rebuild: the running guest's files
+// while the source runs too, each holding its own DHCP lease (after the source renews). Rebuild: the running guest's files
 // are gone, it answers on the same address with the injected key.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,7 @@ import {
 import { addImageToPool, buildGuestImage, installGuestKernel, REPO_DIR } from './helpers/guest-image.js';
 import { generateSshKey, sshOk, sshRun, waitForSsh, type SshTarget } from './helpers/guest.js';
 import { Cleanup, run } from './helpers/run.js';
-import { parseLeases, virsh } from './helpers/virsh.js';
+import { parseLeases, virsh, watchLeases } from './helpers/virsh.js';
 
 const { env, skipReason } = requireHarness();
 const BOOT_TIMEOUT_MS = 6 * 60_000;
@@ -186,6 +186,8 @@ describe.skipIf(skipReason !== undefined)('day-2 operations on a real guest thro
       expect((await post(`${location}shutdown/`)).status).toBe(200);
       await pollUntil(`${name}: stopped`, 180_000, async () => ((await state()) === 'stopped' ? true : undefined));
       const cloneName = `${name}-c`;
+      const leaseHistory = watchLeases(harness.uri, harness.network);
+      cleanup.add('stop watching DHCP leases', async () => void (await leaseHistory.stop()));
       const cloned = await post(`${location}clone/`, { Name: cloneName });
       expect(cloned.status, cloned.text).toBe(201);
       const cloneLocation = cloned.headers.get('location')!;
@@ -212,15 +214,28 @@ describe.skipIf(skipReason !== undefined)('day-2 operations on a real guest thro
       expect((await sshOk(target, 'hostname')).trim()).toBe(name);
       // The source's files came along.
       expect((await sshRun(cloneTarget, 'test -e /home/debian/before-cold')).code).toBe(0);
-      // Recorded, not yet asserted (issue 14 names it open): whether the clone made a machine id of
-      // its own from the vendor data and holds a DHCP lease of its own beside the source's.
+      // The clone made a machine id of its own from the vendor data (its disk held the source's,
+      // and networkd's DHCP client id comes from it).
       const ids = await Promise.all([target, cloneTarget].map(async (t) => (await sshOk(t, 'cat /etc/machine-id')).trim()));
-      const leases = parseLeases(await virsh(harness.uri, 'net-dhcp-leases', harness.network));
-      const leaseOf = (mac: string) => leases.find((l) => l.mac === mac.toLowerCase())?.ip ?? 'none';
-      console.log(
-        `machine-id: source ${ids[0]}, clone ${ids[1]}; leases: source ${leaseOf(source.HWAddr)}, clone ${leaseOf(clone.HWAddr)}; ` +
-          `vendor data run: ${(await sshRun(cloneTarget, 'sudo ls /var/lib/cloud/instance/sem/')).stdout.replace(/\n/g, ' ')}`,
-      );
+      expect(ids[1]).toMatch(/^[0-9a-f]{32}$/);
+      expect(ids[1]).not.toBe(ids[0]);
+      // The source renews its lease, as it does at half its lease time: it keeps its address, and
+      // dnsmasq then holds one lease for each, under two client ids — none left under the source's
+      // id for the clone's address, which would have the source's renewal refused.
+      const iface = (await sshOk(target, "ip -o -4 addr show scope global | awk '{print $2; exit}'")).trim();
+      expect(iface).toMatch(/^[a-z0-9]+$/);
+      await sshOk(target, `sudo networkctl renew ${iface}`);
+      const settled = await pollUntil('a DHCP lease for each machine', 60_000, async () => {
+        const leases = parseLeases(await virsh(harness.uri, 'net-dhcp-leases', harness.network));
+        const mine = leases.find((l) => l.mac === source.HWAddr.toLowerCase());
+        const theirs = leases.find((l) => l.mac === clone.HWAddr.toLowerCase());
+        return mine && theirs ? { leases, mine, theirs } : undefined;
+      });
+      console.log(`DHCP leases while the clone booted:\n${await leaseHistory.stop()}`);
+      expect(settled.mine.ip).toBe(source.Ip!.Address);
+      expect(settled.theirs.ip).toBe(clone.Ip!.Address);
+      expect(settled.mine.clientId).not.toBe(settled.theirs.clientId);
+      expect(settled.leases.filter((l) => l.clientId === settled.mine.clientId)).toHaveLength(1);
       // Each answers at the address the API reports.
       expect((await sshOk(cloneTarget, 'ip -4 -o addr show scope global')).includes(clone.Ip!.Address)).toBe(true);
       expect((await sshOk(target, 'ip -4 -o addr show scope global')).includes(source.Ip!.Address)).toBe(true);

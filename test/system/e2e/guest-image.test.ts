@@ -96,8 +96,8 @@ describe('e2e helpers: parseLeases', () => {
       '',
     ].join('\n');
     expect(parseLeases(table)).toEqual([
-      { mac: '52:54:00:42:ec:77', ip: '192.168.150.136', hostname: 'e2e-guest-efa0ff' },
-      { mac: '52:54:00:00:00:02', ip: '192.168.150.10', hostname: '-' },
+      { mac: '52:54:00:42:ec:77', ip: '192.168.150.136', hostname: 'e2e-guest-efa0ff', clientId: 'ff:00:42:ec:77:00:01:00:01' },
+      { mac: '52:54:00:00:00:02', ip: '192.168.150.10', hostname: '-', clientId: '01:52:54:00:00:00:02' },
     ]);
   });
 });

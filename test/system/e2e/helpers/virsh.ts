@@ -26,6 +26,8 @@ export interface Lease {
   mac: string;
   ip: string;
   hostname: string;
+  /** The DHCP client identifier the guest sent ('-' when none). */
+  clientId: string;
 }
 
 /** Parses the table `virsh -q net-dhcp-leases` prints. */
@@ -33,8 +35,8 @@ export function parseLeases(table: string): Lease[] {
   const leases: Lease[] = [];
   for (const line of table.split('\n')) {
     // Expiry date, time, MAC, protocol, IP/prefix, hostname, client id.
-    const m = /^\s*\S+\s+\S+\s+([0-9a-f:]{17})\s+ipv4\s+([0-9.]+)\/\d+\s+(\S+)/i.exec(line);
-    if (m) leases.push({ mac: m[1]!.toLowerCase(), ip: m[2]!, hostname: m[3]! });
+    const m = /^\s*\S+\s+\S+\s+([0-9a-f:]{17})\s+ipv4\s+([0-9.]+)\/\d+\s+(\S+)(?:\s+(\S+))?/i.exec(line);
+    if (m) leases.push({ mac: m[1]!.toLowerCase(), ip: m[2]!, hostname: m[3]!, clientId: m[4] ?? '-' });
   }
   return leases;
 }
@@ -72,4 +74,37 @@ export async function reserveDhcpHost(
     }
   }
   throw lastError;
+}
+
+/**
+ * Polls a network's DHCP leases every `intervalMs` until stopped and keeps each table that
+ * differs from the one before, with the time since the start: how leases changed hands.
+ */
+export function watchLeases(uri: string, network: string, intervalMs = 1000): { stop: () => Promise<string> } {
+  const started = Date.now();
+  const seen: string[] = [];
+  let last = '';
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      try {
+        const rows = parseLeases(await virsh(uri, 'net-dhcp-leases', network))
+          .map((l) => `${l.mac} ${l.ip} ${l.clientId}`)
+          .sort()
+          .join('; ');
+        if (rows !== last) seen.push(`+${((Date.now() - started) / 1000).toFixed(0)} s: ${rows || 'none'}`);
+        last = rows;
+      } catch (error) {
+        seen.push(`+${((Date.now() - started) / 1000).toFixed(0)} s: ${String(error)}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return seen.join('\n');
+    },
+  };
 }
