@@ -2,9 +2,15 @@
 import { LibvirtError } from '../../libvirt/index.js';
 
 export async function ignoringMissing(work: Promise<unknown>, ...missing: number[]): Promise<void> {
+  await orMissing(work, ...missing);
+}
+
+/** What `work` gives, or undefined when libvirt says the object is missing (one of `missing`). */
+export async function orMissing<T>(work: Promise<T>, ...missing: number[]): Promise<T | undefined> {
   try {
-    await work;
+    return await work;
   } catch (err) {
     if (!(err instanceof LibvirtError && missing.includes(err.code))) throw err;
+    return undefined;
   }
 }

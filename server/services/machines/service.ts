@@ -151,7 +151,7 @@ export function createMachineService(deps: MachineServiceDeps): MachineServiceHa
   const onDomainEvent = (name: string): void => caches.get(name)?.onDomainEvent();
   const markFirstSeen = new Map<string, number>();
   const sweeping = new KeyedMutex();
-  function sweep(provider: string, options: { staleAfterMs?: number } = {}): Promise<SweepReport> {
+  function sweep(provider: string, options: { staleAfterMs?: number; reportOrphans?: boolean } = {}): Promise<SweepReport> {
     return sweeping.run(provider, () =>
       access.run(provider, 'sweep leftovers', async (conn, hv) => {
         const report = await sweepHypervisor(conn, hv, {
@@ -159,15 +159,16 @@ export function createMachineService(deps: MachineServiceDeps): MachineServiceHa
           isBusy: (name) => machineLocks.isHeld(machineLockKey(hv.name, name)),
           staleAfterMs: options.staleAfterMs ?? staleMarkMs(hv),
           firstSeen: markFirstSeen,
+          ...(options.reportOrphans !== undefined ? { reportOrphans: options.reportOrphans } : {}),
         });
         if (report.removed.length > 0) cacheOf(provider).invalidate();
         return report;
       }),
     );
   }
-  function sweepQuietly(provider: string): void {
+  function sweepQuietly(provider: string, options: { reportOrphans: boolean }): void {
     if (closing || /^test:/i.test(access.config(provider).url)) return;
-    sweep(provider).catch((err: unknown) =>
+    sweep(provider, options).catch((err: unknown) =>
       logger.warn({ hypervisor: provider, error: (err as Error).message }, 'sweeper: could not sweep'),
     );
   }
@@ -175,14 +176,20 @@ export function createMachineService(deps: MachineServiceDeps): MachineServiceHa
   const sweepTimer =
     sweepInterval > 0
       ? setInterval(() => {
-          for (const name of access.names()) if (manager.status(name).state === 'connected') sweepQuietly(name);
+          for (const name of access.names()) {
+            if (manager.status(name).state === 'connected') sweepQuietly(name, { reportOrphans: false });
+          }
         }, sweepInterval)
       : undefined;
   sweepTimer?.unref();
 
   const onConnected = (name: string): void => {
-    caches.get(name)?.resync();
-    if (sweepInterval > 0) sweepQuietly(name);
+    const cache = caches.get(name);
+    cache?.resync();
+    // After the first list: calls on one connection run one at a time, and the list comes first.
+    if (sweepInterval > 0) {
+      void (cache?.refresh() ?? Promise.resolve()).catch(() => undefined).then(() => sweepQuietly(name, { reportOrphans: true }));
+    }
   };
   manager.on('domainEvent', onDomainEvent);
   manager.on('connected', onConnected);

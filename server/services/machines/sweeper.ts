@@ -21,7 +21,7 @@ import { DomainXmlFlags, ErrorCode, NetworkUpdateFlags, type Connection } from '
 import { dhcpHostXml, parseNetworkXml } from '../network/index.js';
 import { creationMarkName, markedMachine, rebuildMarkedMachine } from './create/creation-mark.js';
 import { deleteDomain, ownVolumeNames } from './delete-service.js';
-import { ignoringMissing } from './ignoring-missing.js';
+import { ignoringMissing, orMissing } from './ignoring-missing.js';
 import { diskSourcePath, parseDomainXml, type DomainFacts } from './domain-xml.js';
 
 export interface SweepOptions {
@@ -32,6 +32,8 @@ export interface SweepOptions {
   staleAfterMs: number;
   /** When marks without timestamps (LVM pools) were first seen, kept between sweeps. */
   firstSeen: Map<string, number>;
+  /** Look for reservations whose MAC is on no domain (default true; the periodic sweep leaves it to the one on connect). */
+  reportOrphans?: boolean;
   now?: () => number;
 }
 
@@ -41,6 +43,29 @@ export interface SweepReport {
   waiting: string[];
   /** Reservations whose MAC is on no domain, left alone (see above). */
   orphanReservations: string[];
+}
+
+interface InUse {
+  domains: { facts: DomainFacts; state: string; entry: Awaited<ReturnType<Connection['listAllDomains']>>[number] }[];
+  /** Disk source paths and MACs some domain's definition names. */
+  paths: Set<string>;
+  macs: Set<string>;
+}
+
+async function readInUse(conn: Connection): Promise<InUse> {
+  const domains: InUse['domains'] = [];
+  for (const entry of await conn.listAllDomains({ withXml: true, xmlFlags: DomainXmlFlags.INACTIVE })) {
+    try {
+      domains.push({ facts: parseDomainXml(entry.xml), state: entry.state, entry });
+    } catch {
+      // a domain whose XML cannot be read uses nothing we could tell
+    }
+  }
+  return {
+    domains,
+    paths: new Set(domains.flatMap((d) => d.facts.disks.map(diskSourcePath)).filter((p) => p !== '')),
+    macs: new Set(domains.flatMap((d) => d.facts.interfaces.map((nic) => nic.mac.toLowerCase())).filter((m) => m !== '')),
+  };
 }
 
 function ctimeMs(volumeXml: string): number | undefined {
@@ -61,21 +86,24 @@ export async function sweepHypervisor(conn: Connection, hv: HypervisorConfig, op
     options.logger.warn({ hypervisor: hv.name, removed: what, ...details }, 'sweeper: removed what an interrupted create left');
   };
 
-  const domains: { facts: DomainFacts; state: string; entry: Awaited<ReturnType<Connection['listAllDomains']>>[number] }[] = [];
-  for (const entry of await conn.listAllDomains({ withXml: true, xmlFlags: DomainXmlFlags.INACTIVE })) {
-    try {
-      domains.push({ facts: parseDomainXml(entry.xml), state: entry.state, entry });
-    } catch {
-      // a domain whose XML cannot be read uses nothing we could tell
-    }
-  }
-  const usedPaths = new Set(domains.flatMap((d) => d.facts.disks.map(diskSourcePath)).filter((p) => p !== ''));
-  const usedMacs = new Set(
-    domains.flatMap((d) => d.facts.interfaces.map((nic) => nic.mac.toLowerCase())).filter((m) => m !== ''),
-  );
+  // Every domain's definition, read once and only when a stale mark or the reservation report
+  // needs it (a listing with XML of a thousand domains holds the connection for half a second).
+  let listing: Promise<InUse> | undefined;
+  const inUse = (): Promise<InUse> => (listing ??= readInUse(conn));
 
   const pool = await conn.lookupStoragePoolByName(hv.rootStoragePool);
-  const volumes = await pool.listAllVolumes();
+  // Names only: the full listing (every volume's sizes and XML) takes seconds on a pool of
+  // thousands, and it would hold up every other call on this connection while it runs. Only the
+  // marks' XML (their time) and the candidates' paths are asked for.
+  const volumes = await pool.listVolumeNames();
+  const unused = async (volumeName: string) => {
+    const volume = volumes.find((v) => v.name === volumeName);
+    if (!volume) return undefined;
+    const volumePath = await orMissing(volume.volume.getPath(), ErrorCode.NO_STORAGE_VOL);
+    return volumePath === undefined || (await inUse()).paths.has(volumePath) ? undefined : volume;
+  };
+  const markTime = async (mark: (typeof volumes)[number]) =>
+    ctimeMs((await orMissing(mark.volume.getXmlDesc(), ErrorCode.NO_STORAGE_VOL)) ?? '');
   const network = await conn.lookupNetworkByName(hv.network).catch(() => undefined);
   const updateFlags = async (): Promise<number> =>
     network && (await network.isActive())
@@ -90,12 +118,12 @@ export async function sweepHypervisor(conn: Connection, hv: HypervisorConfig, op
     const key = `${hv.name}\u0000${mark.name}`;
     seenMarks.add(key);
     if (!options.firstSeen.has(key)) options.firstSeen.set(key, now);
-    const since = ctimeMs(mark.xml) ?? options.firstSeen.get(key)!;
+    const since = (await markTime(mark)) ?? options.firstSeen.get(key)!;
     if (options.isBusy(name) || now - since < options.staleAfterMs) {
       report.waiting.push(mark.name);
       continue;
     }
-    const domain = domains.find((d) => d.facts.name === name);
+    const domain = (await inUse()).domains.find((d) => d.facts.name === name);
     if (domain) {
       // Defined but never started: the create stopped before its end. Anything else is a machine.
       if (domain.facts.metadata && domain.state === 'shutoff') {
@@ -104,13 +132,13 @@ export async function sweepHypervisor(conn: Connection, hv: HypervisorConfig, op
       }
     } else {
       for (const volumeName of ownVolumeNames(name)) {
-        const volume = volumes.find((v) => v.name === volumeName);
-        if (!volume || usedPaths.has(volume.path)) continue;
+        const volume = await unused(volumeName);
+        if (!volume) continue;
         await ignoringMissing(volume.volume.delete(), ErrorCode.NO_STORAGE_VOL);
         log(`volume ${volumeName}`);
       }
       for (const host of await hosts()) {
-        if (host.name !== name || !host.mac || !host.ip || usedMacs.has(host.mac.toLowerCase())) continue;
+        if (host.name !== name || !host.mac || !host.ip || (await inUse()).macs.has(host.mac.toLowerCase())) continue;
         await network!.update('delete', 'ip-dhcp-host', dhcpHostXml({ mac: host.mac, name: host.name, ip: host.ip }), {
           flags: await updateFlags(),
         });
@@ -127,14 +155,14 @@ export async function sweepHypervisor(conn: Connection, hv: HypervisorConfig, op
     const key = `${hv.name}\u0000${mark.name}`;
     seenMarks.add(key);
     if (!options.firstSeen.has(key)) options.firstSeen.set(key, now);
-    const since = ctimeMs(mark.xml) ?? options.firstSeen.get(key)!;
+    const since = (await markTime(mark)) ?? options.firstSeen.get(key)!;
     if (options.isBusy(name) || now - since < options.staleAfterMs) {
       report.waiting.push(mark.name);
       continue;
     }
     for (const volumeName of ownVolumeNames(name)) {
-      const volume = volumes.find((v) => v.name === volumeName);
-      if (!volume || usedPaths.has(volume.path)) continue;
+      const volume = await unused(volumeName);
+      if (!volume) continue;
       await ignoringMissing(volume.volume.delete(), ErrorCode.NO_STORAGE_VOL);
       log(`volume ${volumeName}`);
     }
@@ -144,8 +172,9 @@ export async function sweepHypervisor(conn: Connection, hv: HypervisorConfig, op
   for (const key of options.firstSeen.keys())
     if (key.startsWith(`${hv.name}\u0000`) && !seenMarks.has(key)) options.firstSeen.delete(key);
 
+  if (options.reportOrphans === false) return report;
   for (const host of await hosts()) {
-    if (!host.mac || usedMacs.has(host.mac.toLowerCase()) || (host.name && options.isBusy(host.name))) continue;
+    if (!host.mac || (await inUse()).macs.has(host.mac.toLowerCase()) || (host.name && options.isBusy(host.name))) continue;
     report.orphanReservations.push(`${host.ip ?? '?'} (${host.mac}${host.name ? `, ${host.name}` : ''})`);
   }
   if (report.orphanReservations.length > 0) {
