@@ -6,87 +6,27 @@
 // Everything named bench-<pid>-… is removed at the end, on failure and on Ctrl-C. A benchmark
 // prints, it does not assert: each figure with its target and pass/MISS.
 import { performance } from 'node:perf_hooks';
-import { rmSync } from 'node:fs';
-
-import { AffectFlags, openConnection, type Connection } from '../server/libvirt/index.js';
+import { AffectFlags } from '../server/libvirt/index.js';
 import { propertiesForSetMetadata } from '../server/services/machines/properties-metadata.js';
-import { harnessEnv, insideHarnessNamespace } from '../test/helpers/harness.js';
-import { populate, removeByPrefix, type PopulationTarget } from './helpers/population.js';
-import { freePort, spawnPanel, waitConnected, writeBenchConfig, type PanelChild } from './helpers/panel-process.js';
-import { median, ms, percentile, printRow, printTable, seconds, type ResultRow } from './helpers/stats.js';
+import { BENCH_PROVIDER as PROVIDER, benchNumber as num, HarnessBench, requireHarnessBench } from './helpers/harness-bench.js';
+import { populate } from './helpers/population.js';
+import { waitConnected, type PanelChild } from './helpers/panel-process.js';
+import { median, ms, percentile, seconds } from './helpers/stats.js';
 
-const env = harnessEnv();
-if (!env || !insideHarnessNamespace()) {
-  console.error('run inside the harness: scripts/harness/harness.sh exec npx tsx bench/day2.ts');
-  process.exit(2);
-}
-const num = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+const env = requireHarnessBench('bench/day2.ts');
 const LIST_MACHINES = num('BENCH_LIST_MACHINES', 1000);
 const WARM_REQUESTS = num('BENCH_WARM_REQUESTS', 300);
 const ROUNDS = num('BENCH_ROUNDS', 5);
-const PREFIX = `bench-${process.pid}-`;
-const PROVIDER = 'BENCH';
-const USER = { user: 'bench', password: `bench-${process.pid}` };
-const AUTH = { 'X-Vmango-User': USER.user, 'X-Vmango-Pass': USER.password };
 const PLAN = { name: 'bench', memoryMiB: 256, cpus: 1, diskGiB: 1 };
-
-const rows: ResultRow[] = [];
-let exitCode = 0;
-const report = (row: ResultRow): void => {
-  rows.push(row);
-  printRow(row);
-};
-
-let conn: Connection | undefined;
-let target: PopulationTarget | undefined;
-const panels = new Set<PanelChild>();
-const tempDirs: string[] = [];
-let cleaning: Promise<void> | undefined;
-async function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const panel of panels) await panel.stop().catch(() => undefined);
-    if (target) {
-      const removed = await removeByPrefix(target, PREFIX);
-      console.log(`cleanup: removed ${removed.domains} domains, ${removed.volumes} volumes, ${removed.hosts} DHCP host entries`);
-    }
-    await conn?.close().catch(() => undefined);
-    if (exitCode === 0) for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, () => {
-    exitCode = 130;
-    void cleanup().finally(() => process.exit(130));
-  });
-}
+const bench = new HarnessBench(env, PLAN);
+const { prefix: PREFIX, auth: AUTH } = bench;
+const report = bench.report.bind(bench);
+const stopPanel = bench.stopPanel.bind(bench);
 
 async function startPanel(linked: boolean): Promise<PanelChild> {
-  const port = await freePort();
-  const { dir, configPath } = writeBenchConfig(
-    {
-      provider: PROVIDER,
-      uri: env!.uri,
-      network: env!.network,
-      imagePool: env!.imagePool,
-      rootPool: env!.rootPool,
-      domainType: env!.domainType,
-      linked,
-      user: USER.user,
-      password: USER.password,
-      plan: PLAN,
-    },
-    port,
-  );
-  tempDirs.push(dir);
-  const panel = spawnPanel(configPath, dir, port);
-  panels.add(panel);
+  const panel = await bench.startPanel(linked);
   await waitConnected(panel, PROVIDER, AUTH);
   return panel;
-}
-async function stopPanel(panel: PanelChild): Promise<void> {
-  await panel.stop();
-  panels.delete(panel);
 }
 
 async function call(
@@ -115,14 +55,7 @@ async function timed(
   if (res.status !== expect) throw new Error(`${method} ${path}: ${res.status} ${res.text.slice(0, 300)}`);
   return { ms: elapsed, headers: res.headers };
 }
-async function timedList(panel: PanelChild, query = ''): Promise<{ ms: number; count: number }> {
-  const started = performance.now();
-  const res = await fetch(`${panel.base}/api/machines/${query}`, { headers: AUTH });
-  const text = await res.text();
-  const elapsed = performance.now() - started;
-  if (res.status !== 200) throw new Error(`list: ${res.status} ${text.slice(0, 200)}`);
-  return { ms: elapsed, count: (JSON.parse(text) as { Machines: Record<string, unknown[]> }).Machines[PROVIDER]?.length ?? 0 };
-}
+const timedList = (panel: PanelChild, query = '') => bench.timedList(panel.base, query);
 /** Cold (the first list after the panel connects, its cache filling) and warm p50 of the full list. */
 async function listFigures(panel: PanelChild): Promise<{ cold: number; warm: number[]; count: number }> {
   await fetch(`${panel.base}/api/plans/`, { headers: AUTH }); // bcrypt once, outside the figure
@@ -143,13 +76,29 @@ async function createMachine(panel: PanelChild, name: string, image: string): Pr
   await timed(panel, 'POST', `${location}stop/`, undefined, 200);
   return location;
 }
+/** ROUNDS clones of the machine at `location` (not started), each deleted again: their times. */
+async function cloneRounds(panel: PanelChild, location: string, tag: string): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const { ms: took, headers } = await timed(
+      panel,
+      'POST',
+      `${location}clone/`,
+      { Name: `${PREFIX}${tag}${i}`, Start: false },
+      201,
+    );
+    times.push(took);
+    await timed(panel, 'DELETE', headers.get('location')!, undefined, 204);
+  }
+  return times;
+}
 const summary = (samples: number[]): string =>
   `median of ${samples.length}; min ${ms(Math.min(...samples))}, max ${ms(Math.max(...samples))}`;
 
 async function listPhase(): Promise<void> {
   const names = Array.from({ length: LIST_MACHINES }, (_, i) => `${PREFIX}m${String(i).padStart(4, '0')}`);
   let started = performance.now();
-  await populate(target!, names, 0);
+  await populate(bench.target!, names, 0);
   console.log(`populate: ${names.length} machines in ${seconds(performance.now() - started)}`);
   const plainPanel = await startPanel(false);
   const plain = await listFigures(plainPanel);
@@ -159,7 +108,7 @@ async function listPhase(): Promise<void> {
   for (let i = 0; i < names.length; i += 16) {
     await Promise.all(
       names.slice(i, i + 16).map(async (name, j) => {
-        const domain = await conn!.lookupDomainByName(name);
+        const domain = await bench.conn!.lookupDomainByName(name);
         const { xml, key, uri } = propertiesForSetMetadata({
           tags: ['bench', `group-${(i + j) % 10}`, ...(j % 2 ? ['odd'] : [])],
           label: (i + j) % 3 === 0 ? { name: 'production', colour: '#2f855a' } : undefined,
@@ -241,18 +190,7 @@ async function snapshotAndClonePhase(): Promise<void> {
   });
 
   const sourceLocation = await createMachine(panel, `${PREFIX}src`, 'Debian-12_amd64_raw.img');
-  const clones: number[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    const { ms: took, headers } = await timed(
-      panel,
-      'POST',
-      `${sourceLocation}clone/`,
-      { Name: `${PREFIX}c${i}`, Start: false },
-      201,
-    );
-    clones.push(took);
-    await timed(panel, 'DELETE', headers.get('location')!, undefined, 204);
-  }
+  const clones = await cloneRounds(panel, sourceLocation, 'c');
   report({
     name: 'clone, stopped machine from a 64 MiB raw image (full copy, not started)',
     figure: ms(median(clones)),
@@ -265,18 +203,7 @@ async function snapshotAndClonePhase(): Promise<void> {
   // Context: a linked clone (an overlay source: its own layer streamed through the panel).
   const linkedPanel = await startPanel(true);
   const overlay = await createMachine(linkedPanel, `${PREFIX}ovl`, 'Cirros-0.6_amd64_qcow2.img');
-  const linked: number[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    const { ms: took, headers } = await timed(
-      linkedPanel,
-      'POST',
-      `${overlay}clone/`,
-      { Name: `${PREFIX}l${i}`, Start: false },
-      201,
-    );
-    linked.push(took);
-    await timed(linkedPanel, 'DELETE', headers.get('location')!, undefined, 204);
-  }
+  const linked = await cloneRounds(linkedPanel, overlay, 'l');
   report({
     name: 'linked clone of an overlay (context)',
     figure: ms(median(linked)),
@@ -287,23 +214,8 @@ async function snapshotAndClonePhase(): Promise<void> {
   await stopPanel(linkedPanel);
 }
 
-try {
-  conn = await openConnection(env.uri);
-  target = {
-    conn,
-    rootPool: env.rootPool,
-    network: env.network,
-    domainType: env.domainType,
-    imageId: 'Cirros-0.6_amd64_qcow2.img',
-  };
+await bench.run(async () => {
+  await bench.connect('Cirros-0.6_amd64_qcow2.img');
   await snapshotAndClonePhase();
   await listPhase();
-} catch (err) {
-  exitCode = 1;
-  console.error(err);
-} finally {
-  await cleanup();
-  console.log('');
-  printTable(rows);
-  process.exit(exitCode);
-}
+}, 'day-2 benchmark');

@@ -8,126 +8,26 @@
 // A benchmark prints, it does not assert: each figure is printed with its target and pass/MISS.
 import autocannon from 'autocannon';
 import { performance } from 'node:perf_hooks';
-import { rmSync } from 'node:fs';
 
-import { openConnection, type Connection } from '../server/libvirt/index.js';
-import { harnessEnv, insideHarnessNamespace } from '../test/helpers/harness.js';
-import { depopulate, populate, removeByPrefix, type PopulationTarget } from './helpers/population.js';
-import {
-  freePort,
-  memoryOf,
-  spawnPanel,
-  waitConnected,
-  writeBenchConfig,
-  type BenchConfigOptions,
-  type PanelChild,
-} from './helpers/panel-process.js';
-import { median, ms, percentile, printRow, printTable, seconds, type ResultRow } from './helpers/stats.js';
+import { BENCH_PROVIDER as PROVIDER, benchNumber as num, HarnessBench, requireHarnessBench } from './helpers/harness-bench.js';
+import { depopulate, populate } from './helpers/population.js';
+import { memoryOf, waitConnected } from './helpers/panel-process.js';
+import { median, ms, percentile, seconds } from './helpers/stats.js';
 
-const env = harnessEnv();
-if (!env) {
-  console.error('harness not up: scripts/harness/harness.sh up, then run via scripts/harness/harness.sh exec');
-  process.exit(2);
-}
-if (!insideHarnessNamespace()) {
-  console.error('not inside the harness namespace: run via scripts/harness/harness.sh exec npx tsx bench/machines-api.ts');
-  process.exit(2);
-}
-
-const num = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+const env = requireHarnessBench('bench/machines-api.ts');
 const LIST_MACHINES = num('BENCH_LIST_MACHINES', 1000);
 const RPS_MACHINES = num('BENCH_RPS_MACHINES', 100);
 const WARM_REQUESTS = num('BENCH_WARM_REQUESTS', 300);
 const RPS_SECONDS = num('BENCH_RPS_SECONDS', 10);
 const CREATES = num('BENCH_CREATES', 7);
-const PREFIX = `bench-${process.pid}-`;
-const PROVIDER = 'BENCH';
 const IMAGE = 'Cirros-0.6_amd64_qcow2.img';
-const USER = { user: 'bench', password: `bench-${process.pid}` };
-const AUTH = { 'X-Vmango-User': USER.user, 'X-Vmango-Pass': USER.password };
 const PLAN = { name: 'bench', memoryMiB: 1024, cpus: 1, diskGiB: 1 };
-
-const rows: ResultRow[] = [];
-let exitCode = 0;
-function report(row: ResultRow): void {
-  rows.push(row);
-  printRow(row);
-}
-
-// ---- cleanup on every exit path ----------------------------------------------------------------
-let conn: Connection | undefined;
-let target: PopulationTarget | undefined;
-const panels = new Set<PanelChild>();
-const tempDirs: string[] = [];
-let cleaning: Promise<void> | undefined;
-
-async function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const panel of panels) await panel.stop().catch(() => undefined);
-    if (target) {
-      const started = performance.now();
-      const removed = await removeByPrefix(target, PREFIX);
-      console.log(
-        `cleanup: removed ${removed.domains} domains, ${removed.volumes} volumes, ${removed.hosts} DHCP host entries ` +
-          `named ${PREFIX}* in ${ms(performance.now() - started)}${removed.errors.length ? `; errors: ${removed.errors.join('; ')}` : ''}`,
-      );
-    }
-    await conn?.close().catch(() => undefined);
-    if (exitCode === 0) for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  })();
-  return cleaning;
-}
-
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: cleaning up…`);
-    exitCode = 130;
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-// ---- helpers -----------------------------------------------------------------------------------
-interface ListBody {
-  Machines: Record<string, unknown[]>;
-  Providers: Record<string, unknown>;
-}
-
-async function timedList(base: string): Promise<{ ms: number; count: number; bytes: number }> {
-  const started = performance.now();
-  const res = await fetch(`${base}/api/machines/`, { headers: AUTH });
-  const text = await res.text();
-  const elapsed = performance.now() - started;
-  if (res.status !== 200) throw new Error(`GET /api/machines/ answered ${res.status}: ${text.slice(0, 300)}`);
-  const body = JSON.parse(text) as ListBody;
-  return { ms: elapsed, count: body.Machines[PROVIDER]?.length ?? 0, bytes: text.length };
-}
-
-async function startPanel(linked: boolean): Promise<PanelChild> {
-  const port = await freePort();
-  const options: BenchConfigOptions = {
-    provider: PROVIDER,
-    uri: env!.uri,
-    network: env!.network,
-    imagePool: env!.imagePool,
-    rootPool: env!.rootPool,
-    domainType: env!.domainType,
-    linked,
-    user: USER.user,
-    password: USER.password,
-    plan: PLAN,
-  };
-  const { dir, configPath } = writeBenchConfig(options, port);
-  tempDirs.push(dir);
-  const panel = spawnPanel(configPath, dir, port);
-  panels.add(panel);
-  console.log(`panel pid ${panel.pid} on ${panel.base}: ${panel.how}; log ${panel.logFile}`);
-  return panel;
-}
-
-async function stopPanel(panel: PanelChild): Promise<void> {
-  await panel.stop();
-  panels.delete(panel);
-}
+const bench = new HarnessBench(env, PLAN);
+const { prefix: PREFIX, auth: AUTH } = bench;
+const report = bench.report.bind(bench);
+const startPanel = bench.startPanel.bind(bench);
+const stopPanel = bench.stopPanel.bind(bench);
+const timedList = (base: string) => bench.timedList(base);
 
 /** Polls the list until it shows `count` machines (the cache follows domain events). */
 async function waitForCount(base: string, count: number, timeoutMs = 120_000): Promise<number> {
@@ -141,7 +41,7 @@ async function waitForCount(base: string, count: number, timeoutMs = 120_000): P
 }
 
 async function countDomains(): Promise<{ total: number; ours: string[] }> {
-  const all = await conn!.listAllDomains({ withXml: false });
+  const all = await bench.conn!.listAllDomains({ withXml: false });
   return {
     total: all.length,
     ours: all
@@ -161,7 +61,7 @@ async function fillTo(total: number): Promise<void> {
   if (missing <= 0) return;
   const names = Array.from({ length: missing }, (_, i) => `${PREFIX}m${String(nextIndex + i).padStart(4, '0')}`);
   const started = performance.now();
-  await populate(target!, names, nextIndex);
+  await populate(bench.target!, names, nextIndex);
   nextIndex += missing;
   populated.push(...names);
   console.log(
@@ -175,7 +75,7 @@ async function shrinkTo(total: number): Promise<void> {
   if (extra <= 0) return;
   const names = populated.splice(populated.length - extra, extra);
   const started = performance.now();
-  await depopulate(target!, names);
+  await depopulate(bench.target!, names);
   console.log(`depopulate: removed ${extra} machines in ${seconds(performance.now() - started)}`);
 }
 
@@ -302,7 +202,7 @@ async function createDeletePhase(linked: boolean): Promise<void> {
     await res.text();
     if (res.status === 201) {
       let started = performance.now();
-      await (await conn!.lookupDomainByName(name)).destroy();
+      await (await bench.conn!.lookupDomainByName(name)).destroy();
       const destroyMs = performance.now() - started;
       started = performance.now();
       const del = await fetch(`${panel.base}${res.headers.get('location')}`, { method: 'DELETE', headers: AUTH });
@@ -333,22 +233,10 @@ async function createDeletePhase(linked: boolean): Promise<void> {
   await stopPanel(panel);
 }
 
-try {
-  conn = await openConnection(env.uri, { callTimeoutMs: 60_000 });
-  target = { conn, rootPool: env.rootPool, network: env.network, domainType: env.domainType, imageId: IMAGE };
+await bench.run(async () => {
+  await bench.connect(IMAGE);
   console.log(`harness ${env.uri}; prefix ${PREFIX}; ${(await countDomains()).total} domains there before the bench`);
   await listPhase();
   await createDeletePhase(false);
   await createDeletePhase(true);
-} catch (err) {
-  exitCode = 1;
-  console.error(`bench failed: ${(err as Error).stack ?? String(err)}`);
-  for (const panel of panels) console.error(`panel log: ${panel.logFile}`);
-} finally {
-  await cleanup();
-}
-console.log(
-  '\nmachines benchmark (vmango 0.6 on the same kind of hypervisor: 200 listed in 0.50 s, create 0.91 s, delete 1.96 s)',
-);
-printTable(rows);
-process.exit(exitCode);
+}, 'machines benchmark (vmango 0.6 on the same kind of hypervisor: 200 listed in 0.50 s, create 0.91 s, delete 1.96 s)');
