@@ -23,6 +23,7 @@ import { createMachineService, type MachineServiceDeps, type MachineServiceHandl
 import { createConsoleService, type ConsoleServiceHandle } from '../services/consoles/console-service.js';
 import { createSnapshotService } from '../services/snapshots/snapshot-service.js';
 import { createResizeService } from '../services/resize/resize-service.js';
+import { createAccessControl, type AccessControlHandle } from '../services/access/scoped-services.js';
 import type { SnapshotService } from '../core/snapshots.js';
 import { ConsoleSockets, type ConsoleSocketLimits } from '../http/live/console-sockets.js';
 
@@ -55,6 +56,8 @@ export interface Panel {
   machines: MachineServiceHandle;
   consoles: ConsoleServiceHandle;
   snapshots: SnapshotService;
+  /** The services as each user may use them (permissions, quotas). */
+  access: AccessControlHandle;
   /** The console WebSockets: the web server's 'upgrade' listener. */
   consoleSockets: ConsoleSockets;
   guard: LoginGuard;
@@ -107,11 +110,9 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
   });
   const snapshots = createSnapshotService({ machines, logger });
   const resize = createResizeService({ config, machines, logger });
-  const routers = [createApiRouter({ service: machines, consoles, snapshots, resize, config, guard, logger })];
-  if (options.pages !== false)
-    routers.push(
-      createPagesRouter({ service: machines, consoles, snapshots, resize, config, guard, ended, logger, options: options.pages }),
-    );
+  const access = createAccessControl({ config, machines, snapshots, resize, consoles });
+  const routers = [createApiRouter({ access, config, guard, logger })];
+  if (options.pages !== false) routers.push(createPagesRouter({ access, config, guard, ended, logger, options: options.pages }));
   const app = createApp({
     logger,
     routers,
@@ -129,7 +130,7 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     guard.close();
     ended.close();
   };
-  return { config, logger, hypervisors, machines, consoles, snapshots, consoleSockets, guard, app, closeServices };
+  return { config, logger, hypervisors, machines, consoles, snapshots, access, consoleSockets, guard, app, closeServices };
 }
 
 /** Builds the panel, starts connecting to every hypervisor and serves. */

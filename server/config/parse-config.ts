@@ -17,6 +17,7 @@ import { describeFsError } from './template-file.js';
 import type { Config } from './types.js';
 import { reportUnknownKeys } from './unknown-keys.js';
 import { readUser } from './user.js';
+import { readRole } from './access.js';
 
 export const TOP_LEVEL_KEYS = [
   'listen',
@@ -34,6 +35,7 @@ export const TOP_LEVEL_KEYS = [
   'hypervisor',
   'plan',
   'user',
+  'role',
   'ssh_key',
 ] as const;
 
@@ -109,7 +111,11 @@ function parseConfigUnguarded(text: string, { filename, baseDir }: ParseConfigOp
 
   const hypervisors = readLabeledBlocks(root.body, 'hypervisor', problems).map((block) => readHypervisor(block, dir));
   const plans = readLabeledBlocks(root.body, 'plan', problems).map(readPlan);
-  const users = readLabeledBlocks(root.body, 'user', problems).map(readUser);
+  const roles = readLabeledBlocks(root.body, 'role', problems)
+    .map(readRole)
+    .filter((r) => r !== undefined);
+  const hypervisorNames = hypervisors.filter((h) => h !== undefined).map((h) => h.name);
+  const users = readLabeledBlocks(root.body, 'user', problems).map((block) => readUser(block, roles, hypervisorNames));
   const sshKeys = readLabeledBlocks(root.body, 'ssh_key', problems).map(readSshKey);
 
   problems.throwIfAny();
@@ -127,6 +133,7 @@ function parseConfigUnguarded(text: string, { filename, baseDir }: ParseConfigOp
     hypervisors: hypervisors.filter((h) => h !== undefined),
     plans: plans.filter((p) => p !== undefined),
     users: users.filter((u) => u !== undefined),
+    roles,
     sshKeys: sshKeys.filter((k) => k !== undefined),
   };
   if (tls) config.tls = tls;

@@ -1,5 +1,7 @@
 import type { ConfigDriveFormat } from '../core/config-drive-format.js';
 import type { Template } from '../formats/gotemplate/index.js';
+import type { Access, Permission } from '../core/permissions.js';
+import type { Quota } from '../core/quota.js';
 
 export type { ConfigDriveFormat };
 
@@ -15,6 +17,20 @@ export interface PlanConfig {
 export interface UserConfig {
   name: string;
   passwordHash: string;
+  /** What the user's `grant` blocks allow; full access when there are none (vmango 0.6). */
+  access: Access;
+  /** The roles the grants name. */
+  roles: string[];
+  /** The user's own `quota` block (roles may add theirs). */
+  quota: Quota;
+}
+
+/** A custom `role "NAME" { permissions = […] }`. */
+export interface RoleConfig {
+  name: string;
+  permissions: Permission[];
+  /** Applies to each user holding the role. */
+  quota: Quota;
 }
 
 export interface SshKeyConfig {
@@ -73,5 +89,7 @@ export interface Config {
   hypervisors: HypervisorConfig[];
   plans: PlanConfig[];
   users: UserConfig[];
+  /** Custom roles; the built-in ones (core/permissions.ts) are not listed. */
+  roles: RoleConfig[];
   sshKeys: SshKeyConfig[];
 }

@@ -28,6 +28,21 @@ export interface MachineProperties {
   tags: readonly string[];
   label?: MachineLabel;
   description: string;
+  /** The user who created (or cloned) the machine, recorded then; a property change keeps it. */
+  owner?: string;
+}
+
+/** A user name as the config allows one (config/labeled-blocks.ts's NAME_RULE). */
+export function isOwnerName(value: string): boolean {
+  return value.length >= 1 && value.length <= 128 && !/[\u0000-\u001f\u007f/]/.test(value) && value.trim() === value;
+}
+
+/**
+ * Who owns a machine for the `owned` grant scope: the owner this project recorded, else — for a
+ * machine made by vmango 0.6 or before owners were recorded — the creator in 0.6's metadata.
+ */
+export function ownerOf(machine: { properties: MachineProperties; creator: string }): string {
+  return machine.properties.owner ?? machine.creator;
 }
 
 export const NO_PROPERTIES: MachineProperties = Object.freeze({ tags: Object.freeze([]) as readonly string[], description: '' });
@@ -80,5 +95,6 @@ export function applyPropertiesChange(current: MachineProperties, change: Proper
     tags: [...tags],
     ...(label ? { label: { name: label.name.trim(), colour: label.colour } } : {}),
     description: change.description ?? current.description,
+    ...(current.owner !== undefined ? { owner: current.owner } : {}),
   };
 }

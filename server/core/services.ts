@@ -3,6 +3,12 @@
  * layers see only this: no libvirt, no XML, no connections. Failures are ServiceErrors.
  */
 import type { PropertiesChange } from './machine-properties.js';
+import type { ConsoleService } from './consoles.js';
+import type { AccessTarget, Permission } from './permissions.js';
+import type { Principal } from './principal.js';
+import type { Quota, QuotaUse } from './quota.js';
+import type { ResizeService } from './resize.js';
+import type { SnapshotService } from './snapshots.js';
 import type { MachineAction } from './actions.js';
 import type { Image, Machine } from './machine.js';
 import type { ProviderAvailability, ProviderSummary } from './provider.js';
@@ -35,7 +41,14 @@ export interface ImageListResult {
 export type PanelEvent =
   | { type: 'provider'; provider: ProviderAvailability }
   | { type: 'machine'; machine: Machine }
-  | { type: 'machine-removed'; provider: string; id: string; name: string };
+  | {
+      type: 'machine-removed';
+      provider: string;
+      id: string;
+      name: string;
+      /** The machine as last listed, when the list still had it (who may hear of its removal). */
+      last?: Machine;
+    };
 
 export type PanelEventListener = (event: PanelEvent) => void;
 
@@ -68,4 +81,37 @@ export interface MachineService {
   providerStates(): ProviderAvailability[];
   /** Provider state changes and machine changes as they happen; returns the unsubscribe function. */
   subscribe(listener: PanelEventListener): () => void;
+}
+
+/**
+ * The services as one principal may use them: every call checks the principal's permissions on
+ * its target (a refusal is a 'forbidden' ServiceError naming the permission), lists and the event
+ * stream hold only what the principal may list, and a machine's userdata is blank without
+ * `userdata-read`. For a user with full access these are the services themselves.
+ */
+export interface ScopedServices {
+  principal: Principal;
+  machines: MachineService;
+  snapshots: SnapshotService;
+  resize: ResizeService;
+  consoles: Pick<ConsoleService, 'issueTicket'>;
+  /** Whether the principal has the permission on the target (for what a page offers). */
+  can(permission: Permission, target: AccessTarget): boolean;
+  /** The permissions the principal has on the machine. */
+  permissionsOn(machine: Machine): ReadonlySet<Permission>;
+  /** The principal's quota: its limits and what it uses now. */
+  quota(): Promise<QuotaReport>;
+}
+
+export interface QuotaReport {
+  user: string;
+  limit: Quota;
+  use: QuotaUse;
+}
+
+/** Who a user is to the services, and the services as that user may use them. */
+export interface AccessControl {
+  /** undefined for a user the config does not have (any more). */
+  principalFor(user: string): Principal | undefined;
+  servicesFor(principal: Principal): ScopedServices;
 }

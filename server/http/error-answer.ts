@@ -6,9 +6,11 @@
 import type { RequestField } from '../core/requests.js';
 import { ServiceError, type ServiceErrorKind } from '../core/service-error.js';
 import { HttpError } from './http-error.js';
+import { QUOTA_KEYS } from '../core/quota.js';
 
 export const STATUS_BY_KIND: Readonly<Record<ServiceErrorKind, number>> = {
   'bad-request': 400,
+  forbidden: 403,
   'not-found': 404,
   conflict: 409,
   unsupported: 501,
@@ -28,6 +30,9 @@ export interface ErrorAnswer {
   fields: readonly RequestField[];
   /** True for a 500: log the error with its cause. */
   unexpected: boolean;
+  /** A 403's missing permission, or the quota resources it would pass. */
+  permission?: string;
+  quota?: readonly string[];
 }
 
 export function answerFor(err: unknown): ErrorAnswer {
@@ -37,7 +42,15 @@ export function answerFor(err: unknown): ErrorAnswer {
       status === 503
         ? { 'Retry-After': String(Math.max(1, Math.ceil(err.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS))) }
         : {};
-    return { status, message: err.message, headers, fields: err.fields, unexpected: status === 500 };
+    return {
+      status,
+      message: err.message,
+      headers,
+      fields: err.fields,
+      unexpected: status === 500,
+      ...(err.permission ? { permission: err.permission } : {}),
+      ...(err.quota ? { quota: err.quota.map((resource) => QUOTA_KEYS[resource]) } : {}),
+    };
   }
   if (err instanceof HttpError)
     return { status: err.status, message: err.message, headers: err.headers, fields: [], unexpected: false };

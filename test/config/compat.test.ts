@@ -104,7 +104,7 @@ describe("vmango 0.6's development vmango.conf", () => {
     expect(config.staticCacheSeconds).toBe(0);
     expect(config.debug).toBe(true);
     expect(config.trustedProxies).toEqual(['127.0.0.1']);
-    expect(config.users).toEqual([{ name: 'admin', passwordHash: ADMIN_HASH }]);
+    expect(config.users).toEqual([{ name: 'admin', passwordHash: ADMIN_HASH, access: { kind: 'full' }, roles: [], quota: {} }]);
     expect(config.sshKeys).toEqual([{ name: 'test', public: TEST_RSA_KEY }]);
     expect(config.hypervisors[0]?.ignoreVms).toEqual([]);
   });
@@ -139,7 +139,9 @@ describe('examples of the vmango 0.6 documentation', () => {
   });
 
   it('user with a genpw hash (users page)', () => {
-    expect(parseInFixtures(withSecret(read('docs-user.conf'))).users).toEqual([{ name: 'admin', passwordHash: ADMIN_HASH }]);
+    expect(parseInFixtures(withSecret(read('docs-user.conf'))).users).toEqual([
+      { name: 'admin', passwordHash: ADMIN_HASH, access: { kind: 'full' }, roles: [], quota: {} },
+    ]);
   });
 
   it('plan (configuration page)', () => {

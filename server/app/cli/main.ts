@@ -1,3 +1,5 @@
+import { describeUserAccess } from '../../config/describe-access.js';
+import { AccessPolicy } from '../../services/access/access-policy.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs, UsageError, USAGE, type CliArgs } from './args.js';
@@ -82,6 +84,8 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       `config OK: ${configPath} (${config.hypervisors.length} hypervisor(s), ${config.plans.length} plan(s), ` +
         `${config.users.length} user(s), ${config.sshKeys.length} ssh key(s))\n`,
     );
+    const policy = new AccessPolicy(config);
+    for (const user of config.users) io.stdout.write(`  ${describeUserAccess(user, policy.quotaFor(user.name))}\n`);
     return 0;
   }
   // Gone before the panel starts (and gives the memory its thread left back, see startPanel).

@@ -25,7 +25,10 @@ export function apiErrorHandler(logger: Logger): ErrorRequestHandler {
     }
     const answer = answerFor(err);
     if (answer.unexpected) logger.error({ err, method: req.method, path: pathOf(req) }, 'failed to handle request');
-    sendError(res, answer.status, answer.unexpected ? 'Internal server error' : answer.message, answer.headers);
+    sendError(res, answer.status, answer.unexpected ? 'Internal server error' : answer.message, answer.headers, {
+      ...(answer.permission ? { Permission: answer.permission } : {}),
+      ...(answer.quota ? { Quota: answer.quota } : {}),
+    });
   };
 }
 

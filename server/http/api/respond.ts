@@ -32,7 +32,13 @@ export function etagOf(res: Response, body: Buffer): string | undefined {
     : undefined;
 }
 
-export function sendError(res: Response, status: number, message: string, headers: Record<string, string> = {}): void {
+export function sendError(
+  res: Response,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+  extra: { Permission?: string; Quota?: readonly string[] } = {},
+): void {
   res.set(headers);
-  sendJson(res, status, { Error: message });
+  sendJson(res, status, { Error: message, ...extra });
 }

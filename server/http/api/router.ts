@@ -7,10 +7,7 @@ import type { Config } from '../../config/index.js';
 import { isMachineAction, MACHINE_ACTIONS } from '../../core/actions.js';
 import type { Logger } from '../../core/log.js';
 import type { MachineFilter } from '../../core/requests.js';
-import type { ConsoleService } from '../../core/consoles.js';
-import type { SnapshotService } from '../../core/snapshots.js';
-import type { ResizeService } from '../../core/resize.js';
-import type { MachineListSnapshot, MachineService } from '../../core/services.js';
+import type { AccessControl, MachineListSnapshot } from '../../core/services.js';
 import { formatGoJson, formatGoJsonAt, PreformattedJson, sortedByKey } from '../../formats/go/json.js';
 import type { LoginGuard } from '../../services/auth/login-guard.js';
 import { readBody, type ParsedBody } from '../body.js';
@@ -23,8 +20,10 @@ import { resizeRequestFromBody } from '../resize-request.js';
 import { cloneRequestFromBody } from '../clone-request.js';
 import { rebuildRequestFromBody } from '../rebuild-request.js';
 import { HttpError } from '../http-error.js';
-import { apiAuthentication, authenticatedUser } from './api-auth.js';
+import { apiAuthentication, AUTH_FAILED, authenticatedUser } from './api-auth.js';
+import { attachServices, servicesOf } from '../scoped-services.js';
 import { availabilityMap, planToJson, providerToJson, sshKeyToJson } from './catalog-json.js';
+import { quotaToJson } from './quota-json.js';
 import { apiErrorHandler, apiNotFound, notImplemented } from './errors.js';
 import { machineListJson } from './machine-list-json.js';
 import { imageToJson, machineToJson } from './machine-json.js';
@@ -33,10 +32,7 @@ import { machineFilterFromQuery } from './list-filter.js';
 import { etagOf, sendJson, sendJsonBytes } from './respond.js';
 
 export interface ApiRouterDeps {
-  service: MachineService;
-  consoles: ConsoleService;
-  snapshots: SnapshotService;
-  resize: ResizeService;
+  access: AccessControl;
   config: Config;
   guard: LoginGuard;
   logger: Logger;
@@ -49,12 +45,24 @@ interface ListResponse {
   etag?: string;
 }
 
+/** List responses kept for reuse (a 1000-machine list is about 600 KiB). */
+const RECENT_LISTS = 8;
+
 const NO_MACHINES: MachineListSnapshot = Object.freeze({ machines: Object.freeze([]), version: 0 });
 
-/** The list response's cache key: the filter, every listed provider's snapshot version and availability. */
-function listKey(filter: MachineFilter, lists: ReadonlyMap<string, MachineListSnapshot>, providersText: string): string {
+/**
+ * The list response's cache key: who it is for (the principal's view), the filter, every listed
+ * provider's snapshot version and availability.
+ */
+function listKey(
+  viewKey: string,
+  filter: MachineFilter,
+  lists: ReadonlyMap<string, MachineListSnapshot>,
+  providersText: string,
+): string {
   const versions = [...lists].map(([provider, list]) => `${provider}\u0000${list === NO_MACHINES ? 'down' : list.version}`);
   return JSON.stringify([
+    viewKey,
     filter.provider ?? null,
     filter.state ?? null,
     filter.q ?? null,
@@ -64,19 +72,24 @@ function listKey(filter: MachineFilter, lists: ReadonlyMap<string, MachineListSn
   ]);
 }
 
-export function createApiRouter({ service, consoles, snapshots, resize, config, guard, logger }: ApiRouterDeps): Router {
+export function createApiRouter({ access, config, guard, logger }: ApiRouterDeps): Router {
   const authenticate = apiAuthentication({ guard, clientAddress: clientAddressResolver(config.trustedProxies), logger });
-  let lastList: ListResponse | undefined;
+  // The last few list responses: one per view (users with different grants) and filter in use.
+  const recentLists = new Map<string, ListResponse>();
 
   // strict: 0.6 (gorilla/mux without StrictSlash) answered paths without the trailing slash with 404.
   const router = Router({ strict: true, caseSensitive: true });
-  router.use('/api', authenticate);
+  router.use('/api', authenticate, attachServices(access), (_req, res, next) =>
+    // A user removed from the config by a reload, between authentication and here.
+    next(res.locals.services === undefined ? new HttpError(401, AUTH_FAILED) : undefined),
+  );
 
   router
     .route('/api/machines/')
     .get(async (req, res) => {
       const filter = machineFilterFromQuery(req.query);
-      const { machines, providers } = await service.listMachines(filter);
+      const scoped = servicesOf(res);
+      const { machines, providers } = await scoped.machines.listMachines(filter);
       // The API lists a provider that is not connected with [] (and flags it in Providers), not with
       // the machines it had when last seen, which the service keeps for the dashboard.
       const down = new Set(providers.filter((p) => p.state !== 'connected').map((p) => p.name));
@@ -85,9 +98,13 @@ export function createApiRouter({ service, consoles, snapshots, resize, config, 
       );
       const availability = availabilityMap(providers);
       const providersText = formatGoJsonAt(availability, '  ');
-      const key = listKey(filter, lists, providersText);
-      if (lastList?.key === key) {
-        sendJsonBytes(res, 200, lastList.body, lastList.etag);
+      const key = listKey(scoped.principal.viewKey, filter, lists, providersText);
+      const cached = recentLists.get(key);
+      if (cached) {
+        // Most recently used last: the oldest goes first when the map is full.
+        recentLists.delete(key);
+        recentLists.set(key, cached);
+        sendJsonBytes(res, 200, cached.body, cached.etag);
         return;
       }
       const body = Buffer.from(
@@ -98,12 +115,14 @@ export function createApiRouter({ service, consoles, snapshots, resize, config, 
         }),
         'utf8',
       );
-      lastList = { key, body, etag: etagOf(res, body) };
-      sendJsonBytes(res, 200, body, lastList.etag);
+      const made: ListResponse = { key, body, etag: etagOf(res, body) };
+      recentLists.set(key, made);
+      if (recentLists.size > RECENT_LISTS) recentLists.delete(recentLists.keys().next().value as string);
+      sendJsonBytes(res, 200, body, made.etag);
     })
     .post(readBody(), async (req, res) => {
       const request = createRequestFromBody(req.body as ParsedBody, authenticatedUser(res));
-      const machine = await service.createMachine(request);
+      const machine = await servicesOf(res).machines.createMachine(request);
       res.set('Location', machinePath(machine.provider || request.provider, machine.id));
       sendJson(res, 201, { Message: `Machine ${machine.name} (${machine.id}) created` });
     })
@@ -113,18 +132,18 @@ export function createApiRouter({ service, consoles, snapshots, resize, config, 
     .route('/api/machines/:provider/:id/')
     .get(async (req, res) => {
       const { provider, id } = machineRef(req);
-      const machine = await service.getMachine(provider, id);
+      const machine = await servicesOf(res).machines.getMachine(provider, id);
       sendJson(res, 200, { Machine: machineToJson(machine), Provider: provider, Title: `Machine ${machine.name}` });
     })
     .patch(readBody({ limitBytes: 16 * 1024 }), async (req, res) => {
       const { provider, id } = machineRef(req);
       const change = propertiesChangeFromBody(req.body as ParsedBody);
-      const machine = await service.changeProperties(provider, id, change, authenticatedUser(res));
+      const machine = await servicesOf(res).machines.changeProperties(provider, id, change, authenticatedUser(res));
       sendJson(res, 200, { Machine: machineToJson(machine), Provider: provider, Title: `Machine ${machine.name}` });
     })
     .delete(async (req, res) => {
       const { provider, id } = machineRef(req);
-      await service.deleteMachine(provider, id);
+      await servicesOf(res).machines.deleteMachine(provider, id);
       res.status(204).end();
     })
     .all(notImplemented);
@@ -135,7 +154,7 @@ export function createApiRouter({ service, consoles, snapshots, resize, config, 
     .post(readBody({ limitBytes: 4096 }), async (req, res) => {
       const { provider, id } = machineRef(req);
       const request = consoleRequestFromBody(req.body as ParsedBody, provider, id);
-      const ticket = await consoles.issueTicket(request, { kind: 'api', user: authenticatedUser(res) });
+      const ticket = await servicesOf(res).consoles.issueTicket(request, { kind: 'api', user: authenticatedUser(res) });
       sendJson(res, 201, consoleTicketJson(req, request.kind, ticket));
     })
     .all(notImplemented);
@@ -144,12 +163,18 @@ export function createApiRouter({ service, consoles, snapshots, resize, config, 
     .route('/api/machines/:provider/:id/snapshots/')
     .get(async (req, res) => {
       const { provider, id } = machineRef(req);
-      sendJson(res, 200, snapshotListToJson(await snapshots.listSnapshots(provider, id)));
+      sendJson(res, 200, snapshotListToJson(await servicesOf(res).snapshots.listSnapshots(provider, id)));
     })
     .post(readBody({ limitBytes: 8192 }), async (req, res) => {
       const { provider, id } = machineRef(req);
       const { name, description } = snapshotCreateFromBody(req.body as ParsedBody);
-      const snapshot = await snapshots.createSnapshot({ provider, id, name, description, by: authenticatedUser(res) });
+      const snapshot = await servicesOf(res).snapshots.createSnapshot({
+        provider,
+        id,
+        name,
+        description,
+        by: authenticatedUser(res),
+      });
       res.set('Location', `${machinePath(provider, id)}snapshots/${encodeURIComponent(snapshot.name)}/`);
       sendJson(res, 201, { Snapshot: snapshotToJson(snapshot) });
     })
@@ -159,7 +184,12 @@ export function createApiRouter({ service, consoles, snapshots, resize, config, 
     .route('/api/machines/:provider/:id/snapshots/:name/')
     .delete(async (req, res) => {
       const { provider, id } = machineRef(req);
-      await snapshots.deleteSnapshot({ provider, id, name: req.params.name as string, by: authenticatedUser(res) });
+      await servicesOf(res).snapshots.deleteSnapshot({
+        provider,
+        id,
+        name: req.params.name as string,
+        by: authenticatedUser(res),
+      });
       res.status(204).end();
     })
     .all(notImplemented);
@@ -169,7 +199,7 @@ export function createApiRouter({ service, consoles, snapshots, resize, config, 
     .post(readBody({ limitBytes: 1024 }), async (req, res) => {
       const { provider, id } = machineRef(req);
       const { force } = snapshotRevertFromBody(req.body as ParsedBody);
-      const snapshot = await snapshots.revertSnapshot({
+      const snapshot = await servicesOf(res).snapshots.revertSnapshot({
         provider,
         id,
         name: req.params.name as string,
@@ -184,7 +214,7 @@ export function createApiRouter({ service, consoles, snapshots, resize, config, 
     .route('/api/machines/:provider/:id/clone/')
     .post(readBody({ limitBytes: 1024 }), async (req, res) => {
       const { provider, id } = machineRef(req);
-      const clone = await service.cloneMachine(
+      const clone = await servicesOf(res).machines.cloneMachine(
         cloneRequestFromBody(req.body as ParsedBody, provider, id, authenticatedUser(res)),
       );
       res.set('Location', machinePath(clone.provider || provider, clone.id));
@@ -196,7 +226,7 @@ export function createApiRouter({ service, consoles, snapshots, resize, config, 
     .route('/api/machines/:provider/:id/rebuild/')
     .post(readBody({ limitBytes: 256 * 1024 }), async (req, res) => {
       const { provider, id } = machineRef(req);
-      const machine = await service.rebuildMachine(
+      const machine = await servicesOf(res).machines.rebuildMachine(
         rebuildRequestFromBody(req.body as ParsedBody, provider, id, authenticatedUser(res)),
       );
       sendJson(res, 200, { Message: `Machine ${machine.name} rebuilt from ${machine.imageId}`, Machine: machineToJson(machine) });
@@ -207,7 +237,7 @@ export function createApiRouter({ service, consoles, snapshots, resize, config, 
     .route('/api/machines/:provider/:id/resize/')
     .post(readBody({ limitBytes: 1024 }), async (req, res) => {
       const { provider, id } = machineRef(req);
-      const result = await resize.resizeMachine(
+      const result = await servicesOf(res).resize.resizeMachine(
         resizeRequestFromBody(req.body as ParsedBody, provider, id, authenticatedUser(res)),
       );
       sendJson(res, 200, {
@@ -226,14 +256,14 @@ export function createApiRouter({ service, consoles, snapshots, resize, config, 
     }
     if (req.method !== 'POST') throw new HttpError(501, 'Not implemented');
     const { provider, id } = machineRef(req);
-    const machine = await service.changeState(provider, id, action);
+    const machine = await servicesOf(res).machines.changeState(provider, id, action);
     sendJson(res, 200, { Message: `Action ${action} done for machine ${machine.name}` });
   });
 
   router
     .route('/api/images/')
     .get(async (_req, res) => {
-      const { images, providers } = await service.listImages();
+      const { images, providers } = await servicesOf(res).machines.listImages();
       sendJson(res, 200, {
         Images: sortedByKey([...images].map(([provider, list]) => [provider, list.map((image) => imageToJson(image))] as const)),
         Providers: availabilityMap(providers),
@@ -245,8 +275,15 @@ export function createApiRouter({ service, consoles, snapshots, resize, config, 
   router
     .route('/api/providers/')
     .get(async (_req, res) => {
-      const summaries = await service.providers();
+      const summaries = await servicesOf(res).machines.providers();
       sendJson(res, 200, { Providers: summaries.map(providerToJson), Title: 'Providers' });
+    })
+    .all(notImplemented);
+
+  router
+    .route('/api/quota/')
+    .get(async (_req, res) => {
+      sendJson(res, 200, quotaToJson(await servicesOf(res).quota()));
     })
     .all(notImplemented);
 

@@ -63,7 +63,7 @@ export function formatEvent(update: LiveUpdate): string {
  * ends when the client goes away, or when it stops reading and `maxBufferedBytes` pile up.
  */
 export function eventStream(
-  service: MachineService,
+  serviceOf: (res: Response) => Pick<MachineService, 'providerStates' | 'subscribe'>,
   sessionOf: (res: Response) => string,
   limits: Partial<StreamLimits> = {},
 ): RequestHandler {
@@ -107,6 +107,8 @@ export function eventStream(
       res.write(text);
     };
     send(`retry: ${RETRY_MS}\n\n`);
+    // The user's view of the services: only events of what the user may list.
+    const service = serviceOf(res);
     for (const provider of service.providerStates()) send(formatEvent({ type: 'provider', data: providerData(provider) }));
     const unsubscribe = service.subscribe((event) => send(formatEvent(liveUpdateOf(event))));
     const heartbeat = setInterval(() => send(': heartbeat\n\n'), heartbeatMs);

@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import type { Config } from '../../config/index.js';
 import type { ProviderSummary, UsageFigures } from '../../core/provider.js';
-import type { MachineService } from '../../core/services.js';
+import { servicesOf } from '../scoped-services.js';
 import { sshKeyFingerprint } from '../../formats/ssh-fingerprint.js';
 import { humanBytes } from './format.js';
 import { sendPage } from './render.js';
@@ -10,7 +10,6 @@ import type { ViewRenderer } from './views.js';
 
 export interface CatalogRouteDeps {
   render: ViewRenderer;
-  service: MachineService;
   config: Config;
 }
 
@@ -30,11 +29,11 @@ function providerCard(summary: ProviderSummary): Record<string, unknown> {
   };
 }
 
-export function catalogRoutes({ render, service, config }: CatalogRouteDeps): Router {
+export function catalogRoutes({ render, config }: CatalogRouteDeps): Router {
   const router = Router({ strict: true, caseSensitive: true });
 
   router.get('/', async (req, res) => {
-    const providers = await service.providers();
+    const providers = await servicesOf(res).machines.providers();
     sendPage(render, req, res, 'providers', {
       title: 'Providers',
       section: 'providers',
@@ -44,7 +43,7 @@ export function catalogRoutes({ render, service, config }: CatalogRouteDeps): Ro
   });
 
   router.get('/images/', async (req, res) => {
-    const { images, providers } = await service.listImages();
+    const { images, providers } = await servicesOf(res).machines.listImages();
     const groups = [...images].map(([provider, list]) => ({
       provider,
       availability: providers.find((p) => p.name === provider),

@@ -3,9 +3,8 @@
  * ticket it asks for (POST, CSRF token in X-CSRF-Token), bound to this session.
  */
 import { Router, type Request } from 'express';
-import type { ConsoleService } from '../../core/consoles.js';
 import type { Logger } from '../../core/log.js';
-import type { MachineService } from '../../core/services.js';
+import { servicesOf } from '../scoped-services.js';
 import type { ParsedBody } from '../body.js';
 import { consoleRequestFromBody, consoleTicketJson } from '../console-request.js';
 import { answerFor } from '../error-answer.js';
@@ -18,17 +17,15 @@ import type { ViewRenderer } from './views.js';
 export interface ConsoleRouteDeps {
   render: ViewRenderer;
   logger: Logger;
-  service: MachineService;
-  consoles: ConsoleService;
 }
 
-export function consoleRoutes({ render, logger, service, consoles }: ConsoleRouteDeps): Router {
+export function consoleRoutes({ render, logger }: ConsoleRouteDeps): Router {
   const router = Router({ strict: true, caseSensitive: true });
 
   router.get('/machines/:provider/:id/console/', async (req, res) => {
     const { provider, id } = ref(req);
     const kind = req.query.kind === 'vnc' ? 'vnc' : 'serial';
-    const machine = await service.getMachine(provider, id);
+    const machine = await servicesOf(res).machines.getMachine(provider, id);
     const url = machineUrl(provider, machine.id);
     sendPage(render, req, res, 'console', {
       title: `${kind === 'vnc' ? 'Screen' : 'Serial console'} · ${machine.name}`,
@@ -56,7 +53,7 @@ export function consoleRoutes({ render, logger, service, consoles }: ConsoleRout
     try {
       const { provider, id } = ref(req);
       const request = consoleRequestFromBody(req.body as ParsedBody, provider, id);
-      const ticket = await consoles.issueTicket(request, {
+      const ticket = await servicesOf(res).consoles.issueTicket(request, {
         kind: 'session',
         sessionId: sessionId(res) ?? '',
         user: sessionUser(res) ?? '',

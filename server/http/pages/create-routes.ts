@@ -7,7 +7,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Config } from '../../config/index.js';
 import { CREATE_FIELDS, type CreateField } from '../../core/requests.js';
-import type { MachineService } from '../../core/services.js';
+import { servicesOf } from '../scoped-services.js';
 import type { ParsedBody } from '../body.js';
 import { createRequestFromBody } from '../create-request.js';
 import { answerFor } from '../error-answer.js';
@@ -18,7 +18,6 @@ import type { ViewRenderer } from './views.js';
 
 export interface CreateRouteDeps {
   render: ViewRenderer;
-  service: MachineService;
   config: Config;
 }
 
@@ -44,7 +43,7 @@ function valuesFrom(body: ParsedBody): WizardValues {
   };
 }
 
-export function createRoutes({ render, service, config }: CreateRouteDeps): Router {
+export function createRoutes({ render, config }: CreateRouteDeps): Router {
   const router = Router({ strict: true, caseSensitive: true });
 
   async function showWizard(
@@ -54,7 +53,11 @@ export function createRoutes({ render, service, config }: CreateRouteDeps): Rout
     status = 200,
     problem?: { message: string; field?: CreateField; status: number },
   ) {
-    const { images, providers } = await service.listImages();
+    const scoped = servicesOf(res);
+    const { images, providers: listed } = await scoped.machines.listImages();
+    // Only the hypervisors the user may create a machine on (a machine the user would own).
+    const owner = scoped.principal.user;
+    const providers = listed.filter((p) => scoped.can('create', { provider: p.name, machine: { tags: [], owner } }));
     const provider = values.provider || providers.find((p) => p.state === 'connected')?.name || config.hypervisors[0]?.name || '';
     const errors: Partial<Record<CreateField, string>> = {};
     if (problem?.field) errors[problem.field] = problem.message;
@@ -97,7 +100,7 @@ export function createRoutes({ render, service, config }: CreateRouteDeps): Rout
     let refusal;
     try {
       const request = createRequestFromBody(body, sessionUser(res) ?? '');
-      const machine = await service.createMachine(request);
+      const machine = await servicesOf(res).machines.createMachine(request);
       res.redirect(303, `${machineUrl(machine.provider || request.provider, machine.id)}?created=1`);
       return;
     } catch (err) {

@@ -6,8 +6,8 @@
 import { Router, type RequestHandler } from 'express';
 import type { Config } from '../../config/index.js';
 import type { Logger } from '../../core/log.js';
-import type { ConsoleService } from '../../core/consoles.js';
-import type { MachineService } from '../../core/services.js';
+import type { AccessControl } from '../../core/services.js';
+import { attachServices, servicesOf } from '../scoped-services.js';
 import type { LoginGuard } from '../../services/auth/login-guard.js';
 import { readBody } from '../body.js';
 import { clientAddressResolver } from '../client-address.js';
@@ -21,8 +21,6 @@ import { consoleRoutes } from './console-routes.js';
 import { createRoutes } from './create-routes.js';
 import { loginRoutes } from './login-routes.js';
 import { machineRoutes } from './machine-routes.js';
-import type { SnapshotService } from '../../core/snapshots.js';
-import type { ResizeService } from '../../core/resize.js';
 import { pageErrorHandler, pageNotFound } from './page-errors.js';
 import { createViewRenderer } from './views.js';
 
@@ -32,10 +30,7 @@ export interface PagesOptions {
 }
 
 export interface PagesRouterDeps {
-  service: MachineService;
-  consoles: ConsoleService;
-  snapshots: SnapshotService;
-  resize: ResizeService;
+  access: AccessControl;
   config: Config;
   guard: LoginGuard;
   /** Sessions ended before they expired (logouts), shared with the other replicas. */
@@ -45,17 +40,7 @@ export interface PagesRouterDeps {
   options?: PagesOptions;
 }
 
-export function createPagesRouter({
-  service,
-  consoles,
-  snapshots,
-  resize,
-  config,
-  guard,
-  ended,
-  logger,
-  options = {},
-}: PagesRouterDeps): Router {
+export function createPagesRouter({ access, config, guard, ended, logger, options = {} }: PagesRouterDeps): Router {
   const render = createViewRenderer();
   const clientAddress = clientAddressResolver(config.trustedProxies);
   const policy: SessionPolicy = { config, ended };
@@ -69,6 +54,7 @@ export function createPagesRouter({
     req.method === 'GET' || req.method === 'HEAD' ? next() : readBody({ limitBytes: 256 * 1024 })(req, res, next);
   pages.use(sessionMiddleware(config));
   pages.use(identifyUser(policy));
+  pages.use(attachServices(access));
   pages.use(readForm);
   pages.use(csrfProtection);
 
@@ -77,14 +63,18 @@ export function createPagesRouter({
   pages.get(
     '/events/',
     (_req, res, next) => (sessionUser(res) !== undefined ? next() : res.status(401).end()),
-    eventStream(service, (res) => sessionId(res) ?? '', options.stream),
+    eventStream(
+      (res) => servicesOf(res).machines,
+      (res) => sessionId(res) ?? '',
+      options.stream,
+    ),
   );
   pages.use(requireLogin);
-  pages.use(catalogRoutes({ render, service, config }));
-  pages.use(createRoutes({ render, service, config }));
+  pages.use(catalogRoutes({ render, config }));
+  pages.use(createRoutes({ render, config }));
   // Before the machine routes: /machines/P/ID/console/ is not a power action.
-  pages.use(consoleRoutes({ render, logger, service, consoles }));
-  pages.use(machineRoutes({ render, service, snapshots, resize, config }));
+  pages.use(consoleRoutes({ render, logger }));
+  pages.use(machineRoutes({ render, config }));
   pages.use(pageNotFound(render));
   pages.use(pageErrorHandler(render, logger));
   return router;

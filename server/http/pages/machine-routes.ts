@@ -3,9 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Config } from '../../config/index.js';
 import { isMachineAction, MACHINE_ACTIONS, type MachineAction } from '../../core/actions.js';
 import { MACHINE_STATES, type Machine } from '../../core/machine.js';
-import type { MachineService } from '../../core/services.js';
-import type { SnapshotService } from '../../core/snapshots.js';
-import type { ResizeService } from '../../core/resize.js';
+import { servicesOf } from '../scoped-services.js';
 import { sshKeyFingerprint } from '../../formats/ssh-fingerprint.js';
 import type { ParsedBody } from '../body.js';
 import { answerFor } from '../error-answer.js';
@@ -23,19 +21,16 @@ import type { ViewRenderer } from './views.js';
 
 export interface MachineRouteDeps {
   render: ViewRenderer;
-  service: MachineService;
-  snapshots: SnapshotService;
-  resize: ResizeService;
   config: Config;
 }
 
-export function machineRoutes({ render, service, snapshots, resize, config }: MachineRouteDeps): Router {
+export function machineRoutes({ render, config }: MachineRouteDeps): Router {
   const router = Router({ strict: true, caseSensitive: true });
   const providerNames = config.hypervisors.map((hv) => hv.name);
 
   router.get('/machines/', async (req, res) => {
     const query = listQueryFrom(req.query as Record<string, unknown>, providerNames);
-    const { machines, providers } = await service.listMachines(query.filter);
+    const { machines, providers } = await servicesOf(res).machines.listMachines(query.filter);
     const rows = sortRows(
       [...machines.values()].flatMap((list) => list.machines.map(machineSummary)),
       query.sort,
@@ -66,7 +61,15 @@ export function machineRoutes({ render, service, snapshots, resize, config }: Ma
     extra: Record<string, unknown> = {},
     status = 200,
   ): Promise<void> {
-    const snapshotView = await snapshotsOf(machine);
+    const scoped = servicesOf(res);
+    // What the page offers: a control the user may not use is not shown ('userdata-read' → userdataRead).
+    const may = Object.fromEntries(
+      [...scoped.permissionsOn(machine)].map((permission) => [
+        permission.replace(/-(\w)/g, (_m, letter: string) => letter.toUpperCase()),
+        true,
+      ]),
+    );
+    const snapshotView = await snapshotsOf(res, machine);
     sendPage(
       render,
       req,
@@ -78,7 +81,8 @@ export function machineRoutes({ render, service, snapshots, resize, config }: Ma
         scripts: ['live.js', 'busy-forms.js'],
         machine,
         summary: machineSummary(machine),
-        actions: actionViews(machine),
+        actions: may.power ? actionViews(machine) : [],
+        may,
         url: machineUrl(machine.provider, machine.id),
         sshKeys: machine.sshKeys.map((key) => ({ ...key, fingerprint: sshKeyFingerprint(key.public) ?? 'unknown fingerprint' })),
         userdata: machine.userdata.trim(),
@@ -104,9 +108,9 @@ export function machineRoutes({ render, service, snapshots, resize, config }: Ma
   }
 
   /** The snapshots card: the list, or why there is none. A failure to list does not fail the page. */
-  async function snapshotsOf(machine: Machine): Promise<Record<string, unknown>> {
+  async function snapshotsOf(res: Response, machine: Machine): Promise<Record<string, unknown>> {
     try {
-      const list = await snapshots.listSnapshots(machine.provider, machine.id);
+      const list = await servicesOf(res).snapshots.listSnapshots(machine.provider, machine.id);
       return {
         snapshots: list.snapshots.map((snapshot) => ({
           ...snapshot,
@@ -126,7 +130,7 @@ export function machineRoutes({ render, service, snapshots, resize, config }: Ma
 
   router.get('/machines/:provider/:id/', async (req, res) => {
     const { provider, id } = ref(req);
-    await showMachine(req, res, await service.getMachine(provider, id));
+    await showMachine(req, res, await servicesOf(res).machines.getMachine(provider, id));
   });
 
   /** Runs a snapshot change from the machine page: back to the page, or the page with the refusal. */
@@ -138,19 +142,33 @@ export function machineRoutes({ render, service, snapshots, resize, config }: Ma
     } catch (err) {
       const refusal = answerFor(err);
       if (refusal.unexpected || refusal.status === 503) throw err;
-      await showMachine(req, res, await service.getMachine(provider, id), { snapshotError: refusal.message }, refusal.status);
+      await showMachine(
+        req,
+        res,
+        await servicesOf(res).machines.getMachine(provider, id),
+        { snapshotError: refusal.message },
+        refusal.status,
+      );
     }
   }
 
   router.post('/machines/:provider/:id/resize/', async (req, res) => {
     const { provider, id } = ref(req);
     try {
-      await resize.resizeMachine(resizeRequestFromBody(req.body as ParsedBody, provider, id, sessionUser(res) ?? ''));
+      await servicesOf(res).resize.resizeMachine(
+        resizeRequestFromBody(req.body as ParsedBody, provider, id, sessionUser(res) ?? ''),
+      );
       res.redirect(303, `${machineUrl(provider, id)}?resized=1#resize`);
     } catch (err) {
       const refusal = answerFor(err);
       if (refusal.unexpected || refusal.status === 503) throw err;
-      await showMachine(req, res, await service.getMachine(provider, id), { resizeError: refusal.message }, refusal.status);
+      await showMachine(
+        req,
+        res,
+        await servicesOf(res).machines.getMachine(provider, id),
+        { resizeError: refusal.message },
+        refusal.status,
+      );
     }
   });
 
@@ -163,12 +181,18 @@ export function machineRoutes({ render, service, snapshots, resize, config }: Ma
         ? { ...body, fields: [...body.fields, ['Start', 'false']] }
         : body;
     try {
-      const clone = await service.cloneMachine(cloneRequestFromBody(form, provider, id, sessionUser(res) ?? ''));
+      const clone = await servicesOf(res).machines.cloneMachine(cloneRequestFromBody(form, provider, id, sessionUser(res) ?? ''));
       res.redirect(303, `${machineUrl(clone.provider || provider, clone.id)}?created=1`);
     } catch (err) {
       const refusal = answerFor(err);
       if (refusal.unexpected || refusal.status === 503) throw err;
-      await showMachine(req, res, await service.getMachine(provider, id), { cloneError: refusal.message }, refusal.status);
+      await showMachine(
+        req,
+        res,
+        await servicesOf(res).machines.getMachine(provider, id),
+        { cloneError: refusal.message },
+        refusal.status,
+      );
     }
   });
 
@@ -184,14 +208,20 @@ export function machineRoutes({ render, service, snapshots, resize, config }: Ma
       const rest = fields.filter(([name]) => name !== 'Confirm');
       // The key checkboxes send nothing when none is ticked: that is "no keys", not "keep them".
       const keys = rest.some(([name]) => name === 'SSHKey') ? [] : [['SSHKey', ''] as [string, string]];
-      await service.rebuildMachine(
+      await servicesOf(res).machines.rebuildMachine(
         rebuildRequestFromBody({ kind: 'form', fields: [...rest, ...keys] }, provider, id, sessionUser(res) ?? ''),
       );
       res.redirect(303, `${machineUrl(provider, id)}?rebuilt=1#rebuild`);
     } catch (err) {
       const refusal = answerFor(err);
       if (refusal.unexpected || refusal.status === 503) throw err;
-      await showMachine(req, res, await service.getMachine(provider, id), { rebuildError: refusal.message }, refusal.status);
+      await showMachine(
+        req,
+        res,
+        await servicesOf(res).machines.getMachine(provider, id),
+        { rebuildError: refusal.message },
+        refusal.status,
+      );
     }
   });
 
@@ -199,7 +229,7 @@ export function machineRoutes({ render, service, snapshots, resize, config }: Ma
     const { provider, id } = ref(req);
     await snapshotChange(req, res, 'created', async () => {
       const { name, description } = snapshotCreateFromBody(req.body as ParsedBody);
-      await snapshots.createSnapshot({ provider, id, name, description, by: sessionUser(res) ?? '' });
+      await servicesOf(res).snapshots.createSnapshot({ provider, id, name, description, by: sessionUser(res) ?? '' });
     });
   });
 
@@ -207,14 +237,20 @@ export function machineRoutes({ render, service, snapshots, resize, config }: Ma
     const { provider, id } = ref(req);
     await snapshotChange(req, res, 'reverted', async () => {
       const { force } = snapshotRevertFromBody(req.body as ParsedBody);
-      await snapshots.revertSnapshot({ provider, id, name: req.params.name as string, force, by: sessionUser(res) ?? '' });
+      await servicesOf(res).snapshots.revertSnapshot({
+        provider,
+        id,
+        name: req.params.name as string,
+        force,
+        by: sessionUser(res) ?? '',
+      });
     });
   });
 
   router.post('/machines/:provider/:id/snapshots/:name/delete/', async (req, res) => {
     const { provider, id } = ref(req);
     await snapshotChange(req, res, 'deleted', () =>
-      snapshots.deleteSnapshot({ provider, id, name: req.params.name as string, by: sessionUser(res) ?? '' }),
+      servicesOf(res).snapshots.deleteSnapshot({ provider, id, name: req.params.name as string, by: sessionUser(res) ?? '' }),
     );
   });
 
@@ -223,18 +259,24 @@ export function machineRoutes({ render, service, snapshots, resize, config }: Ma
     const { provider, id } = ref(req);
     try {
       const change = propertiesChangeFromBody(req.body as ParsedBody);
-      const machine = await service.changeProperties(provider, id, change, sessionUser(res) ?? '');
+      const machine = await servicesOf(res).machines.changeProperties(provider, id, change, sessionUser(res) ?? '');
       res.redirect(303, `${machineUrl(provider, machine.id)}?saved=1`);
     } catch (err) {
       const refusal = answerFor(err);
       if (refusal.unexpected || refusal.status !== 400) throw err;
-      await showMachine(req, res, await service.getMachine(provider, id), { propertiesError: refusal.message }, 400);
+      await showMachine(
+        req,
+        res,
+        await servicesOf(res).machines.getMachine(provider, id),
+        { propertiesError: refusal.message },
+        400,
+      );
     }
   });
 
   router.get('/machines/:provider/:id/delete/', async (req, res) => {
     const { provider, id } = ref(req);
-    const machine = await service.getMachine(provider, id);
+    const machine = await servicesOf(res).machines.getMachine(provider, id);
     sendPage(render, req, res, 'confirm', {
       title: `Delete ${machine.name}`,
       section: 'machines',
@@ -250,14 +292,14 @@ export function machineRoutes({ render, service, snapshots, resize, config }: Ma
 
   router.post('/machines/:provider/:id/delete/', async (req, res) => {
     const { provider, id } = ref(req);
-    const machine = await service.deleteMachine(provider, id);
+    const machine = await servicesOf(res).machines.deleteMachine(provider, id);
     res.redirect(303, `/machines/?deleted=${encodeURIComponent(machine.name)}`);
   });
 
   router.get('/machines/:provider/:id/:action/', async (req, res) => {
     const { provider, id } = ref(req);
     const action = actionOf(req);
-    const machine = await service.getMachine(provider, id);
+    const machine = await servicesOf(res).machines.getMachine(provider, id);
     sendPage(render, req, res, 'confirm', {
       title: `${actionLabel(action)} ${machine.name}`,
       section: 'machines',
@@ -279,7 +321,7 @@ export function machineRoutes({ render, service, snapshots, resize, config }: Ma
   router.post('/machines/:provider/:id/:action/', async (req, res) => {
     const { provider, id } = ref(req);
     const action = actionOf(req);
-    const machine = await service.changeState(provider, id, action);
+    const machine = await servicesOf(res).machines.changeState(provider, id, action);
     res.redirect(303, machineUrl(provider, machine.id));
   });
 

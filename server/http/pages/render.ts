@@ -1,4 +1,6 @@
 /** Sends a page: the view inside the layout, with the user and CSRF token every page needs. */
+import type { ScopedServices } from '../../core/services.js';
+import { canSomewhere } from '../../core/principal.js';
 import type { Request, Response } from 'express';
 import { sessionUser } from '../session/authentication.js';
 import { csrfToken } from '../session/csrf.js';
@@ -15,6 +17,9 @@ export function sendPage(
   status = 200,
 ): void {
   const user = sessionUser(res);
-  const html = render(view, { ...context, csrf: csrfToken(req), ...(user !== undefined ? { user } : {}) });
+  const scoped = res.locals.services as ScopedServices | undefined;
+  // The create links show only to a user who may create a machine (one the user would own) somewhere.
+  const mayCreate = scoped ? canSomewhere(scoped.principal, 'create') : false;
+  const html = render(view, { mayCreate, ...context, csrf: csrfToken(req), ...(user !== undefined ? { user } : {}) });
   res.status(status).set('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(html);
 }

@@ -8,7 +8,10 @@
  * runs on a bounded thread pool (bcrypt-pool.ts); when its queue is full the attempt is refused
  * as busy, not queued. Credentials verified a moment ago are let through without bcrypt.
  */
-import type { UserConfig } from '../../config/index.js';
+import type { UserConfig as FullUserConfig } from '../../config/index.js';
+
+/** What checking a password needs of a user. */
+type UserConfig = Pick<FullUserConfig, 'name' | 'passwordHash'>;
 import { BcryptPool, PasswordChecksBusyError, type BcryptPoolOptions } from './bcrypt-pool.js';
 import { clientKey } from './client-key.js';
 import { CredentialCache, type CredentialCacheOptions } from './credential-cache.js';

@@ -6,7 +6,10 @@
  */
 import bcrypt from 'bcryptjs';
 import { randomBytes } from 'node:crypto';
-import type { UserConfig } from '../../config/index.js';
+import type { UserConfig as FullUserConfig } from '../../config/index.js';
+
+/** What checking a password needs of a user. */
+type UserConfig = Pick<FullUserConfig, 'name' | 'passwordHash'>;
 import { CredentialCache } from './credential-cache.js';
 
 export type Verification = { ok: true; user: string } | { ok: false; reason: 'no user found' | 'invalid password' };

@@ -28,6 +28,8 @@ export class MachineEvents {
     private readonly hypervisors: ConnectionManager<ManagedConnection>,
     private readonly readMachine: (provider: string, id: string) => Promise<Machine>,
     private readonly logger: Logger,
+    /** The machine as the list last had it, if it still does. */
+    private readonly lastKnown: (provider: string, id: string) => Machine | undefined = () => undefined,
   ) {}
 
   subscribe(listener: PanelEventListener): () => void {
@@ -73,7 +75,8 @@ export class MachineEvents {
       this.publish({ type: 'machine', machine: await this.readMachine(provider, id) });
     } catch (err) {
       if (err instanceof ServiceError && err.kind === 'not-found') {
-        this.publish({ type: 'machine-removed', provider, id, name });
+        const last = this.lastKnown(provider, id);
+        this.publish({ type: 'machine-removed', provider, id, name, ...(last ? { last } : {}) });
       } else {
         this.logger.debug({ err, provider, id }, 'live update: could not read machine');
       }

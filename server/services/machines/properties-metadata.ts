@@ -8,11 +8,13 @@
  *     <vmangots:tag>web</vmangots:tag>
  *     <vmangots:label colour="#2f855a">production</vmangots:label>
  *     <vmangots:description>Front end, Berlin</vmangots:description>
+ *     <vmangots:owner>alice</vmangots:owner>
  *   </vmangots:machine>
  */
 import {
   isDescription,
   isLabelName,
+  isOwnerName,
   isTag,
   normalizeColour,
   normalizeTags,
@@ -35,7 +37,8 @@ function renderChildren(properties: MachineProperties): string {
   const description = properties.description
     ? `  <description>${escapeXmlText('description', properties.description)}</description>\n`
     : '';
-  return tags + label + description;
+  const owner = properties.owner ? `  <owner>${escapeXmlText('owner', properties.owner)}</owner>\n` : '';
+  return tags + label + description + owner;
 }
 
 /**
@@ -43,7 +46,7 @@ function renderChildren(properties: MachineProperties): string {
  * (libvirt puts it and its children into `uri` under `key`); xml null removes the element.
  */
 export function propertiesForSetMetadata(properties: MachineProperties): { xml: string | null; key: string; uri: string } {
-  const empty = properties.tags.length === 0 && !properties.label && !properties.description;
+  const empty = properties.tags.length === 0 && !properties.label && !properties.description && !properties.owner;
   return {
     xml: empty ? null : `<${ELEMENT}>\n${renderChildren(properties)}</${ELEMENT}>`,
     key: PROPERTIES_PREFIX,
@@ -68,10 +71,12 @@ export function parseProperties(element: XmlElement | undefined): MachinePropert
   const colour = normalizeColour(attr(labelElement, 'colour') ?? '');
   const labelName = labelElement?.text.trim() ?? '';
   const description = child(element, 'description')?.text ?? '';
+  const owner = child(element, 'owner')?.text.trim() ?? '';
   return {
     tags,
     ...(labelElement && colour && isLabelName(labelName) ? { label: { name: labelName, colour } } : {}),
     description: isDescription(description) ? description : '',
+    ...(isOwnerName(owner) ? { owner } : {}),
   };
 }
 

@@ -68,7 +68,7 @@ async function readProperties(domain: Domain): Promise<MachineProperties> {
 }
 
 /** The definitions a change goes to: the running one and the persistent one (a transient domain has only the first). */
-async function writeMetadata(domain: Domain, properties: MachineProperties): Promise<void> {
+export async function writeProperties(domain: Domain, properties: MachineProperties): Promise<void> {
   const { xml, key, uri } = propertiesForSetMetadata(properties);
   const running = await domain.isActive();
   try {
@@ -120,7 +120,7 @@ export async function changeProperties(domain: Domain, change: PropertiesChange)
   }
   if (metadataChanges) {
     try {
-      await writeMetadata(domain, after);
+      await writeProperties(domain, after);
     } catch (err) {
       if (autostartBefore !== undefined && autostartBefore !== change.autostart) {
         await domain.setAutostart(autostartBefore).catch(() => undefined);

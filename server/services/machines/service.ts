@@ -244,7 +244,12 @@ export function createMachineService(deps: MachineServiceDeps): MachineServiceHa
     );
   }
 
-  const events = new MachineEvents(manager, getMachine, logger);
+  const events = new MachineEvents(manager, getMachine, logger, (provider, id) =>
+    caches
+      .get(provider)
+      ?.peek()
+      .machines.find((machine) => machine.id === id),
+  );
   const buildContext: CreateContext = {
     config,
     access,

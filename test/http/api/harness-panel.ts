@@ -52,13 +52,14 @@ export interface HypervisorSpec {
 
 // Hashing is slow: once per user per process.
 const hashes = new Map<string, string>();
-function hashOf(password: string): string {
+export function hashOf(password: string): string {
   let hash = hashes.get(password);
   if (!hash) hashes.set(password, (hash = hashPassword(password)));
   return hash;
 }
 
-export function harnessApiConfig(env: HarnessEnv, hypervisors: readonly HypervisorSpec[]): Config {
+/** `extra`: more config text (users with grants or quotas, roles). */
+export function harnessApiConfig(env: HarnessEnv, hypervisors: readonly HypervisorSpec[], extra = ''): Config {
   const blocks = hypervisors
     .map(
       (hv) => `
@@ -86,6 +87,7 @@ ${blocks}
 ${PLANS.map((p) => `plan "${p.name}" {\n  memory = ${p.memoryMiB}\n  cpus = ${p.cpus}\n  disk_size = ${p.diskGiB}\n}\n`).join('')}
 ${[ADMIN, ALICE, LOCKED].map((u) => `user "${u.user}" {\n  password = "${hashOf(u.password)}"\n}\n`).join('')}
 ${KEYS.map((k) => `ssh_key "${k.name}" {\n  public = "${k.public}"\n}\n`).join('')}
+${extra}
 `;
   return parseConfig(text, { filename: 'routes-harness.conf', baseDir: REPO });
 }

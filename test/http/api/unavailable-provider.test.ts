@@ -9,6 +9,7 @@
  *   connection manager printed as "connection closed: [object Object]".
  */
 import { EventEmitter } from 'node:events';
+import { createAccessControl } from '../../../server/services/access/scoped-services.js';
 import { createResizeService } from '../../../server/services/resize/resize-service.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApiRouter } from '../../../server/http/api/router.js';
@@ -42,10 +43,13 @@ describe('GET /api/machines/ with a provider that is no longer connected', () =>
     };
     app = await startAppServer([
       createApiRouter({
-        service,
-        consoles: panel.consoles,
-        snapshots: panel.snapshots,
-        resize: createResizeService({ config: panel.config, machines: panel.machines, logger: silentLogger() }),
+        access: createAccessControl({
+          config: panel.config,
+          machines: service,
+          consoles: panel.consoles,
+          snapshots: panel.snapshots,
+          resize: createResizeService({ config: panel.config, machines: panel.machines, logger: silentLogger() }),
+        }),
         config: panel.config,
         guard: panel.guard,
         logger: silentLogger(),

@@ -63,7 +63,11 @@ describe('a client that stops reading', () => {
     const app = express();
     app.get(
       '/events/',
-      eventStream(service, () => 'one-session', { maxBufferedBytes: 64 * 1024 }),
+      eventStream(
+        () => service,
+        () => 'one-session',
+        { maxBufferedBytes: 64 * 1024 },
+      ),
     );
     server = await listen(app, { host: '127.0.0.1', port: 0 });
   });

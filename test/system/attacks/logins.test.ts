@@ -7,6 +7,7 @@
  * - concurrent attempts all passed the lockout check before any failure was recorded;
  * - when a cached credential expired, every request in flight ran its own bcrypt.
  */
+import { FULL_ACCESS } from '../../../server/core/permissions.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiTestConfig, startApiPanel } from '../../http/api/panel-fixture.js';
@@ -27,7 +28,7 @@ describe('login limits through the API', () => {
   beforeAll(async () => {
     const config = apiTestConfig();
     config.trustedProxies = ['127.0.0.1'];
-    config.users = [...config.users, { name: BOB.user, passwordHash: bobHash }];
+    config.users = [...config.users, { name: BOB.user, passwordHash: bobHash, access: FULL_ACCESS, roles: [], quota: {} }];
     panel = await startApiPanel({ config });
   });
   afterAll(async () => {

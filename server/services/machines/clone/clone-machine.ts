@@ -224,8 +224,9 @@ export class Cloning extends MachineBuild {
       cloneDomainXml(sourceXml, { name: req.name, uuid, paths, creator: req.by }),
     );
     const domain = await this.define(xml);
-    await this.after('domain-defined');
     const cloned = parseDomainXml(await domain.getXmlDesc({ flags: DomainXmlFlags.INACTIVE }));
+    await this.recordOwner(domain, cloned.properties, req.by);
+    await this.after('domain-defined');
 
     if (req.start) {
       await this.startWithAddress(domain, cloned);

@@ -107,8 +107,9 @@ class Creation extends MachineBuild {
     await this.after('volume-resized');
 
     const domain = await this.defineDomain(machineInput, imageInput, plan, image, diskPath);
-    await this.after('domain-defined');
     const facts = parseDomainXml(await domain.getXmlDesc({ flags: DomainXmlFlags.INACTIVE }));
+    await this.recordOwner(domain, facts.properties, req.creator);
+    await this.after('domain-defined');
 
     const isoPath = await this.uploadConfigDrive(rootPool, {
       uuid32: machineIdFromUuid(facts.uuid),

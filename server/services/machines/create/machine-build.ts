@@ -22,6 +22,8 @@ import type { Logger } from '../../../core/log.js';
 import type { Machine, SshKey } from '../../../core/machine.js';
 import type { RequestField } from '../../../core/requests.js';
 import { ServiceError } from '../../../core/service-error.js';
+import type { MachineProperties } from '../../../core/machine-properties.js';
+import { writeProperties } from '../properties-service.js';
 import { isHypervisorLost, errorMessage } from '../../../hypervisors/provider-errors.js';
 import type { ProviderAccess } from '../../../hypervisors/provider-access.js';
 import { escapeXmlText } from '../../../formats/xml/escape.js';
@@ -274,6 +276,12 @@ export abstract class MachineBuild {
     );
     this.rollback.add(`undefine domain ${this.name}`, () => ignoringMissing(undefineDomain(domain), ErrorCode.NO_DOMAIN));
     return domain;
+  }
+
+  /** Records who owns the machine in this project's metadata element (beside what it already holds). */
+  protected async recordOwner(domain: Domain, properties: MachineProperties, owner: string): Promise<void> {
+    if (!owner) return;
+    await step('failed to record the machine’s owner', () => writeProperties(domain, { ...properties, owner }));
   }
 
   /** Builds the config drive, uploads it as NAME_config.iso (or `volumeName`) into the root pool; its path. */
