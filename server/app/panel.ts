@@ -4,7 +4,7 @@
  * what runs.
  */
 import type { Express } from 'express';
-import type { Config } from '../config/index.js';
+import { ConfigError, loadConfig, releaseHclParser, type Config } from '../config/index.js';
 import { createLogger, type Logger, type LogLevel } from '../core/log.js';
 import { VERSION } from '../core/version.js';
 import { createApp } from '../http/app.js';
@@ -19,6 +19,8 @@ import { openConnection, trimNativeMemory, tuneNativeMalloc, type Connection } f
 import type { CredentialCache, CredentialCacheOptions } from '../services/auth/credential-cache.js';
 import { EndedSessions } from '../services/auth/ended-sessions.js';
 import { LoginGuard, type LoginLimits } from '../services/auth/login-guard.js';
+import { ApiAuthenticator } from '../services/auth/api-authenticator.js';
+import { TokenVerifier } from '../services/auth/api-tokens.js';
 import { createMachineService, type MachineServiceDeps, type MachineServiceHandle } from '../services/machines/service.js';
 import { createConsoleService, type ConsoleServiceHandle } from '../services/consoles/console-service.js';
 import { createSnapshotService } from '../services/snapshots/snapshot-service.js';
@@ -62,9 +64,47 @@ export interface Panel {
   consoleSockets: ConsoleSockets;
   guard: LoginGuard;
   app: Express;
+  /**
+   * Applies a re-read config's users, roles, grants, quotas and tokens without a restart (open
+   * consoles and event streams stay); says which other settings changed and need one.
+   */
+  reload(next: Config): ReloadResult;
+  /** Re-reads the config file and reloads it; a file with problems changes nothing (they are logged). */
+  reloadFromFile(): ReloadResult | undefined;
   /** Closes the services and the hypervisor connections (after the web server stopped). */
   closeServices(): Promise<void>;
 }
+
+export interface ReloadResult {
+  users: number;
+  roles: number;
+  tokens: number;
+  /** Config keys that changed but apply only at the next start. */
+  restartNeeded: string[];
+}
+
+/** Templates compare by their file paths (vmTemplatePath), not their parsed trees. */
+function withoutTemplates(key: string, value: unknown): unknown {
+  return key === 'vmTemplate' || key === 'volumeTemplate' ? undefined : value;
+}
+
+/** What a reload does not apply: the panel must be restarted for these. */
+const RESTART_KEYS = [
+  'listen',
+  'sessionSecret',
+  'trustedProxies',
+  'allowedHosts',
+  'tls',
+  'stateDir',
+  'hypervisors',
+  'plans',
+  'sshKeys',
+  'sessionIdleTimeoutMs',
+  'sessionLifetimeMs',
+  'consoleIdleTimeoutMs',
+  'staticCacheSeconds',
+  'debug',
+] as const satisfies readonly (keyof Config)[];
 
 export interface RunningPanel extends Panel {
   server: RunningServer;
@@ -86,6 +126,8 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
   });
   const machines = createMachineService({ config, hypervisors, logger, ...options.machines });
   const guard = new LoginGuard({ users: config.users, cache: options.auth?.cache, limits: options.auth?.limits });
+  const tokens = new TokenVerifier(config.tokens);
+  const authenticator = new ApiAuthenticator(guard, tokens);
   const ended = new EndedSessions({ stateDir: config.stateDir, logger });
   const consoles = createConsoleService({
     config,
@@ -99,7 +141,7 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
   const consoleSockets = new ConsoleSockets({
     consoles,
     machines,
-    guard,
+    authenticator,
     ended,
     logger,
     policy: { config, ended },
@@ -111,7 +153,7 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
   const snapshots = createSnapshotService({ machines, logger });
   const resize = createResizeService({ config, machines, logger });
   const access = createAccessControl({ config, machines, snapshots, resize, consoles });
-  const routers = [createApiRouter({ access, config, guard, logger })];
+  const routers = [createApiRouter({ access, config, authenticator, tokens, logger })];
   if (options.pages !== false) routers.push(createPagesRouter({ access, config, guard, ended, logger, options: options.pages }));
   const app = createApp({
     logger,
@@ -130,7 +172,54 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     guard.close();
     ended.close();
   };
-  return { config, logger, hypervisors, machines, consoles, snapshots, access, consoleSockets, guard, app, closeServices };
+  const reload = (next: Config): ReloadResult => {
+    const same = (a: unknown, b: unknown): boolean => JSON.stringify(a, withoutTemplates) === JSON.stringify(b, withoutTemplates);
+    const restartNeeded = RESTART_KEYS.filter((key) => !same(next[key], config[key]));
+    // The config object is shared by every layer (sessions read its users): the reloadable parts
+    // are swapped in place, everything that holds them is told.
+    config.users = next.users;
+    config.roles = next.roles;
+    config.tokens = next.tokens;
+    guard.replaceUsers(next.users);
+    tokens.replace(next.tokens);
+    access.reload(config);
+    return { users: next.users.length, roles: next.roles.length, tokens: next.tokens.length, restartNeeded };
+  };
+  const reloadFromFile = (): ReloadResult | undefined => {
+    let next: Config;
+    try {
+      next = loadConfig(config.path);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      logger.error(
+        { file: config.path, problems: err.problems },
+        'config not reloaded: the file has problems; the running config stays',
+      );
+      return undefined;
+    } finally {
+      void releaseHclParser();
+    }
+    const result = reload(next);
+    logger.info({ file: config.path, ...result }, 'config reloaded');
+    if (result.restartNeeded.length > 0)
+      logger.warn({ keys: result.restartNeeded }, 'config reload: these settings changed and apply only after a restart');
+    return result;
+  };
+  return {
+    config,
+    logger,
+    hypervisors,
+    machines,
+    consoles,
+    snapshots,
+    access,
+    consoleSockets,
+    guard,
+    app,
+    reload,
+    reloadFromFile,
+    closeServices,
+  };
 }
 
 /** Builds the panel, starts connecting to every hypervisor and serves. */
@@ -175,6 +264,18 @@ export async function startPanel(config: Config, options: PanelOptions = {}): Pr
     });
     return closing;
   };
+  if (options.handleSignals) {
+    // SIGHUP: users, roles, grants, quotas and tokens from the file again (open consoles and streams stay).
+    const onHangUp = (): void => {
+      try {
+        panel.reloadFromFile();
+      } catch (err) {
+        logger.error({ err }, 'config reload failed');
+      }
+    };
+    process.on('SIGHUP', onHangUp);
+    void closed.then(() => process.off('SIGHUP', onHangUp));
+  }
   if (options.handleSignals)
     closeOnSignals(
       server,

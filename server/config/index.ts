@@ -3,4 +3,13 @@ export { parseDuration } from './duration.js';
 export { releaseHclParser } from './hcl-sandbox.js';
 export { loadConfig } from './load-config.js';
 export { parseConfig, type ParseConfigOptions } from './parse-config.js';
-export type { Config, ConfigDriveFormat, HypervisorConfig, PlanConfig, SshKeyConfig, UserConfig } from './types.js';
+export type {
+  Config,
+  ConfigDriveFormat,
+  HypervisorConfig,
+  PlanConfig,
+  RoleConfig,
+  SshKeyConfig,
+  TokenConfig,
+  UserConfig,
+} from './types.js';

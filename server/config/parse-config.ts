@@ -18,6 +18,7 @@ import type { Config } from './types.js';
 import { reportUnknownKeys } from './unknown-keys.js';
 import { readUser } from './user.js';
 import { readRole } from './access.js';
+import { readToken } from './token.js';
 
 export const TOP_LEVEL_KEYS = [
   'listen',
@@ -36,6 +37,7 @@ export const TOP_LEVEL_KEYS = [
   'plan',
   'user',
   'role',
+  'token',
   'ssh_key',
 ] as const;
 
@@ -116,6 +118,10 @@ function parseConfigUnguarded(text: string, { filename, baseDir }: ParseConfigOp
     .filter((r) => r !== undefined);
   const hypervisorNames = hypervisors.filter((h) => h !== undefined).map((h) => h.name);
   const users = readLabeledBlocks(root.body, 'user', problems).map((block) => readUser(block, roles, hypervisorNames));
+  const knownUsers = users.filter((u) => u !== undefined);
+  const tokens = readLabeledBlocks(root.body, 'token', problems)
+    .map((block) => readToken(block, knownUsers, roles, hypervisorNames))
+    .filter((t) => t !== undefined);
   const sshKeys = readLabeledBlocks(root.body, 'ssh_key', problems).map(readSshKey);
 
   problems.throwIfAny();
@@ -134,6 +140,7 @@ function parseConfigUnguarded(text: string, { filename, baseDir }: ParseConfigOp
     plans: plans.filter((p) => p !== undefined),
     users: users.filter((u) => u !== undefined),
     roles,
+    tokens,
     sshKeys: sshKeys.filter((k) => k !== undefined),
   };
   if (tls) config.tls = tls;

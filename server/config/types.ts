@@ -25,6 +25,20 @@ export interface UserConfig {
   quota: Quota;
 }
 
+/** An API token: only the SHA-256 of its secret is kept. */
+export interface TokenConfig {
+  /** The block's name, the token's public id (its first part). */
+  id: string;
+  user: string;
+  /** 64 hex digits: SHA-256 of the secret. */
+  hash: string;
+  /** undefined: never expires. */
+  expiresAt?: Date;
+  description: string;
+  /** What the token may do, within the user's own access (full: as the user). */
+  access: Access;
+}
+
 /** A custom `role "NAME" { permissions = […] }`. */
 export interface RoleConfig {
   name: string;
@@ -91,5 +105,6 @@ export interface Config {
   users: UserConfig[];
   /** Custom roles; the built-in ones (core/permissions.ts) are not listed. */
   roles: RoleConfig[];
+  tokens: TokenConfig[];
   sshKeys: SshKeyConfig[];
 }

@@ -113,5 +113,7 @@ export interface QuotaReport {
 export interface AccessControl {
   /** undefined for a user the config does not have (any more). */
   principalFor(user: string): Principal | undefined;
+  /** The principal of a checked API token: its user, narrowed by the token's grants. */
+  principalForToken(tokenId: string): Principal | undefined;
   servicesFor(principal: Principal): ScopedServices;
 }

@@ -13,8 +13,9 @@ import type { AccessControl, ScopedServices } from '../core/services.js';
 export function attachServices(access: AccessControl): RequestHandler {
   return (_req, res, next) => {
     const user: unknown = res.locals.user;
+    const tokenId: unknown = res.locals.tokenId;
     if (typeof user === 'string') {
-      const principal = access.principalFor(user);
+      const principal = typeof tokenId === 'string' ? access.principalForToken(tokenId) : access.principalFor(user);
       if (principal) res.locals.services = access.servicesFor(principal);
       else delete res.locals.user;
     }

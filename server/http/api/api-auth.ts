@@ -6,7 +6,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../../core/log.js';
-import type { LoginGuard } from '../../services/auth/login-guard.js';
+import { bearerOf, type ApiAuthenticator } from '../../services/auth/api-authenticator.js';
 import { HttpError } from '../http-error.js';
 
 export const AUTH_FAILED = 'Authentication failed';
@@ -14,19 +14,23 @@ export const USER_HEADER = 'x-vmango-user';
 export const PASSWORD_HEADER = 'x-vmango-pass';
 
 export interface ApiAuthDeps {
-  guard: LoginGuard;
+  authenticator: ApiAuthenticator;
   clientAddress: (req: IncomingMessage) => string;
   logger: Logger;
 }
 
-/** Middleware: lets the request through with `res.locals.user` set, or fails it with 401/429. */
-export function apiAuthentication({ guard, clientAddress, logger }: ApiAuthDeps): RequestHandler {
+/**
+ * Middleware: lets the request through with `res.locals.user` (and `tokenId` for a token) set, or
+ * fails it with 401/429. The token itself is never logged.
+ */
+export function apiAuthentication({ authenticator, clientAddress, logger }: ApiAuthDeps): RequestHandler {
   return async (req, res, next) => {
-    const { user, password } = apiCredentials(req);
+    const { user, password, bearer } = apiCredentials(req);
     const address = clientAddress(req);
-    const outcome = await guard.attempt({ user, password, address });
+    const outcome = await authenticator.identify({ user, password, bearer, address });
     if (outcome.ok) {
       res.locals.user = outcome.user;
+      if (outcome.tokenId !== undefined) res.locals.tokenId = outcome.tokenId;
       next();
       return;
     }
@@ -37,7 +41,14 @@ export function apiAuthentication({ guard, clientAddress, logger }: ApiAuthDeps)
       return;
     }
     if (outcome.reason !== 'no credentials')
-      logger.warn({ user, remote: address, reason: outcome.reason }, 'api authentication failed');
+      logger.warn(
+        {
+          ...(bearer === undefined ? { user } : { token: outcome.tokenId ?? '(malformed)' }),
+          remote: address,
+          reason: outcome.reason,
+        },
+        'api authentication failed',
+      );
     next(new HttpError(401, AUTH_FAILED));
   };
 }
@@ -49,16 +60,24 @@ export function authenticatedUser(res: Response): string {
   return user;
 }
 
-/** The user name and password an API request carries (either may be missing). */
-export function apiCredentials(req: Request): { user: string | undefined; password: string | undefined } {
-  return { user: headerText(req, USER_HEADER), password: headerText(req, PASSWORD_HEADER) };
+/** The user name and password, or bearer token, an API request carries (any may be missing). */
+export function apiCredentials(req: Request | IncomingMessage): {
+  user: string | undefined;
+  password: string | undefined;
+  bearer: string | undefined;
+} {
+  return {
+    user: headerText(req, USER_HEADER),
+    password: headerText(req, PASSWORD_HEADER),
+    bearer: bearerOf(headerText(req, 'authorization')),
+  };
 }
 
 /**
  * A header as text. Node reads header bytes as Latin-1; clients send non-ASCII passwords as UTF-8
  * bytes (as 0.6 compared them), so the bytes are re-read as UTF-8.
  */
-function headerText(req: Request, name: string): string | undefined {
+function headerText(req: Request | IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   const raw = Array.isArray(value) ? value[0] : value;
   if (raw === undefined) return undefined;

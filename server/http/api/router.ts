@@ -9,7 +9,9 @@ import type { Logger } from '../../core/log.js';
 import type { MachineFilter } from '../../core/requests.js';
 import type { AccessControl, MachineListSnapshot } from '../../core/services.js';
 import { formatGoJson, formatGoJsonAt, PreformattedJson, sortedByKey } from '../../formats/go/json.js';
-import type { LoginGuard } from '../../services/auth/login-guard.js';
+import type { ApiAuthenticator } from '../../services/auth/api-authenticator.js';
+import type { TokenVerifier } from '../../services/auth/api-tokens.js';
+import { tokenToJson } from './token-json.js';
 import { readBody, type ParsedBody } from '../body.js';
 import { clientAddressResolver } from '../client-address.js';
 import { consoleRequestFromBody, consoleTicketJson } from '../console-request.js';
@@ -34,7 +36,9 @@ import { etagOf, sendJson, sendJsonBytes } from './respond.js';
 export interface ApiRouterDeps {
   access: AccessControl;
   config: Config;
-  guard: LoginGuard;
+  authenticator: ApiAuthenticator;
+  /** For GET /api/tokens/: the user's tokens (never their hashes). */
+  tokens: Pick<TokenVerifier, 'of'>;
   logger: Logger;
 }
 
@@ -72,8 +76,8 @@ function listKey(
   ]);
 }
 
-export function createApiRouter({ access, config, guard, logger }: ApiRouterDeps): Router {
-  const authenticate = apiAuthentication({ guard, clientAddress: clientAddressResolver(config.trustedProxies), logger });
+export function createApiRouter({ access, config, authenticator, tokens, logger }: ApiRouterDeps): Router {
+  const authenticate = apiAuthentication({ authenticator, clientAddress: clientAddressResolver(config.trustedProxies), logger });
   // The last few list responses: one per view (users with different grants) and filter in use.
   const recentLists = new Map<string, ListResponse>();
 
@@ -284,6 +288,14 @@ export function createApiRouter({ access, config, guard, logger }: ApiRouterDeps
     .route('/api/quota/')
     .get(async (_req, res) => {
       sendJson(res, 200, quotaToJson(await servicesOf(res).quota()));
+    })
+    .all(notImplemented);
+
+  router
+    .route('/api/tokens/')
+    .get((_req, res) => {
+      const { principal } = servicesOf(res);
+      sendJson(res, 200, { Tokens: tokens.of(principal.user).map(tokenToJson), Title: 'API tokens' });
     })
     .all(notImplemented);
 

@@ -6,8 +6,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { ConsoleGrant, ConsoleHolder, ConsoleService } from '../../core/consoles.js';
-import type { LoginGuard } from '../../services/auth/login-guard.js';
-import { PASSWORD_HEADER, USER_HEADER } from '../api/api-auth.js';
+import type { ApiAuthenticator } from '../../services/auth/api-authenticator.js';
+import { apiCredentials } from '../api/api-auth.js';
 import { hostOf } from '../host-check.js';
 import { checkSession, type SessionPolicy } from '../session/authentication.js';
 import { sessionFromRequest } from '../session/cookie-session.js';
@@ -15,7 +15,7 @@ import { SOCKET_PATH } from './console-protocol.js';
 
 export interface AdmissionDeps {
   consoles: Pick<ConsoleService, 'redeemTicket'>;
-  guard: Pick<LoginGuard, 'attempt'>;
+  authenticator: Pick<ApiAuthenticator, 'identify'>;
   policy: SessionPolicy;
   allowedHosts: ReadonlySet<string> | 'any';
   secure: (req: IncomingMessage) => boolean;
@@ -51,12 +51,9 @@ export async function admitConsole(req: IncomingMessage, deps: AdmissionDeps): P
 
   let presenter: ConsoleHolder;
   let sessionExpiresAtMs: number | undefined;
-  if (header(req, USER_HEADER) !== undefined) {
-    const outcome = await deps.guard.attempt({
-      user: utf8Header(req, USER_HEADER),
-      password: utf8Header(req, PASSWORD_HEADER),
-      address: deps.clientAddress(req),
-    });
+  const credentials = apiCredentials(req);
+  if (credentials.user !== undefined || credentials.bearer !== undefined) {
+    const outcome = await deps.authenticator.identify({ ...credentials, address: deps.clientAddress(req) });
     if (!outcome.ok) {
       if (outcome.reason === 'locked out' || outcome.reason === 'busy') {
         return refuse(429, `too many failed logins; try again in ${outcome.retryAfterSeconds} seconds`, {
@@ -72,7 +69,7 @@ export async function admitConsole(req: IncomingMessage, deps: AdmissionDeps): P
     if (!valid) {
       return refuse(
         401,
-        'log in first: a console needs the session of a logged-in page, or API credentials (X-Vmango-User, X-Vmango-Pass)',
+        'log in first: a console needs the session of a logged-in page, or API credentials (X-Vmango-User and X-Vmango-Pass, or Authorization: Bearer)',
       );
     }
     // Every browser sends Origin with a WebSocket; a session's console without one is not from a page.
@@ -93,10 +90,4 @@ function refuse(status: number, message: string, headers?: Record<string, string
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-/** As the API reads its credential headers: the bytes as UTF-8. */
-function utf8Header(req: IncomingMessage, name: string): string | undefined {
-  const raw = header(req, name);
-  return raw === undefined ? undefined : Buffer.from(raw, 'latin1').toString('utf8');
 }

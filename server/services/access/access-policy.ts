@@ -10,15 +10,16 @@ import { tightest, type Quota } from '../../core/quota.js';
 
 export class AccessPolicy {
   private principals = new Map<string, Principal>();
+  private tokenPrincipals = new Map<string, Principal>();
   private quotas = new Map<string, Quota>();
   private generation = 0;
 
-  constructor(config: Pick<Config, 'users' | 'roles'>) {
+  constructor(config: Pick<Config, 'users' | 'roles' | 'tokens'>) {
     this.replace(config);
   }
 
-  /** Applies a (re)loaded config's users and roles. */
-  replace(config: Pick<Config, 'users' | 'roles'>): void {
+  /** Applies a (re)loaded config's users, roles and tokens. */
+  replace(config: Pick<Config, 'users' | 'roles' | 'tokens'>): void {
     this.generation++;
     const principals = new Map<string, Principal>();
     const quotas = new Map<string, Quota>();
@@ -37,8 +38,30 @@ export class AccessPolicy {
         .map((role) => config.roles.find((candidate) => candidate.name === role)?.quota ?? {});
       quotas.set(user.name, tightest([user.quota, ...roleQuotas]));
     }
+    // A token acts as its user, narrowed by its own grants (never widened: both must allow).
+    const tokenPrincipals = new Map<string, Principal>();
+    for (const token of config.tokens) {
+      const user = principals.get(token.user);
+      if (!user) continue;
+      const narrowed = token.access.kind !== 'full';
+      tokenPrincipals.set(
+        token.id,
+        Object.freeze({
+          user: user.user,
+          access: Object.freeze(narrowed ? [...user.access, token.access] : user.access),
+          tokenId: token.id,
+          viewKey: narrowed ? `${this.generation}\u0000${user.user}\u0000token\u0000${token.id}` : user.viewKey,
+        }),
+      );
+    }
     this.principals = principals;
+    this.tokenPrincipals = tokenPrincipals;
     this.quotas = quotas;
+  }
+
+  /** The principal of an API token (checked already), undefined once its block is gone. */
+  principalForToken(tokenId: string): Principal | undefined {
+    return this.tokenPrincipals.get(tokenId);
   }
 
   principalFor(user: string): Principal | undefined {

@@ -36,7 +36,7 @@ import { AccessPolicy } from './access-policy.js';
 import { machineKey, QuotaLedger, useOf, type MachineSize, type Reservation } from './quota-ledger.js';
 
 export interface AccessControlDeps {
-  config: Pick<Config, 'users' | 'roles' | 'plans'>;
+  config: Pick<Config, 'users' | 'roles' | 'plans' | 'tokens'>;
   machines: MachineService;
   snapshots: SnapshotService;
   resize: ResizeService;
@@ -45,7 +45,7 @@ export interface AccessControlDeps {
 
 export interface AccessControlHandle extends AccessControl {
   /** Applies a reloaded config's users, roles, grants and quotas. */
-  reload(config: Pick<Config, 'users' | 'roles' | 'plans'>): void;
+  reload(config: Pick<Config, 'users' | 'roles' | 'plans' | 'tokens'>): void;
 }
 
 /**
@@ -81,6 +81,7 @@ export function createAccessControl(deps: AccessControlDeps): AccessControlHandl
   );
   return {
     principalFor: (user) => policy.principalFor(user),
+    principalForToken: (tokenId) => policy.principalForToken(tokenId),
     servicesFor(principal) {
       const limit = policy.quotaFor(principal.user);
       const unlimited = Object.keys(limit).length === 0;

@@ -83,6 +83,11 @@ export class LoginGuard {
     this.verifier = new PasswordVerifier(options.users, cache, compare);
   }
 
+  /** Applies a reloaded config's users (the failure counts stay). */
+  replaceUsers(users: readonly UserConfig[]): void {
+    this.verifier.replaceUsers(users);
+  }
+
   async attempt({ user, password, address }: LoginAttempt): Promise<LoginOutcome> {
     const client = `client\u0000${clientKey(address)}`;
     const pair = `user\u0000${user ?? ''}\u0000${clientKey(address)}`;

@@ -23,12 +23,17 @@ export class PasswordVerifier {
   private readonly inFlight = new Map<string, Promise<Verification>>();
 
   constructor(
-    private readonly users: readonly UserConfig[],
+    private users: readonly UserConfig[],
     private readonly cache: CredentialCache = new CredentialCache(),
     private readonly compare: PasswordCompare = bcrypt.compare,
   ) {
     // Ready before the first unknown user asks (made once, in slices: bcryptjs's async hash yields).
     this.dummy().catch(() => undefined);
+  }
+
+  /** A reloaded config's users: a removed user's credentials fail from now on, cached or not. */
+  replaceUsers(users: readonly UserConfig[]): void {
+    this.users = users;
   }
 
   /** True when these credentials were verified a moment ago (no bcrypt needed). */

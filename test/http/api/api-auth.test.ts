@@ -1,3 +1,5 @@
+import { ApiAuthenticator } from '../../../server/services/auth/api-authenticator.js';
+import { TokenVerifier } from '../../../server/services/auth/api-tokens.js';
 import { describe, expect, it } from 'vitest';
 import { Router } from 'express';
 import { hashPassword } from '../../../server/services/auth/password-hash.js';
@@ -24,11 +26,14 @@ async function authServer(
   router.use(
     '/api',
     apiAuthentication({
-      guard: new LoginGuard({
-        users: options.users ?? users,
-        cache: options.cache,
-        limits: { maxFailures: options.maxFailures, maxFailuresPerAddress: options.maxFailures, windowMs: options.windowMs },
-      }),
+      authenticator: new ApiAuthenticator(
+        new LoginGuard({
+          users: options.users ?? users,
+          cache: options.cache,
+          limits: { maxFailures: options.maxFailures, maxFailuresPerAddress: options.maxFailures, windowMs: options.windowMs },
+        }),
+        new TokenVerifier([]),
+      ),
       clientAddress: clientAddressResolver(options.trustedProxies ?? []),
       logger,
     }),

@@ -8,6 +8,8 @@
  *   the binding emits 'closed' with `{ reason }` (server/libvirt/connection.ts), which the
  *   connection manager printed as "connection closed: [object Object]".
  */
+import { ApiAuthenticator } from '../../../server/services/auth/api-authenticator.js';
+import { TokenVerifier } from '../../../server/services/auth/api-tokens.js';
 import { EventEmitter } from 'node:events';
 import { createAccessControl } from '../../../server/services/access/scoped-services.js';
 import { createResizeService } from '../../../server/services/resize/resize-service.js';
@@ -51,7 +53,8 @@ describe('GET /api/machines/ with a provider that is no longer connected', () =>
           resize: createResizeService({ config: panel.config, machines: panel.machines, logger: silentLogger() }),
         }),
         config: panel.config,
-        guard: panel.guard,
+        authenticator: new ApiAuthenticator(panel.guard, new TokenVerifier([])),
+        tokens: new TokenVerifier([]),
         logger: silentLogger(),
       }),
     ]);
