@@ -133,43 +133,39 @@ export function machineRoutes({ render, config }: MachineRouteDeps): Router {
     await showMachine(req, res, await servicesOf(res).machines.getMachine(provider, id));
   });
 
-  /** Runs a snapshot change from the machine page: back to the page, or the page with the refusal. */
-  async function snapshotChange(req: Request, res: Response, notice: string, work: () => Promise<unknown>): Promise<void> {
+  /**
+   * Runs a change posted from the machine page: `work` resolves with where to go next; a refusal
+   * shows the page again with the message on its card (`errorKey`) and the refusal's status.
+   */
+  async function pageChange(req: Request, res: Response, errorKey: string, work: () => Promise<string>): Promise<void> {
     const { provider, id } = ref(req);
     try {
-      await work();
-      res.redirect(303, `${machineUrl(provider, id)}?snapshot=${notice}#snapshots`);
+      res.redirect(303, await work());
     } catch (err) {
       const refusal = answerFor(err);
       if (refusal.unexpected || refusal.status === 503) throw err;
-      await showMachine(
-        req,
-        res,
-        await servicesOf(res).machines.getMachine(provider, id),
-        { snapshotError: refusal.message },
-        refusal.status,
-      );
+      const machine = await servicesOf(res).machines.getMachine(provider, id);
+      await showMachine(req, res, machine, { [errorKey]: refusal.message }, refusal.status);
     }
+  }
+
+  /** A snapshot change: back to the page's snapshots card with a notice, or the refusal on it. */
+  function snapshotChange(req: Request, res: Response, notice: string, work: () => Promise<unknown>): Promise<void> {
+    const { provider, id } = ref(req);
+    return pageChange(req, res, 'snapshotError', async () => {
+      await work();
+      return `${machineUrl(provider, id)}?snapshot=${notice}#snapshots`;
+    });
   }
 
   router.post('/machines/:provider/:id/resize/', async (req, res) => {
     const { provider, id } = ref(req);
-    try {
+    await pageChange(req, res, 'resizeError', async () => {
       await servicesOf(res).resize.resizeMachine(
         resizeRequestFromBody(req.body as ParsedBody, provider, id, sessionUser(res) ?? ''),
       );
-      res.redirect(303, `${machineUrl(provider, id)}?resized=1#resize`);
-    } catch (err) {
-      const refusal = answerFor(err);
-      if (refusal.unexpected || refusal.status === 503) throw err;
-      await showMachine(
-        req,
-        res,
-        await servicesOf(res).machines.getMachine(provider, id),
-        { resizeError: refusal.message },
-        refusal.status,
-      );
-    }
+      return `${machineUrl(provider, id)}?resized=1#resize`;
+    });
   });
 
   router.post('/machines/:provider/:id/clone/', async (req, res) => {
@@ -180,26 +176,16 @@ export function machineRoutes({ render, config }: MachineRouteDeps): Router {
       body.kind === 'form' && !body.fields.some(([name]) => name.toLowerCase() === 'start')
         ? { ...body, fields: [...body.fields, ['Start', 'false']] }
         : body;
-    try {
+    await pageChange(req, res, 'cloneError', async () => {
       const clone = await servicesOf(res).machines.cloneMachine(cloneRequestFromBody(form, provider, id, sessionUser(res) ?? ''));
-      res.redirect(303, `${machineUrl(clone.provider || provider, clone.id)}?created=1`);
-    } catch (err) {
-      const refusal = answerFor(err);
-      if (refusal.unexpected || refusal.status === 503) throw err;
-      await showMachine(
-        req,
-        res,
-        await servicesOf(res).machines.getMachine(provider, id),
-        { cloneError: refusal.message },
-        refusal.status,
-      );
-    }
+      return `${machineUrl(clone.provider || provider, clone.id)}?created=1`;
+    });
   });
 
   router.post('/machines/:provider/:id/rebuild/', async (req, res) => {
     const { provider, id } = ref(req);
     const body = req.body as ParsedBody;
-    try {
+    await pageChange(req, res, 'rebuildError', async () => {
       // The page asks to confirm; the API's callers say what they want by calling.
       const fields = body.kind === 'form' ? body.fields : [];
       if (!fields.some(([name, value]) => name === 'Confirm' && value === 'true')) {
@@ -211,18 +197,8 @@ export function machineRoutes({ render, config }: MachineRouteDeps): Router {
       await servicesOf(res).machines.rebuildMachine(
         rebuildRequestFromBody({ kind: 'form', fields: [...rest, ...keys] }, provider, id, sessionUser(res) ?? ''),
       );
-      res.redirect(303, `${machineUrl(provider, id)}?rebuilt=1#rebuild`);
-    } catch (err) {
-      const refusal = answerFor(err);
-      if (refusal.unexpected || refusal.status === 503) throw err;
-      await showMachine(
-        req,
-        res,
-        await servicesOf(res).machines.getMachine(provider, id),
-        { rebuildError: refusal.message },
-        refusal.status,
-      );
-    }
+      return `${machineUrl(provider, id)}?rebuilt=1#rebuild`;
+    });
   });
 
   router.post('/machines/:provider/:id/snapshots/', async (req, res) => {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPanel } from '../../helpers/panel.js';
 import { DB1_ID, WEB1_ID } from '../api/panel-fixture.js';
 import { PageClient } from '../pages/pages-fixture.js';
+import { openEventStream } from '../live/sse-client.js';
 import { accessTestConfig, as, PASSWORD, USERS } from './access-fixture.js';
 
 let panel: Awaited<ReturnType<typeof startTestPanel>>;
@@ -35,40 +36,15 @@ async function loggedIn(user: string): Promise<PageClient> {
   return client;
 }
 
-/** The live stream's events as they arrive, for a logged-in client. */
+/** The live stream's events with data, as they arrive, for a logged-in client. */
 async function stream(client: PageClient) {
-  const controller = new AbortController();
-  const res = await fetch(`${panel.base}/events/`, { headers: { Cookie: client.cookieHeader() }, signal: controller.signal });
-  expect(res.status).toBe(200);
-  const events: { event: string; data: string }[] = [];
-  const reading = (async () => {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = { event: 'message', data: '' };
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) event.event = line.slice(7);
-            else if (line.startsWith('data: ')) event.data += line.slice(6);
-          }
-          if (event.data) events.push(event);
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })();
+  const live = await openEventStream(panel.base, client.cookieHeader());
+  expect(live.res.status).toBe(200);
   return {
-    events,
-    close: async () => {
-      controller.abort();
-      await reading;
+    get events() {
+      return live.received.filter((event) => event.data !== '');
     },
+    close: live.close,
   };
 }
 

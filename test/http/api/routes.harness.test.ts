@@ -384,7 +384,10 @@ describe.skipIf(skipReason !== undefined)('REST API routes on the harness hyperv
       const paths = elementPaths(xml);
       // Every element of the template is there, as libvirt stored it (libvirt adds its own: uuid, mac, addresses, …).
       for (const p of elementPaths(readFileSync(vmTemplate, 'utf8'))) expect(paths, p).toContain(p);
+      // 0.6's element, untouched, and beside it our own namespace with the owner recorded at create.
       expect([...paths].filter((p) => p.startsWith('/domain/metadata/')).sort()).toEqual([
+        '/domain/metadata/machine',
+        '/domain/metadata/machine/owner',
         '/domain/metadata/md',
         '/domain/metadata/md/creator',
         '/domain/metadata/md/imageId',
@@ -399,6 +402,10 @@ describe.skipIf(skipReason !== undefined)('REST API routes on the harness hyperv
       expect(md.name).toBe('vmango:md');
       expect(md.attributes['xmlns:vmango']).toBe('http://vmango.org/schema/md');
       expect(md.children.map((c) => c.localName)).toEqual(['imageId', 'os', 'creator', 'plan', 'sshkeys', 'userdata']);
+      const ours = xmlPath(parseXmlDocument(xml, 'domain'), 'metadata', 'machine')!;
+      expect(ours.name).toBe('vmangots:machine');
+      expect(ours.attributes['xmlns:vmangots']).toBe('urn:vmango-ts:machine:1');
+      expect(goTrimSpace(child(ours, 'owner')!.text)).toBe(goTrimSpace(child(md, 'creator')!.text));
       expect(goTrimSpace(child(md, 'userdata')!.text)).toBe(goTrimSpace(NASTY_USERDATA));
       expect(child(md, 'sshkeys')!.children.map((k) => [attr(k, 'name'), k.text])).toEqual([
         ['test', TEST_KEY],

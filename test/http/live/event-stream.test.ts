@@ -1,6 +1,7 @@
 /** The live event stream: authenticated, fed by libvirt events, heartbeats, no listener leaks. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, LEGACY_ID, PageClient, WEB1_ID, startPagesPanel } from '../pages/pages-fixture.js';
+import { openEventStream } from './sse-client.js';
 
 let panel: Awaited<ReturnType<typeof startPagesPanel>>;
 let client: PageClient;
@@ -13,69 +14,8 @@ afterAll(async () => {
   await panel?.close();
 });
 
-interface ServerEvent {
-  event: string;
-  data: string;
-  comment?: string;
-}
-
-/** Opens /events/ and collects what arrives; `until` resolves with the first event matching. */
-async function openStream() {
-  const controller = new AbortController();
-  const res = await fetch(`${panel.base}/events/`, { headers: { Cookie: client.cookieHeader() }, signal: controller.signal });
-  const received: ServerEvent[] = [];
-  const waiters: { match: (e: ServerEvent) => boolean; resolve: (e: ServerEvent) => void }[] = [];
-  const reading = (async () => {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event: ServerEvent = { event: 'message', data: '' };
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) event.comment = line.slice(1).trim();
-            else if (line.startsWith('event: ')) event.event = line.slice(7);
-            else if (line.startsWith('data: ')) event.data += line.slice(6);
-          }
-          received.push(event);
-          for (const waiter of [...waiters]) {
-            if (waiter.match(event)) {
-              waiters.splice(waiters.indexOf(waiter), 1);
-              waiter.resolve(event);
-            }
-          }
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })();
-  const until = (match: (e: ServerEvent) => boolean, timeoutMs = 5_000) =>
-    new Promise<ServerEvent>((resolve, reject) => {
-      const already = received.find(match);
-      if (already) return resolve(already);
-      const timer = setTimeout(
-        () => reject(new Error(`no matching event in ${timeoutMs} ms; got ${JSON.stringify(received)}`)),
-        timeoutMs,
-      );
-      waiters.push({
-        match,
-        resolve: (e) => {
-          clearTimeout(timer);
-          resolve(e);
-        },
-      });
-    });
-  const close = async () => {
-    controller.abort();
-    await reading;
-  };
-  return { res, received, until, close };
-}
+/** Opens /events/ as the logged-in client and collects what arrives. */
+const openStream = () => openEventStream(panel.base, client.cookieHeader());
 
 describe('/events/', () => {
   it('refuses a logged-out client with 401', async () => {
