@@ -42,7 +42,6 @@ export function buildApiDocument(docs: ApiDocumentation): Record<string, unknown
   return {
     openapi: '3.1.0',
     info: { title: 'vmango API', version: VERSION, description: DESCRIPTION, license: { name: 'MIT', identifier: 'MIT' } },
-    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     security: [{ vmangoUser: [], vmangoPass: [] }, { bearerToken: [] }],
     tags: [...new Set(docs.operations().map((op) => op.tag))].map((name) => ({ name })),
     paths: docs.paths(),
