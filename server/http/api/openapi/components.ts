@@ -4,27 +4,30 @@
  * object lists all its keys as required and no others: a test checks each route's answers
  * against them, so a key added to a JSON module and not here fails it.
  */
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TProperties, type TSchema, type TUnsafe } from '@sinclair/typebox';
 import { CONSOLE_KINDS } from '../../../core/consoles.js';
-import { MACHINE_STATES } from '../../../core/machine.js';
+import { HW_ARCHES, MACHINE_STATES } from '../../../core/machine.js';
 import { PROVIDER_STATES } from '../../../core/provider.js';
+import type { AvailabilityJson, PlanJson, ProviderJson, SshKeyWithFingerprintJson } from '../catalog-json.js';
+import type { ImageJson, VmJson } from '../machine-json.js';
+import type { SnapshotJson } from '../snapshot-json.js';
 
 const SCHEMAS: Record<string, TSchema> = {};
 
 /** Registers a component schema; the answer is a $ref to it. */
-export function component(name: string, schema: TSchema): TSchema {
+export function component<T extends TSchema>(name: string, schema: T): TUnsafe<Static<T>> {
   if (SCHEMAS[name]) throw new Error(`component ${name} is defined twice`);
   SCHEMAS[name] = schema;
-  return Type.Unsafe({ $ref: `#/components/schemas/${name}` });
+  return Type.Unsafe<Static<T>>({ $ref: `#/components/schemas/${name}` });
 }
 
 export function componentSchemas(): Readonly<Record<string, TSchema>> {
   return SCHEMAS;
 }
 
-const obj = (properties: Parameters<typeof Type.Object>[0], description?: string) =>
+const obj = <P extends TProperties>(properties: P, description?: string) =>
   Type.Object(properties, { additionalProperties: false, ...(description ? { description } : {}) });
-const nullable = (schema: TSchema) => Type.Union([schema, Type.Null()]);
+const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const dateTime = (description: string) => Type.String({ format: 'date-time', description });
 
 export const ERROR_REF = component(
@@ -56,7 +59,10 @@ const AVAILABILITY = component(
 );
 const AVAILABILITY_MAP = Type.Record(Type.String(), AVAILABILITY, { description: 'By provider name.' });
 
-const ARCH = Type.String({ description: 'x86_64, i686, aarch64, … (0.6: HwArch).' });
+const ARCH = Type.Union(
+  HW_ARCHES.map((arch) => Type.Literal(arch)),
+  { description: "0.6's HwArch." },
+);
 
 export const MACHINE_REF = component(
   'Machine',
@@ -270,3 +276,17 @@ export const TOKEN_LIST_REF = component(
     Title: Type.Literal('API tokens'),
   }),
 );
+
+/**
+ * The schemas say what the JSON modules write: each pair must be the same type, or this file does
+ * not compile (the route walk test checks the values).
+ */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+function same<A, B>(_proof: Same<A, B>): void {}
+same<Static<typeof MACHINE_REF>, VmJson>(true);
+same<Static<typeof SNAPSHOT_REF>, SnapshotJson>(true);
+same<Static<typeof PROVIDER_LIST_REF>['Providers'][number], ProviderJson>(true);
+same<Static<typeof PLAN_LIST_REF>['Plans'][number], PlanJson>(true);
+same<Static<typeof KEY_LIST_REF>['SSHKeys'][number], SshKeyWithFingerprintJson>(true);
+same<Static<typeof IMAGE_LIST_REF>['Images'][string][number], ImageJson>(true);
+same<Static<typeof MACHINE_LIST_REF>['Providers'][string], AvailabilityJson>(true);

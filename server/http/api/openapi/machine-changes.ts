@@ -91,6 +91,7 @@ export const machineChangeOperations: ApiOperation[] = [
     summary: 'Power action',
     description: `One of ${MACHINE_ACTIONS.join(', ')}. Another method on this path answers 501 (0.6).`,
     tag: 'Power',
+    pathParameters: { action: Type.Union(MACHINE_ACTIONS.map((action) => Type.Literal(action))) },
     responses: {
       200: { description: '{"Message": "Action ACTION done for machine NAME"}.', schema: MESSAGE_REF },
       400: errorResponse('The action does not apply in the machine state.'),

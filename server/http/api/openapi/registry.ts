@@ -27,6 +27,8 @@ export interface ApiOperation {
   summary: string;
   description?: string;
   tag: string;
+  /** Schemas of path parameters that take less than any text (default: a string). */
+  pathParameters?: Record<string, TSchema>;
   /** Query parameters: each property of this schema is one. */
   query?: TObject;
   /** A body read from JSON or a form (its form fields derived from the JSON schema). */
@@ -125,7 +127,7 @@ export class ApiDocumentation {
         in: 'path',
         required: true,
         description: PATH_PARAMETERS[name] ?? name,
-        schema: { type: 'string' },
+        schema: op.pathParameters?.[name] ?? Type.String(),
       })),
       ...Object.entries(op.query?.properties ?? {}).map(([name, schema]) => ({
         name,
