@@ -18,7 +18,9 @@ export type LibvirtStateName =
   'nostate' | 'running' | 'blocked' | 'paused' | 'shutdown' | 'shutoff' | 'crashed' | 'pmsuspended' | 'unknown';
 
 /** vmango 0.6's HWArch, by its JSON spelling. */
-export type HwArch = 'x86_64' | 'x86' | 'unknown';
+/** 0.6's HwArch names. */
+export const HW_ARCHES = ['x86_64', 'x86', 'unknown'] as const;
+export type HwArch = (typeof HW_ARCHES)[number];
 
 /** Where an address shown for a machine came from. */
 export type IpSource = 'lease' | 'reservation' | 'agent';

@@ -4,21 +4,22 @@
  * the answer is the WebSocket URL to connect to, ticket included, valid for 30 seconds once.
  */
 import type { Request } from 'express';
-import { CONSOLE_KINDS, isConsoleKind, type ConsoleKind, type ConsoleTicket, type OpenConsoleRequest } from '../core/consoles.js';
+import { CONSOLE_KINDS, type ConsoleKind, type ConsoleTicket, type OpenConsoleRequest } from '../core/consoles.js';
 import type { ParsedBody } from './body.js';
-import { HttpError } from './http-error.js';
-import { flagField, requestFields } from './request-fields.js';
 import { SOCKET_PATH } from './live/console-protocol.js';
+import { bodySchema, Field, readBodyFields } from './request-schema.js';
 
-const FIELDS = 'Kind (serial or vnc) and Force (true or false)';
+export const CONSOLE_BODY = {
+  schema: bodySchema({
+    Kind: Field.oneOf(CONSOLE_KINDS, 'The console: serial (text) or vnc (graphics). Default serial.'),
+    Force: Field.flag('Take the serial console from the client that holds it.', false),
+  }),
+  described: 'Kind (serial or vnc) and Force (true or false)',
+};
 
 export function consoleRequestFromBody(body: ParsedBody, provider: string, id: string): OpenConsoleRequest {
-  const fields = requestFields(body, ['Kind', 'Force'], { described: FIELDS });
-  const kind = fields.get('Kind') ?? 'serial';
-  if (!isConsoleKind(kind)) {
-    throw new HttpError(400, `Kind must be one of ${CONSOLE_KINDS.join(', ')}, not ${JSON.stringify(kind).slice(0, 40)}`);
-  }
-  return { provider, id, kind, force: flagField(fields, 'Force', false) };
+  const { Kind, Force } = readBodyFields(body, CONSOLE_BODY);
+  return { provider, id, kind: Kind ?? 'serial', force: Force ?? false };
 }
 
 /** The JSON answer: where to connect, the ticket alone, and when it expires. */

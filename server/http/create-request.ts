@@ -3,10 +3,27 @@
  * gorilla/schema: names match case-insensitively, `SSHKey` repeats) or from a JSON document. Only
  * the body's shape is checked here (known fields, each given once, of the right JSON type); what
  * the values must be is the machine service's to check.
+ *
+ * The fields are CREATE_BODY's (the schema the API document shows); the reading stays this
+ * module's own, because its refusals are worded as the create form's always were.
  */
+import type { TSchema } from '@sinclair/typebox';
 import type { CreateField, CreateMachineRequest } from '../core/requests.js';
 import type { ParsedBody } from './body.js';
 import { HttpError } from './http-error.js';
+import { bodySchema, Field } from './request-schema.js';
+
+export const CREATE_BODY = {
+  schema: bodySchema({
+    Name: Field.text('The machine name: a hostname label (1 to 63 of a-z, 0-9 and -, not starting or ending with -).'),
+    Plan: Field.text("A plan's name (GET /api/plans/)."),
+    Image: Field.text('An image id (GET /api/images/).'),
+    Provider: Field.text('The hypervisor to create it on (GET /api/providers/).'),
+    Userdata: Field.text('Cloud-init userdata for the config drive.'),
+    SSHKey: Field.list('SSH key names (GET /api/keys/): one, or a list (also spelled SSHKeys); a form repeats the field.'),
+  } satisfies Record<CreateField, TSchema>),
+  jsonAliases: { SSHKeys: 'SSHKey' },
+};
 
 type Field = CreateField;
 
@@ -41,14 +58,9 @@ function fieldNamed(name: string, aliases: ReadonlyMap<string, Field>): Field | 
   return aliases.get(name.toLowerCase());
 }
 
-const FORM_ALIASES: ReadonlyMap<string, Field> = new Map([
-  ['name', 'Name'],
-  ['plan', 'Plan'],
-  ['image', 'Image'],
-  ['provider', 'Provider'],
-  ['userdata', 'Userdata'],
-  ['sshkey', 'SSHKey'],
-]);
+const FORM_ALIASES: ReadonlyMap<string, Field> = new Map(
+  (Object.keys(CREATE_BODY.schema.properties) as Field[]).map((field) => [field.toLowerCase(), field] as const),
+);
 
 function collectForm(fields: [string, string][]): Collected {
   const collected: Collected = { single: {}, sshKeys: [] };
@@ -62,7 +74,10 @@ function collectForm(fields: [string, string][]): Collected {
   return collected;
 }
 
-const JSON_ALIASES: ReadonlyMap<string, Field> = new Map([...FORM_ALIASES, ['sshkeys', 'SSHKey']]);
+const JSON_ALIASES: ReadonlyMap<string, Field> = new Map([
+  ...FORM_ALIASES,
+  ...Object.entries(CREATE_BODY.jsonAliases).map(([alias, field]) => [alias.toLowerCase(), field as Field] as const),
+]);
 
 function collectJson(value: unknown): Collected {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

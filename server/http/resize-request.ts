@@ -5,34 +5,26 @@
  */
 import type { ResizeRequest } from '../core/resize.js';
 import type { ParsedBody } from './body.js';
-import { HttpError } from './http-error.js';
-import { requestFields } from './request-fields.js';
+import { bodySchema, Field, readBodyFields } from './request-schema.js';
 
-const FIELDS = ['Plan', 'Cpus', 'MemoryMegabytes', 'DiskSizeGigabytes'] as const;
-
-function number(name: string, value: unknown): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const parsed =
-    typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(parsed))
-    throw new HttpError(400, `${name} must be a whole number, not ${JSON.stringify(value).slice(0, 40)}`);
-  return parsed;
-}
+export const RESIZE_BODY = {
+  schema: bodySchema({
+    Plan: Field.text("A plan's name (GET /api/plans/): its CPUs, memory and disk size.", 'a plan name'),
+    Cpus: Field.wholeNumber('Virtual CPUs, 1 to 256 (applied to a running machine when it allows).'),
+    MemoryMegabytes: Field.wholeNumber('Memory in MiB, at least 64 (more than the maximum: at the next boot).'),
+    DiskSizeGigabytes: Field.wholeNumber('Root disk size in GiB; only grows.'),
+  }),
+};
 
 export function resizeRequestFromBody(body: ParsedBody, provider: string, id: string, by: string): ResizeRequest {
-  const fields = requestFields(body, FIELDS);
-  const plan = fields.get('Plan');
-  if (plan !== undefined && typeof plan !== 'string') throw new HttpError(400, 'Plan must be a plan name');
-  const cpus = number('Cpus', fields.get('Cpus'));
-  const memory = number('MemoryMegabytes', fields.get('MemoryMegabytes'));
-  const disk = number('DiskSizeGigabytes', fields.get('DiskSizeGigabytes'));
+  const { Plan, Cpus, MemoryMegabytes, DiskSizeGigabytes } = readBodyFields(body, RESIZE_BODY);
   return {
     provider,
     id,
     by,
-    ...(plan ? { plan } : {}),
-    ...(cpus !== undefined ? { cpus } : {}),
-    ...(memory !== undefined ? { memoryBytes: memory * 1024 ** 2 } : {}),
-    ...(disk !== undefined ? { diskBytes: disk * 1024 ** 3 } : {}),
+    ...(Plan ? { plan: Plan } : {}),
+    ...(Cpus !== undefined ? { cpus: Cpus } : {}),
+    ...(MemoryMegabytes !== undefined ? { memoryBytes: MemoryMegabytes * 1024 ** 2 } : {}),
+    ...(DiskSizeGigabytes !== undefined ? { diskBytes: DiskSizeGigabytes * 1024 ** 3 } : {}),
   };
 }

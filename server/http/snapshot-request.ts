@@ -5,13 +5,26 @@
  * Only the shape is checked here; the values are the snapshot service's to check.
  */
 import type { ParsedBody } from './body.js';
-import { flagField, requestFields, textField } from './request-fields.js';
+import { bodySchema, Field, readBodyFields } from './request-schema.js';
+
+export const SNAPSHOT_CREATE_BODY = {
+  schema: bodySchema({
+    Name: Field.text('1 to 64 letters, digits and . _ - (not starting with .); absent: snap-YYYYMMDD-HHMMSS.'),
+    Description: Field.text('At most 1024 characters, without control characters.'),
+  }),
+};
+
+export const SNAPSHOT_REVERT_BODY = {
+  schema: bodySchema({
+    Force: Field.flag('Revert a running machine (what it did since the snapshot is lost).', false),
+  }),
+};
 
 export function snapshotCreateFromBody(body: ParsedBody): { name: string; description: string } {
-  const fields = requestFields(body, ['Name', 'Description']);
-  return { name: textField(fields, 'Name'), description: textField(fields, 'Description') };
+  const { Name, Description } = readBodyFields(body, SNAPSHOT_CREATE_BODY);
+  return { name: Name ?? '', description: Description ?? '' };
 }
 
 export function snapshotRevertFromBody(body: ParsedBody): { force: boolean } {
-  return { force: flagField(requestFields(body, ['Force']), 'Force', false) };
+  return { force: readBodyFields(body, SNAPSHOT_REVERT_BODY).Force ?? false };
 }

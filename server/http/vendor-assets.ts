@@ -9,13 +9,22 @@ import { fileURLToPath } from 'node:url';
 
 const NODE_MODULES = new URL('../../node_modules/', import.meta.url);
 
-const PACKAGES = {
+export type VendorPackage = 'xterm' | 'xterm-addon-fit' | 'novnc' | 'swagger-ui';
+
+/** A package's directories served whole, or single files of it. */
+interface Served {
+  name: string;
+  dirs?: readonly string[];
+  files?: readonly string[];
+}
+
+const PACKAGES: Readonly<Record<VendorPackage, Served>> = {
   xterm: { name: '@xterm/xterm', dirs: ['lib', 'css'] },
   'xterm-addon-fit': { name: '@xterm/addon-fit', dirs: ['lib'] },
   novnc: { name: '@novnc/novnc', dirs: ['core', 'vendor'] },
-} as const;
-
-export type VendorPackage = keyof typeof PACKAGES;
+  // The API reference page (/api-docs/); the package keeps its files at its root.
+  'swagger-ui': { name: 'swagger-ui-dist', files: ['swagger-ui-bundle.js', 'swagger-ui.css'] },
+};
 
 const versions = new Map<VendorPackage, string>();
 
@@ -42,7 +51,13 @@ export function vendorUrl(pkg: VendorPackage, file: string): string {
 export function vendorAssets(): Router {
   const router = Router();
   for (const pkg of Object.keys(PACKAGES) as VendorPackage[]) {
-    for (const dir of PACKAGES[pkg].dirs) {
+    for (const file of PACKAGES[pkg].files ?? []) {
+      const path = fileURLToPath(new URL(file, packageDir(pkg)));
+      router.get(`/${pkg}@${versionOf(pkg)}/${file}`, (_req, res, next) =>
+        res.sendFile(path, { immutable: true, maxAge: 365 * 86_400_000 }, (err) => (err ? next(err) : undefined)),
+      );
+    }
+    for (const dir of PACKAGES[pkg].dirs ?? []) {
       router.use(
         `/${pkg}@${versionOf(pkg)}/${dir}`,
         express.static(fileURLToPath(new URL(`${dir}/`, packageDir(pkg))), {

@@ -8,7 +8,7 @@ import { isMachineAction, MACHINE_ACTIONS } from '../../core/actions.js';
 import type { Logger } from '../../core/log.js';
 import type { MachineFilter } from '../../core/requests.js';
 import type { AccessControl, MachineListSnapshot } from '../../core/services.js';
-import { formatGoJson, formatGoJsonAt, PreformattedJson, sortedByKey } from '../../formats/go/json.js';
+import { formatGoJson, formatGoJsonAt, PreformattedJson, sortedByKey, type GoJsonValue } from '../../formats/go/json.js';
 import type { ApiAuthenticator } from '../../services/auth/api-authenticator.js';
 import type { TokenVerifier } from '../../services/auth/api-tokens.js';
 import { tokenToJson } from './token-json.js';
@@ -32,6 +32,7 @@ import { imageToJson, machineToJson } from './machine-json.js';
 import { snapshotListToJson, snapshotToJson } from './snapshot-json.js';
 import { machineFilterFromQuery } from './list-filter.js';
 import { etagOf, sendJson, sendJsonBytes } from './respond.js';
+import { apiDocumentation, OPENAPI_PATH } from './openapi/index.js';
 
 export interface ApiRouterDeps {
   access: AccessControl;
@@ -307,6 +308,11 @@ export function createApiRouter({ access, config, authenticator, tokens, logger 
   router
     .route('/api/keys/')
     .get((_req, res) => sendJson(res, 200, { SSHKeys: config.sshKeys.map(sshKeyToJson), Title: 'SSH keys' }))
+    .all(notImplemented);
+
+  router
+    .route(OPENAPI_PATH)
+    .get((_req, res) => sendJson(res, 200, apiDocumentation().document as GoJsonValue))
     .all(notImplemented);
 
   router.use('/api', apiNotFound);

@@ -16,6 +16,7 @@ import type { EndedSessions } from '../../services/auth/ended-sessions.js';
 import { identifyUser, requireLogin, sessionId, sessionUser, type SessionPolicy } from '../session/authentication.js';
 import { sessionMiddleware } from '../session/cookie-session.js';
 import { csrfProtection } from '../session/csrf.js';
+import { apiDocsRoutes } from './api-docs-routes.js';
 import { catalogRoutes } from './catalog-routes.js';
 import { consoleRoutes } from './console-routes.js';
 import { createRoutes } from './create-routes.js';
@@ -71,6 +72,7 @@ export function createPagesRouter({ access, config, guard, ended, logger, option
   );
   pages.use(requireLogin);
   pages.use(catalogRoutes({ render, config }));
+  pages.use(apiDocsRoutes({ render }));
   pages.use(createRoutes({ render, config }));
   // Before the machine routes: /machines/P/ID/console/ is not a power action.
   pages.use(consoleRoutes({ render, logger }));

@@ -1,0 +1,292 @@
+/**
+ * The JSON the API answers with, as schemas (components/schemas of the document), named as the
+ * modules that make it name it (machine-json.ts, catalog-json.ts, snapshot-json.ts, …). Every
+ * object lists all its keys as required and no others: a test checks each route's answers
+ * against them, so a key added to a JSON module and not here fails it.
+ */
+import { Type, type Static, type TProperties, type TSchema, type TUnsafe } from '@sinclair/typebox';
+import { CONSOLE_KINDS } from '../../../core/consoles.js';
+import { HW_ARCHES, MACHINE_STATES } from '../../../core/machine.js';
+import { PROVIDER_STATES } from '../../../core/provider.js';
+import type { AvailabilityJson, PlanJson, ProviderJson, SshKeyWithFingerprintJson } from '../catalog-json.js';
+import type { ImageJson, VmJson } from '../machine-json.js';
+import type { SnapshotJson } from '../snapshot-json.js';
+
+const SCHEMAS: Record<string, TSchema> = {};
+
+/** Registers a component schema; the answer is a $ref to it. */
+export function component<T extends TSchema>(name: string, schema: T): TUnsafe<Static<T>> {
+  if (SCHEMAS[name]) throw new Error(`component ${name} is defined twice`);
+  SCHEMAS[name] = schema;
+  return Type.Unsafe<Static<T>>({ $ref: `#/components/schemas/${name}` });
+}
+
+export function componentSchemas(): Readonly<Record<string, TSchema>> {
+  return SCHEMAS;
+}
+
+const obj = <P extends TProperties>(properties: P, description?: string) =>
+  Type.Object(properties, { additionalProperties: false, ...(description ? { description } : {}) });
+const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const dateTime = (description: string) => Type.String({ format: 'date-time', description });
+
+export const ERROR_REF = component(
+  'Error',
+  obj(
+    {
+      Error: Type.String({ description: 'What went wrong, and what is allowed.' }),
+      Permission: Type.Optional(Type.String({ description: 'On a 403: the permission the user lacks.' })),
+      Quota: Type.Optional(Type.Array(Type.String(), { description: 'On a 403: the quota limits the request would pass.' })),
+    },
+    'Every error answer (vmango 0.6\'s {"Error": …}).',
+  ),
+);
+
+export const MESSAGE_REF = component('Message', obj({ Message: Type.String() }, 'What was done.'));
+
+const PROVIDER_STATE = Type.Union(PROVIDER_STATES.map((state) => Type.Literal(state)));
+
+const AVAILABILITY = component(
+  'Availability',
+  obj(
+    {
+      State: PROVIDER_STATE,
+      Error: Type.String({ description: 'Why it is not connected ("" when it is).' }),
+      Since: dateTime('When it entered this state.'),
+    },
+    "A hypervisor's connection state, next to the lists.",
+  ),
+);
+const AVAILABILITY_MAP = Type.Record(Type.String(), AVAILABILITY, { description: 'By provider name.' });
+
+const ARCH = Type.Union(
+  HW_ARCHES.map((arch) => Type.Literal(arch)),
+  { description: "0.6's HwArch." },
+);
+
+export const MACHINE_REF = component(
+  'Machine',
+  obj(
+    {
+      Id: Type.String(),
+      Name: Type.String(),
+      Plan: Type.String(),
+      Creator: Type.String(),
+      OS: Type.String(),
+      Arch: ARCH,
+      Memory: Type.Integer({ description: 'Bytes.' }),
+      Cpus: Type.Integer(),
+      ImageId: Type.String(),
+      Ip: nullable(obj({ Address: Type.String(), Gateway: Type.String(), Netmask: Type.Integer(), UsedBy: Type.String() })),
+      HWAddr: Type.String(),
+      VNCAddr: Type.String(),
+      RootDisk: nullable(obj({ Size: Type.Integer({ description: 'Bytes.' }), Driver: Type.String(), Type: Type.String() })),
+      SSHKeys: Type.Array(obj({ Name: Type.String(), Public: Type.String() })),
+      State: Type.Union(
+        MACHINE_STATES.map((state) => Type.Literal(state)),
+        { description: 'New in this panel (0.6 hid it).' },
+      ),
+      Managed: Type.Boolean({ description: 'Created by vmango.' }),
+      Provider: Type.String(),
+      Tags: Type.Array(Type.String(), { description: 'Sorted.' }),
+      Label: nullable(obj({ Name: Type.String(), Colour: Type.String() })),
+      Description: Type.String(),
+      Autostart: Type.Optional(Type.Boolean({ description: 'Only for one machine, not in lists.' })),
+    },
+    "vmango 0.6's VM JSON, with this panel's fields after 0.6's.",
+  ),
+);
+
+export const MACHINE_LIST_REF = component(
+  'MachineList',
+  obj({
+    Machines: Type.Record(Type.String(), Type.Array(MACHINE_REF), {
+      description: 'By provider name; a provider that is not connected lists [] (see Providers).',
+    }),
+    Providers: AVAILABILITY_MAP,
+    Title: Type.Literal('Machines'),
+  }),
+);
+
+export const MACHINE_DETAIL_REF = component(
+  'MachineDetail',
+  obj({ Machine: MACHINE_REF, Provider: Type.String(), Title: Type.String() }),
+);
+
+export const IMAGE_LIST_REF = component(
+  'ImageList',
+  obj({
+    Images: Type.Record(
+      Type.String(),
+      Type.Array(
+        obj({
+          Id: Type.String(),
+          OS: Type.String(),
+          Arch: ARCH,
+          Size: Type.Integer({ description: 'Bytes.' }),
+          Type: Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], {
+            description: '0.6 IMAGE_FMT_*: 0 unknown, 1 raw, 2 qcow2.',
+          }),
+          Date: Type.String({ description: 'RFC 3339 with nanoseconds, in the panel host zone (as 0.6).' }),
+          PoolName: Type.String(),
+        }),
+      ),
+      { description: 'By provider name.' },
+    ),
+    Providers: AVAILABILITY_MAP,
+    Title: Type.Literal('Images'),
+  }),
+);
+
+const USAGE = nullable(obj({ Total: Type.Integer(), Used: Type.Integer(), Usage: Type.Number({ description: 'Percent.' }) }));
+
+export const PROVIDER_LIST_REF = component(
+  'ProviderList',
+  obj({
+    Providers: Type.Array(
+      obj({
+        Name: Type.String(),
+        Type: Type.Literal('libvirt'),
+        Description: Type.String(),
+        Connection: Type.String({ description: 'The libvirt URI.' }),
+        State: PROVIDER_STATE,
+        Error: Type.String(),
+        Since: dateTime('When it entered this state.'),
+        Hostname: nullable(Type.String()),
+        LibvirtVersion: nullable(Type.String()),
+        HypervisorVersion: nullable(Type.String()),
+        MachineCount: nullable(Type.Integer()),
+        Memory: USAGE,
+        Storage: USAGE,
+      }),
+    ),
+    Title: Type.Literal('Providers'),
+  }),
+);
+
+export const PLAN_LIST_REF = component(
+  'PlanList',
+  obj({
+    Plans: Type.Array(
+      obj({
+        Name: Type.String(),
+        Memory: Type.Integer({ description: 'Bytes.' }),
+        Cpus: Type.Integer(),
+        DiskSize: Type.Integer({ description: 'Bytes.' }),
+        MemoryMegabytes: Type.Integer(),
+        DiskSizeGigabytes: Type.Integer(),
+      }),
+    ),
+    Title: Type.Literal('Plans'),
+  }),
+);
+
+export const KEY_LIST_REF = component(
+  'SSHKeyList',
+  obj({
+    SSHKeys: Type.Array(obj({ Name: Type.String(), Public: Type.String(), Fingerprint: Type.String() })),
+    Title: Type.Literal('SSH keys'),
+  }),
+);
+
+export const SNAPSHOT_REF = component(
+  'Snapshot',
+  obj({
+    Name: Type.String(),
+    Description: Type.String(),
+    Created: dateTime('When it was taken.'),
+    State: Type.String({ description: 'The machine state when it was taken.' }),
+    Memory: Type.Boolean({ description: "Whether it holds the machine's memory (taken while running)." }),
+    Parent: Type.String({ description: 'The snapshot it was taken on top of ("" for none).' }),
+  }),
+);
+
+export const SNAPSHOT_LIST_REF = component(
+  'SnapshotList',
+  obj({
+    Machine: obj({ Provider: Type.String(), Id: Type.String(), Name: Type.String(), State: Type.String() }),
+    Snapshots: Type.Array(SNAPSHOT_REF),
+    Unsupported: Type.String({ description: 'Why this machine cannot have snapshots ("" when it can).' }),
+    Title: Type.String(),
+  }),
+);
+
+export const SNAPSHOT_CREATED_REF = component('SnapshotCreated', obj({ Snapshot: SNAPSHOT_REF }));
+export const SNAPSHOT_REVERTED_REF = component('SnapshotReverted', obj({ Message: Type.String(), Snapshot: SNAPSHOT_REF }));
+export const MACHINE_CHANGED_REF = component('MachineChanged', obj({ Message: Type.String(), Machine: MACHINE_REF }));
+
+export const RESIZED_REF = component(
+  'Resized',
+  obj({
+    Message: Type.String(),
+    AppliedNow: Type.Array(Type.String(), { description: 'What changed on the running machine.' }),
+    AtNextBoot: Type.Array(Type.String(), { description: 'What applies when it next boots.' }),
+    Machine: MACHINE_REF,
+  }),
+);
+
+export const CONSOLE_TICKET_REF = component(
+  'ConsoleTicket',
+  obj({
+    Url: Type.String({ description: 'The WebSocket URL to connect to, ticket included.' }),
+    Ticket: Type.String(),
+    ExpiresAt: dateTime('Valid once, until then (30 seconds).'),
+    Kind: Type.Union(CONSOLE_KINDS.map((kind) => Type.Literal(kind))),
+  }),
+);
+
+const QUOTA_ITEM = obj({
+  Use: Type.Integer(),
+  Limit: nullable(Type.Integer({ description: 'null: no limit.' })),
+  ConfigKey: Type.String({ description: 'The quota block key that sets it.' }),
+});
+
+export const QUOTA_REF = component(
+  'Quota',
+  obj({
+    User: Type.String(),
+    Quota: obj({ Machines: QUOTA_ITEM, Cpus: QUOTA_ITEM, MemoryMegabytes: QUOTA_ITEM, DiskSizeGigabytes: QUOTA_ITEM }),
+    Title: Type.Literal('Quota'),
+  }),
+);
+
+const GRANT = obj({
+  Role: Type.String(),
+  Scope: nullable(
+    Type.Union([
+      obj({ Hypervisors: Type.Array(Type.String()) }),
+      obj({ Tag: Type.String() }),
+      obj({ Owned: Type.Literal(true) }),
+    ]),
+    // null: every machine on every hypervisor.
+  ),
+});
+
+export const TOKEN_LIST_REF = component(
+  'TokenList',
+  obj({
+    Tokens: Type.Array(
+      obj({
+        Id: Type.String(),
+        Description: Type.String(),
+        Expires: nullable(dateTime('null: it does not expire.')),
+        Grants: nullable(Type.Array(GRANT, { description: "null: the user's own access." })),
+      }),
+    ),
+    Title: Type.Literal('API tokens'),
+  }),
+);
+
+/**
+ * The schemas say what the JSON modules write: each pair must be the same type, or this file does
+ * not compile (the route walk test checks the values).
+ */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+function same<A, B>(_proof: Same<A, B>): void {}
+same<Static<typeof MACHINE_REF>, VmJson>(true);
+same<Static<typeof SNAPSHOT_REF>, SnapshotJson>(true);
+same<Static<typeof PROVIDER_LIST_REF>['Providers'][number], ProviderJson>(true);
+same<Static<typeof PLAN_LIST_REF>['Plans'][number], PlanJson>(true);
+same<Static<typeof KEY_LIST_REF>['SSHKeys'][number], SshKeyWithFingerprintJson>(true);
+same<Static<typeof IMAGE_LIST_REF>['Images'][string][number], ImageJson>(true);
+same<Static<typeof MACHINE_LIST_REF>['Providers'][string], AvailabilityJson>(true);
