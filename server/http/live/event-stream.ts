@@ -141,7 +141,7 @@ export class EventStreams {
       if (followed.resumption.kind === 'reset')
         text += sseBlock(
           'reset',
-          JSON.stringify({ reason: followed.resumption.reason, last_event_id: followed.lastId }),
+          JSON.stringify({ event: 'reset', reason: followed.resumption.reason, last_event_id: followed.lastId }),
           followed.lastId,
         );
       else if (followed.resumption.kind === 'fresh') text += `id: ${followed.lastId}\n\n`;
