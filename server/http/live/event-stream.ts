@@ -86,6 +86,19 @@ export class EventStreams {
 
   handler({ feedOf, ownerOf, format }: StreamMount): RequestHandler {
     const { heartbeatMs, perSession, total, maxBufferedBytes } = this.limits;
+    // One event is one object for every follower who sees it whole (a scoped one gets its own
+    // copy): its text is made once, not once per stream.
+    const blocks = new WeakMap<JournalEvent, string>();
+    const blockOf = (entry: JournalEvent): string => {
+      let block = blocks.get(entry);
+      if (block === undefined) {
+        const shown = format.event(entry);
+        // An event this stream does not show still moves the client's position on.
+        block = shown ? sseBlock(shown.name, shown.data, entry.id) : `id: ${entry.id}\n\n`;
+        blocks.set(entry, block);
+      }
+      return block;
+    };
     return (req, res, next) => {
       let lastEventId: string | undefined;
       try {
@@ -129,11 +142,7 @@ export class EventStreams {
         }
         res.write(text);
       };
-      const sendEvent = (entry: JournalEvent): void => {
-        const shown = format.event(entry);
-        // An event this stream does not show still moves the client's position on.
-        send(shown ? sseBlock(shown.name, shown.data, entry.id) : `id: ${entry.id}\n\n`);
-      };
+      const sendEvent = (entry: JournalEvent): void => send(blockOf(entry));
       // follow() replays and subscribes in one step, and events arrive only in later ticks: the
       // replay below is written before any live event.
       const followed = feedOf(res).follow(lastEventId, sendEvent);
