@@ -28,6 +28,11 @@ import { createResizeService } from '../services/resize/resize-service.js';
 import { createAccessControl, type AccessControlHandle } from '../services/access/scoped-services.js';
 import type { SnapshotService } from '../core/snapshots.js';
 import { ConsoleSockets, type ConsoleSocketLimits } from '../http/live/console-sockets.js';
+import { EventJournal } from '../services/events/event-journal.js';
+import { EventStreams, type StreamLimits } from '../http/live/event-stream.js';
+import { WebhookService, type WebhookTuning } from '../services/webhooks/webhook-service.js';
+import { eventJson } from '../http/api/event-json.js';
+import type { AuditSink } from '../core/audit.js';
 
 export interface PanelOptions {
   /** Default: JSON lines on stdout at `logLevel` (default info). */
@@ -39,6 +44,10 @@ export interface PanelOptions {
   auth?: { cache?: CredentialCache | CredentialCacheOptions; limits?: LoginLimits };
   /** Console tuning: tests shorten the ticket lifetime and the timeouts. */
   consoles?: { ticketLifetimeMs?: number; limits?: Partial<ConsoleSocketLimits>; maxOpen?: number };
+  /** The event journal's replay window (DEFAULT_REPLAY_WINDOW), the streams' limits, webhook tuning. */
+  events?: { replayWindow?: number; limits?: Partial<StreamLimits>; webhooks?: Partial<WebhookTuning> };
+  /** Where webhook delivery outcomes go (default: the panel's log, until the audit service takes them). */
+  audit?: AuditSink;
   /** The dashboard's tuning, or false to serve the API only. */
   pages?: PagesOptions | false;
   /** Where to listen instead of the config's `listen` (tests use port 0). */
@@ -62,6 +71,11 @@ export interface Panel {
   access: AccessControlHandle;
   /** The console WebSockets: the web server's 'upgrade' listener. */
   consoleSockets: ConsoleSockets;
+  /** Every change, numbered, for the event streams and webhooks. */
+  events: EventJournal;
+  /** /events/ and /api/events/: their limits and open count. */
+  streams: EventStreams;
+  webhooks: WebhookService;
   guard: LoginGuard;
   app: Express;
   /**
@@ -79,6 +93,7 @@ export interface ReloadResult {
   users: number;
   roles: number;
   tokens: number;
+  webhooks: number;
   /** Config keys that changed but apply only at the next start. */
   restartNeeded: string[];
 }
@@ -114,6 +129,14 @@ export interface RunningPanel extends Panel {
   close(): Promise<void>;
   /** Resolves with the exit code once the panel has shut down (after a signal or close()). */
   closed: Promise<number>;
+}
+
+/**
+ * Webhook delivery outcomes as log lines, until the audit service is wired in its place (the
+ * integrator passes the audit service's sink as `options.audit`).
+ */
+function loggedAudit(logger: Logger): AuditSink {
+  return { record: (entry) => logger.info({ audit: entry }, `audit: ${entry.action} ${entry.outcome}`) };
 }
 
 /** Wires the panel for `config` without connecting to anything or listening. */
@@ -152,9 +175,23 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
   });
   const snapshots = createSnapshotService({ machines, logger });
   const resize = createResizeService({ config, machines, logger });
-  const access = createAccessControl({ config, machines, snapshots, resize, consoles });
-  const routers = [createApiRouter({ access, config, authenticator, tokens, logger })];
-  if (options.pages !== false) routers.push(createPagesRouter({ access, config, guard, ended, logger, options: options.pages }));
+  const events = new EventJournal(machines, logger, { windowSize: options.events?.replayWindow });
+  const webhooks = new WebhookService({
+    feed: events,
+    audit: options.audit ?? loggedAudit(logger),
+    logger,
+    render: (event) => JSON.stringify(eventJson(event)),
+    webhooks: config.webhooks,
+    tuning: options.events?.webhooks,
+  });
+  const streams = new EventStreams({
+    ...(options.pages ? options.pages.stream : {}),
+    ...options.events?.limits,
+  });
+  const access = createAccessControl({ config, machines, snapshots, resize, consoles, events });
+  const routers = [createApiRouter({ access, config, authenticator, tokens, logger, streams })];
+  if (options.pages !== false)
+    routers.push(createPagesRouter({ access, config, guard, ended, logger, streams, options: options.pages }));
   const app = createApp({
     logger,
     routers,
@@ -167,6 +204,8 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
   const closeServices = async (): Promise<void> => {
     consoleSockets.close();
     consoles.close();
+    webhooks.close();
+    events.close();
     await machines.close();
     await hypervisors.close();
     guard.close();
@@ -180,10 +219,18 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     config.users = next.users;
     config.roles = next.roles;
     config.tokens = next.tokens;
+    config.webhooks = next.webhooks;
     guard.replaceUsers(next.users);
     tokens.replace(next.tokens);
     access.reload(config);
-    return { users: next.users.length, roles: next.roles.length, tokens: next.tokens.length, restartNeeded };
+    webhooks.replace(next.webhooks);
+    return {
+      users: next.users.length,
+      roles: next.roles.length,
+      tokens: next.tokens.length,
+      webhooks: next.webhooks.length,
+      restartNeeded,
+    };
   };
   const reloadFromFile = (): ReloadResult | undefined => {
     let next: Config;
@@ -214,6 +261,9 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     snapshots,
     access,
     consoleSockets,
+    events,
+    streams,
+    webhooks,
     guard,
     app,
     reload,

@@ -12,4 +12,5 @@ export type {
   SshKeyConfig,
   TokenConfig,
   UserConfig,
+  WebhookConfig,
 } from './types.js';

@@ -19,6 +19,7 @@ import { reportUnknownKeys } from './unknown-keys.js';
 import { readUser } from './user.js';
 import { readRole } from './access.js';
 import { readToken } from './token.js';
+import { readWebhook } from './webhook.js';
 
 export const TOP_LEVEL_KEYS = [
   'listen',
@@ -38,6 +39,7 @@ export const TOP_LEVEL_KEYS = [
   'user',
   'role',
   'token',
+  'webhook',
   'ssh_key',
 ] as const;
 
@@ -123,6 +125,9 @@ function parseConfigUnguarded(text: string, { filename, baseDir }: ParseConfigOp
     .map((block) => readToken(block, knownUsers, roles, hypervisorNames))
     .filter((t) => t !== undefined);
   const sshKeys = readLabeledBlocks(root.body, 'ssh_key', problems).map(readSshKey);
+  const webhooks = readLabeledBlocks(root.body, 'webhook', problems)
+    .map(readWebhook)
+    .filter((w) => w !== undefined);
 
   problems.throwIfAny();
   const config: Config = {
@@ -141,6 +146,7 @@ function parseConfigUnguarded(text: string, { filename, baseDir }: ParseConfigOp
     users: users.filter((u) => u !== undefined),
     roles,
     tokens,
+    webhooks,
     sshKeys: sshKeys.filter((k) => k !== undefined),
   };
   if (tls) config.tls = tls;

@@ -1,6 +1,7 @@
 import type { ConfigDriveFormat } from '../core/config-drive-format.js';
 import type { Template } from '../formats/gotemplate/index.js';
 import type { Access, Permission } from '../core/permissions.js';
+import type { EventName } from '../core/events.js';
 import type { Quota } from '../core/quota.js';
 
 export type { ConfigDriveFormat };
@@ -37,6 +38,15 @@ export interface TokenConfig {
   description: string;
   /** What the token may do, within the user's own access (full: as the user). */
   access: Access;
+}
+
+/** A `webhook "NAME" { url, events, secret }`: the events named are POSTed to the url, signed. */
+export interface WebhookConfig {
+  name: string;
+  url: string;
+  events: EventName[];
+  /** The HMAC-SHA256 key of the signatures (at least 32 bytes). */
+  secret: string;
 }
 
 /** A custom `role "NAME" { permissions = […] }`. */
@@ -106,5 +116,6 @@ export interface Config {
   /** Custom roles; the built-in ones (core/permissions.ts) are not listed. */
   roles: RoleConfig[];
   tokens: TokenConfig[];
+  webhooks: WebhookConfig[];
   sshKeys: SshKeyConfig[];
 }

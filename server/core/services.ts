@@ -4,6 +4,7 @@
  */
 import type { PropertiesChange } from './machine-properties.js';
 import type { ConsoleService } from './consoles.js';
+import type { EventFeed, PanelEventListener } from './events.js';
 import type { AccessTarget, Permission } from './permissions.js';
 import type { Principal } from './principal.js';
 import type { Quota, QuotaUse } from './quota.js';
@@ -37,20 +38,7 @@ export interface ImageListResult {
   providers: ProviderAvailability[];
 }
 
-/** What the live event stream carries. */
-export type PanelEvent =
-  | { type: 'provider'; provider: ProviderAvailability }
-  | { type: 'machine'; machine: Machine }
-  | {
-      type: 'machine-removed';
-      provider: string;
-      id: string;
-      name: string;
-      /** The machine as last listed, when the list still had it (who may hear of its removal). */
-      last?: Machine;
-    };
-
-export type PanelEventListener = (event: PanelEvent) => void;
+export type { PanelEvent, PanelEventListener } from './events.js';
 
 export interface MachineService {
   /** Throws 'bad-request' for an unknown provider or state in the filter. */
@@ -95,6 +83,8 @@ export interface ScopedServices {
   snapshots: SnapshotService;
   resize: ResizeService;
   consoles: Pick<ConsoleService, 'issueTicket'>;
+  /** The event journal as the principal may hear it (replays included): what `machines.subscribe` gives, with ids. */
+  events: EventFeed;
   /** Whether the principal has the permission on the target (for what a page offers). */
   can(permission: Permission, target: AccessTarget): boolean;
   /** The permissions the principal has on the machine. */

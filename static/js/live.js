@@ -1,6 +1,8 @@
 // Live updates for open pages: listens to /events/ (server-sent events fed by libvirt events)
 // and updates state badges, action buttons, list rows and provider cards in place.
-// EventSource reconnects by itself; a banner says when the live connection is down.
+// EventSource reconnects by itself and sends the last event id it had, so the panel replays what
+// the page missed; a `reset` (the panel restarted, or the page was away too long) reloads the page,
+// unless the user is typing into a form there. A banner says when the live connection is down.
 (function () {
   'use strict';
   var source = document.body.getAttribute('data-live');
@@ -213,6 +215,17 @@
       }
     };
   }
+  var edited = false;
+  document.addEventListener('input', function () {
+    edited = true;
+  });
+  events.addEventListener('reset', function () {
+    if (!edited) {
+      window.location.reload();
+      return;
+    }
+    showStatus('The panel restarted or was out of reach for a while: reload the page to see the current state.');
+  });
   events.addEventListener('machine', parse(updateMachine));
   events.addEventListener('machine-removed', parse(removeMachine));
   events.addEventListener('provider', parse(updateProvider));

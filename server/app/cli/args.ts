@@ -74,6 +74,7 @@ export const USAGE = `Usage:
   vmango [-config FILE] -check                validate the config file and exit
   vmango genpw [PASSWORD]                     print a bcrypt hash for a user's password
   vmango gentoken --user NAME [--scope …]     make an API token and print its config block
+  vmango events --url URL [… -- COMMAND]      follow a panel's events, run COMMAND for each
   vmango -help | -version
 
 Flags (one or two dashes, "-flag value" or "-flag=value"):

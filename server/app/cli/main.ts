@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { parseArgs, UsageError, USAGE, type CliArgs } from './args.js';
 import { runGenpw } from './genpw.js';
 import { runGentoken } from './gentoken.js';
+import { runEventsCommand } from './events.js';
 import { VERSION } from '../../core/version.js';
 import { ConfigError, loadConfig, releaseHclParser, type Config } from '../../config/index.js';
 import { demoConfig, DEMO_USER } from '../demo.js';
@@ -47,6 +48,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
   }
   if (args.command === 'genpw') return runGenpw(args.commandArgs, io);
   if (args.command === 'gentoken') return runGentoken(args.commandArgs, io);
+  if (args.command === 'events') return runEventsCommand(args.commandArgs, io);
   if (args.command !== undefined) {
     io.stderr.write(`vmango: unknown command "${args.command}"\n\n${USAGE}`);
     return 2;

@@ -12,6 +12,8 @@ import { formatGoJson, formatGoJsonAt, PreformattedJson, sortedByKey, type GoJso
 import type { ApiAuthenticator } from '../../services/auth/api-authenticator.js';
 import type { TokenVerifier } from '../../services/auth/api-tokens.js';
 import { tokenToJson } from './token-json.js';
+import type { EventStreams } from '../live/event-stream.js';
+import { apiEventFormat } from './event-json.js';
 import { readBody, type ParsedBody } from '../body.js';
 import { clientAddressResolver } from '../client-address.js';
 import { consoleRequestFromBody, consoleTicketJson } from '../console-request.js';
@@ -41,6 +43,8 @@ export interface ApiRouterDeps {
   /** For GET /api/tokens/: the user's tokens (never their hashes). */
   tokens: Pick<TokenVerifier, 'of'>;
   logger: Logger;
+  /** GET /api/events/: the panel's event streams (shared with the dashboard's /events/). */
+  streams: EventStreams;
 }
 
 /** A machine list response, and what it was made of: the same key always makes the same bytes. */
@@ -77,7 +81,7 @@ function listKey(
   ]);
 }
 
-export function createApiRouter({ access, config, authenticator, tokens, logger }: ApiRouterDeps): Router {
+export function createApiRouter({ access, config, authenticator, tokens, logger, streams }: ApiRouterDeps): Router {
   const authenticate = apiAuthentication({ authenticator, clientAddress: clientAddressResolver(config.trustedProxies), logger });
   // The last few list responses: one per view (users with different grants) and filter in use.
   const recentLists = new Map<string, ListResponse>();
@@ -298,6 +302,18 @@ export function createApiRouter({ access, config, authenticator, tokens, logger 
       const { principal } = servicesOf(res);
       sendJson(res, 200, { Tokens: tokens.of(principal.user).map(tokenToJson), Title: 'API tokens' });
     })
+    .all(notImplemented);
+
+  // The event stream for scripts (README "Events"): each event the user may `list`, with ids to resume from.
+  router
+    .route('/api/events/')
+    .get(
+      streams.handler({
+        feedOf: (res) => servicesOf(res).events,
+        ownerOf: (res) => `api\u0000${authenticatedUser(res)}`,
+        format: apiEventFormat,
+      }),
+    )
     .all(notImplemented);
 
   router

@@ -1,21 +1,27 @@
 /**
- * GET /events/: a server-sent event stream of the service's PanelEvents for a logged-in page. Sends
- * the current provider states first, then updates as they happen, and a comment every heartbeat so
- * proxies keep the connection open and dead peers are noticed. EventSource reconnects by itself.
+ * The panel's event streams (server-sent events) over the event journal: GET /events/ for the
+ * dashboard (cookie session) and GET /api/events/ for scripts (API credentials) are this one
+ * implementation with the same ids and replay; only what each event looks like differs.
+ *
+ * A stream starts with `retry:`, then: a `reset` event when the Last-Event-ID it resumes from can
+ * not be honoured (another run of the panel, older than the replay window), the replayed events
+ * the principal may hear of, and the live ones, each with its `id:`; a comment every heartbeat so
+ * proxies keep it open and dead peers are noticed. Streams are counted per owner (a session, an API
+ * user) and in total (429 past either), and a client that stops reading is dropped once its
+ * backlog passes the bound (EventSource reconnects, and resumes).
  */
-import type { RequestHandler, Response } from 'express';
-import type { ProviderAvailability } from '../../core/provider.js';
-import type { MachineService, PanelEvent } from '../../core/services.js';
-import { machineSummary, type MachineSummary } from '../pages/machine-view.js';
+import type { Request, RequestHandler, Response } from 'express';
+import { EVENT_ID_RULE, parseEventId, type EventFeed, type JournalEvent } from '../../core/events.js';
+import { HttpError } from '../http-error.js';
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 const RETRY_MS = 3_000;
 
 export interface StreamLimits {
   heartbeatMs: number;
-  /** Streams one session may have open at once (tabs); more are refused with 429. */
+  /** Streams one owner (a session, an API user) may have open at once; more are refused with 429. */
   perSession: number;
-  /** Streams open at once across the panel. */
+  /** Streams open at once across the panel (dashboard and API together). */
   total: number;
   /** A client that stops reading is dropped once this much is waiting for it. */
   maxBufferedBytes: number;
@@ -28,102 +34,143 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   maxBufferedBytes: 256 * 1024,
 };
 
-/** What a page receives, by SSE event name (static/js/live.js reads these). */
-export type LiveUpdate =
-  | { type: 'machine'; data: MachineSummary }
-  | { type: 'machine-removed'; data: { provider: string; id: string; name: string } }
-  | { type: 'provider'; data: { name: string; state: ProviderAvailability['state']; error?: string; since: string } };
-
-function providerData(provider: ProviderAvailability): Extract<LiveUpdate, { type: 'provider' }>['data'] {
-  return {
-    name: provider.name,
-    state: provider.state,
-    ...(provider.error ? { error: provider.error } : {}),
-    since: provider.since.toISOString(),
-  };
+/** How one kind of stream shows events. */
+export interface StreamFormat {
+  /** Sent after the resumption and the replay, before live events (the dashboard: provider states). */
+  opening?(res: Response): string[];
+  /** An event's SSE name and data (one line of JSON); undefined: not sent on this stream. */
+  event(entry: JournalEvent): { name: string; data: string } | undefined;
 }
 
-export function liveUpdateOf(event: PanelEvent): LiveUpdate {
-  switch (event.type) {
-    case 'provider':
-      return { type: 'provider', data: providerData(event.provider) };
-    case 'machine':
-      return { type: 'machine', data: machineSummary(event.machine) };
-    case 'machine-removed':
-      return { type: 'machine-removed', data: { provider: event.provider, id: event.id, name: event.name } };
+export interface StreamMount {
+  feedOf(res: Response): EventFeed;
+  /** Whose streams count together against `perSession`. */
+  ownerOf(res: Response): string;
+  format: StreamFormat;
+}
+
+export function sseBlock(name: string, data: string, id?: string): string {
+  return `${id !== undefined ? `id: ${id}\n` : ''}event: ${name}\ndata: ${data}\n\n`;
+}
+
+/** Last-Event-ID (EventSource sends it on reconnecting, so it wins) or ?last_event_id=. */
+export function lastEventIdOf(req: Request): string | undefined {
+  const header = req.headers['last-event-id'];
+  const query = req.query.last_event_id;
+  const [field, value] =
+    typeof header === 'string' && header !== ''
+      ? ['Last-Event-ID', header]
+      : typeof query === 'string' && query !== ''
+        ? ['last_event_id', query]
+        : query !== undefined && typeof query !== 'string'
+          ? ['last_event_id', String(query)]
+          : [undefined, undefined];
+  if (field === undefined || value === undefined) return undefined;
+  if (!parseEventId(value))
+    throw new HttpError(400, `${field} ${JSON.stringify(value.slice(0, 60))} is not an event id: give ${EVENT_ID_RULE}, or none`);
+  return value;
+}
+
+export class EventStreams {
+  readonly limits: StreamLimits;
+  private readonly open = new Map<string, number>();
+  private openTotal = 0;
+
+  constructor(limits: Partial<StreamLimits> = {}) {
+    this.limits = { ...DEFAULT_STREAM_LIMITS, ...limits };
   }
-}
 
-export function formatEvent(update: LiveUpdate): string {
-  return `event: ${update.type}\ndata: ${JSON.stringify(update.data)}\n\n`;
-}
+  get openCount(): number {
+    return this.openTotal;
+  }
 
-/**
- * `sessionOf` names the stream's owner (its session id) for the per-session limit. The stream
- * ends when the client goes away, or when it stops reading and `maxBufferedBytes` pile up.
- */
-export function eventStream(
-  serviceOf: (res: Response) => Pick<MachineService, 'providerStates' | 'subscribe'>,
-  sessionOf: (res: Response) => string,
-  limits: Partial<StreamLimits> = {},
-): RequestHandler {
-  const { heartbeatMs, perSession, total, maxBufferedBytes } = { ...DEFAULT_STREAM_LIMITS, ...limits };
-  const open = new Map<string, number>();
-  let openTotal = 0;
-  return (req, res) => {
-    const owner = sessionOf(res);
-    const mine = open.get(owner) ?? 0;
-    if (mine >= perSession || openTotal >= total) {
-      const why =
-        mine >= perSession
-          ? `this session has ${mine} live-event streams open already (at most ${perSession})`
-          : 'too many live-event streams are open';
-      res
-        .status(429)
-        .set({ 'Retry-After': '10', 'Cache-Control': 'no-store' })
-        .type('text/plain; charset=utf-8')
-        .send(`429 ${why}\n`);
-      return;
-    }
-    open.set(owner, mine + 1);
-    openTotal++;
-    res.status(200).set({
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-store',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-    });
-    res.flushHeaders();
-    req.socket.setKeepAlive(true);
-    req.socket.setNoDelay(true);
-    let closed = false;
-    const send = (text: string): void => {
-      if (closed) return;
-      if (res.writableLength > maxBufferedBytes) {
-        // It stopped reading: drop it rather than keep its events (EventSource reconnects).
-        res.destroy();
+  handler({ feedOf, ownerOf, format }: StreamMount): RequestHandler {
+    const { heartbeatMs, perSession, total, maxBufferedBytes } = this.limits;
+    // One event is one object for every follower who sees it whole (a scoped one gets its own
+    // copy): its text is made once, not once per stream.
+    const blocks = new WeakMap<JournalEvent, string>();
+    const blockOf = (entry: JournalEvent): string => {
+      let block = blocks.get(entry);
+      if (block === undefined) {
+        const shown = format.event(entry);
+        // An event this stream does not show still moves the client's position on.
+        block = shown ? sseBlock(shown.name, shown.data, entry.id) : `id: ${entry.id}\n\n`;
+        blocks.set(entry, block);
+      }
+      return block;
+    };
+    return (req, res, next) => {
+      let lastEventId: string | undefined;
+      try {
+        lastEventId = lastEventIdOf(req);
+      } catch (err) {
+        next(err);
         return;
       }
-      res.write(text);
+      const owner = ownerOf(res);
+      const mine = this.open.get(owner) ?? 0;
+      if (mine >= perSession || this.openTotal >= total) {
+        const why =
+          mine >= perSession
+            ? `you have ${mine} event streams open already (at most ${perSession})`
+            : 'too many event streams are open';
+        res
+          .status(429)
+          .set({ 'Retry-After': '10', 'Cache-Control': 'no-store' })
+          .type('text/plain; charset=utf-8')
+          .send(`429 ${why}\n`);
+        return;
+      }
+      this.open.set(owner, mine + 1);
+      this.openTotal++;
+      res.status(200).set({
+        'Content-Type': 'text/event-stream; charset=utf-8',
+        'Cache-Control': 'no-store',
+        Connection: 'keep-alive',
+        'X-Accel-Buffering': 'no',
+      });
+      res.flushHeaders();
+      req.socket.setKeepAlive(true);
+      req.socket.setNoDelay(true);
+      let closed = false;
+      const send = (text: string): void => {
+        if (closed) return;
+        if (res.writableLength > maxBufferedBytes) {
+          // It stopped reading: drop it rather than keep its events (EventSource reconnects and resumes).
+          res.destroy();
+          return;
+        }
+        res.write(text);
+      };
+      const sendEvent = (entry: JournalEvent): void => send(blockOf(entry));
+      // follow() replays and subscribes in one step, and events arrive only in later ticks: the
+      // replay below is written before any live event.
+      const followed = feedOf(res).follow(lastEventId, sendEvent);
+      let text = `retry: ${RETRY_MS}\n\n`;
+      if (followed.resumption.kind === 'reset')
+        text += sseBlock(
+          'reset',
+          JSON.stringify({ event: 'reset', reason: followed.resumption.reason, last_event_id: followed.lastId }),
+          followed.lastId,
+        );
+      else if (followed.resumption.kind === 'fresh') text += `id: ${followed.lastId}\n\n`;
+      send(text);
+      for (const entry of followed.replay) sendEvent(entry);
+      for (const block of format.opening?.(res) ?? []) send(block);
+      const heartbeat = setInterval(() => send(': heartbeat\n\n'), heartbeatMs);
+      heartbeat.unref();
+      const close = (): void => {
+        if (closed) return;
+        closed = true;
+        clearInterval(heartbeat);
+        followed.unsubscribe();
+        const left = (this.open.get(owner) ?? 1) - 1;
+        if (left > 0) this.open.set(owner, left);
+        else this.open.delete(owner);
+        this.openTotal--;
+      };
+      res.on('close', close);
+      res.on('error', close);
     };
-    send(`retry: ${RETRY_MS}\n\n`);
-    // The user's view of the services: only events of what the user may list.
-    const service = serviceOf(res);
-    for (const provider of service.providerStates()) send(formatEvent({ type: 'provider', data: providerData(provider) }));
-    const unsubscribe = service.subscribe((event) => send(formatEvent(liveUpdateOf(event))));
-    const heartbeat = setInterval(() => send(': heartbeat\n\n'), heartbeatMs);
-    heartbeat.unref();
-    const close = (): void => {
-      if (closed) return;
-      closed = true;
-      clearInterval(heartbeat);
-      unsubscribe();
-      const left = (open.get(owner) ?? 1) - 1;
-      if (left > 0) open.set(owner, left);
-      else open.delete(owner);
-      openTotal--;
-    };
-    res.on('close', close);
-    res.on('error', close);
-  };
+  }
 }

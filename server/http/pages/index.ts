@@ -11,7 +11,8 @@ import { attachServices, servicesOf } from '../scoped-services.js';
 import type { LoginGuard } from '../../services/auth/login-guard.js';
 import { readBody } from '../body.js';
 import { clientAddressResolver } from '../client-address.js';
-import { eventStream, type StreamLimits } from '../live/event-stream.js';
+import type { EventStreams, StreamLimits } from '../live/event-stream.js';
+import { dashboardFormat } from '../live/dashboard-events.js';
 import type { EndedSessions } from '../../services/auth/ended-sessions.js';
 import { identifyUser, requireLogin, sessionId, sessionUser, type SessionPolicy } from '../session/authentication.js';
 import { sessionMiddleware } from '../session/cookie-session.js';
@@ -26,7 +27,7 @@ import { pageErrorHandler, pageNotFound } from './page-errors.js';
 import { createViewRenderer } from './views.js';
 
 export interface PagesOptions {
-  /** The live event stream's heartbeat and limits (DEFAULT_STREAM_LIMITS). */
+  /** The event streams' heartbeat and limits (DEFAULT_STREAM_LIMITS), for /events/ and /api/events/ alike. */
   stream?: Partial<StreamLimits>;
 }
 
@@ -37,11 +38,13 @@ export interface PagesRouterDeps {
   /** Sessions ended before they expired (logouts), shared with the other replicas. */
   ended: EndedSessions;
   logger: Logger;
+  /** /events/: the panel's event streams (shared with /api/events/). */
+  streams: EventStreams;
   /** Tuning for tests; the defaults suit production. */
   options?: PagesOptions;
 }
 
-export function createPagesRouter({ access, config, guard, ended, logger, options = {} }: PagesRouterDeps): Router {
+export function createPagesRouter({ access, config, guard, ended, logger, streams }: PagesRouterDeps): Router {
   const render = createViewRenderer();
   const clientAddress = clientAddressResolver(config.trustedProxies);
   const policy: SessionPolicy = { config, ended };
@@ -64,11 +67,11 @@ export function createPagesRouter({ access, config, guard, ended, logger, option
   pages.get(
     '/events/',
     (_req, res, next) => (sessionUser(res) !== undefined ? next() : res.status(401).end()),
-    eventStream(
-      (res) => servicesOf(res).machines,
-      (res) => sessionId(res) ?? '',
-      options.stream,
-    ),
+    streams.handler({
+      feedOf: (res) => servicesOf(res).events,
+      ownerOf: (res) => `session\u0000${sessionId(res) ?? ''}`,
+      format: dashboardFormat((res) => servicesOf(res).machines),
+    }),
   );
   pages.use(requireLogin);
   pages.use(catalogRoutes({ render, config }));

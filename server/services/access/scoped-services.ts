@@ -6,6 +6,7 @@ import type { Config } from '../../config/index.js';
 import type { ConsoleHolder, ConsoleService, OpenConsoleRequest } from '../../core/consoles.js';
 import { ownerOf, type PropertiesChange } from '../../core/machine-properties.js';
 import type { Machine } from '../../core/machine.js';
+import type { EventFeed, JournalEvent } from '../../core/events.js';
 import { PERMISSIONS, type AccessTarget, type Permission } from '../../core/permissions.js';
 import { can, canSomewhere, isUnrestricted, type Principal } from '../../core/principal.js';
 import type { MachineAction } from '../../core/actions.js';
@@ -41,6 +42,7 @@ export interface AccessControlDeps {
   snapshots: SnapshotService;
   resize: ResizeService;
   consoles: Pick<ConsoleService, 'issueTicket'>;
+  events: EventFeed;
 }
 
 export interface AccessControlHandle extends AccessControl {
@@ -93,6 +95,7 @@ export function createAccessControl(deps: AccessControlDeps): AccessControlHandl
           snapshots: deps.snapshots,
           resize: deps.resize,
           consoles: deps.consoles,
+          events: deps.events,
           can: () => true,
           permissionsOn: () => everything,
           quota: async () => ({ user: principal.user, limit, use: await ledger.use(principal.user) }),
@@ -112,6 +115,7 @@ class Scoped implements ScopedServices {
   readonly snapshots: SnapshotService;
   readonly resize: ResizeService;
   readonly consoles: Pick<ConsoleService, 'issueTicket'>;
+  readonly events: EventFeed;
 
   constructor(
     readonly principal: Principal,
@@ -120,7 +124,21 @@ class Scoped implements ScopedServices {
     private readonly limit: QuotaReport['limit'],
     readonly planSize: (plan: string) => MachineSize | undefined,
   ) {
-    this.machines = new ScopedMachines(this);
+    const machines = new ScopedMachines(this);
+    this.machines = machines;
+    this.events = {
+      follow: (lastEventId, listener) => {
+        const seen = (entry: JournalEvent): JournalEvent | undefined => {
+          const event = machines.visible(entry.event);
+          return event && { ...entry, event };
+        };
+        const result = deps.events.follow(lastEventId, (entry) => {
+          const visible = seen(entry);
+          if (visible) listener(visible);
+        });
+        return { ...result, replay: result.replay.map(seen).filter((entry) => entry !== undefined) };
+      },
+    };
     this.snapshots = new ScopedSnapshots(this);
     this.resize = new ScopedResize(this);
     this.consoles = {
@@ -305,7 +323,8 @@ class ScopedMachines implements MachineService {
     });
   }
 
-  private visible(event: PanelEvent): PanelEvent | undefined {
+  /** The event as the principal may hear of it (redacted), or undefined. */
+  visible(event: PanelEvent): PanelEvent | undefined {
     switch (event.type) {
       case 'provider':
         return this.s.seesProvider(event.provider.name) ? event : undefined;

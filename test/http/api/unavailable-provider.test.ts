@@ -8,6 +8,7 @@
  *   the binding emits 'closed' with `{ reason }` (server/libvirt/connection.ts), which the
  *   connection manager printed as "connection closed: [object Object]".
  */
+import { EventStreams } from '../../../server/http/live/event-stream.js';
 import { ApiAuthenticator } from '../../../server/services/auth/api-authenticator.js';
 import { TokenVerifier } from '../../../server/services/auth/api-tokens.js';
 import { EventEmitter } from 'node:events';
@@ -51,11 +52,13 @@ describe('GET /api/machines/ with a provider that is no longer connected', () =>
           consoles: panel.consoles,
           snapshots: panel.snapshots,
           resize: createResizeService({ config: panel.config, machines: panel.machines, logger: silentLogger() }),
+          events: panel.events,
         }),
         config: panel.config,
         authenticator: new ApiAuthenticator(panel.guard, new TokenVerifier([])),
         tokens: new TokenVerifier([]),
         logger: silentLogger(),
+        streams: new EventStreams(),
       }),
     ]);
   });

@@ -3,12 +3,19 @@ export interface ServerEvent {
   event: string;
   data: string;
   comment?: string;
+  /** The block's `id:` field, when it had one. */
+  id?: string;
 }
 
 /** Opens `base`/events/ with the session cookie and collects what arrives; `until` resolves with the first event matching. */
-export async function openEventStream(base: string, cookie: string) {
+export async function openEventStream(base: string, cookie: string, headers: Record<string, string> = {}) {
+  return openSse(`${base}/events/`, { Cookie: cookie, ...headers });
+}
+
+/** Opens an SSE stream at `url` (e.g. /api/events/ with API credentials) and collects what arrives. */
+export async function openSse(url: string, headers: Record<string, string>) {
   const controller = new AbortController();
-  const res = await fetch(`${base}/events/`, { headers: { Cookie: cookie }, signal: controller.signal });
+  const res = await fetch(url, { headers, signal: controller.signal });
   const received: ServerEvent[] = [];
   const waiters: { match: (e: ServerEvent) => boolean; resolve: (e: ServerEvent) => void }[] = [];
   const reading = (async () => {
@@ -26,6 +33,7 @@ export async function openEventStream(base: string, cookie: string) {
             if (line.startsWith(':')) event.comment = line.slice(1).trim();
             else if (line.startsWith('event: ')) event.event = line.slice(7);
             else if (line.startsWith('data: ')) event.data += line.slice(6);
+            else if (line.startsWith('id: ')) event.id = line.slice(4);
           }
           received.push(event);
           for (const waiter of [...waiters]) {

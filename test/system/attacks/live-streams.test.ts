@@ -7,7 +7,10 @@ import { NO_PROPERTIES } from '../../../server/core/machine-properties.js';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MachineService, PanelEventListener } from '../../../server/core/services.js';
-import { eventStream } from '../../../server/http/live/event-stream.js';
+import { EventStreams } from '../../../server/http/live/event-stream.js';
+import { dashboardFormat } from '../../../server/http/live/dashboard-events.js';
+import { EventJournal } from '../../../server/services/events/event-journal.js';
+import { silentLogger } from '../../helpers/loggers.js';
 import { listen, type RunningServer } from '../../../server/http/server.js';
 import { ADMIN, PageClient, WEB1_ID, startPagesPanel } from '../../http/pages/pages-fixture.js';
 
@@ -52,22 +55,25 @@ describe('streams per session and in total', () => {
 describe('a client that stops reading', () => {
   let server: RunningServer;
   const listeners = new Set<PanelEventListener>();
+  let journal: EventJournal;
   beforeAll(async () => {
     const service = {
       providerStates: () => [],
+      listMachines: async () => ({ machines: new Map(), providers: [] }),
       subscribe: (listener: PanelEventListener) => {
         listeners.add(listener);
         return () => listeners.delete(listener);
       },
     } as unknown as MachineService;
+    journal = new EventJournal(service, silentLogger());
     const app = express();
     app.get(
       '/events/',
-      eventStream(
-        () => service,
-        () => 'one-session',
-        { maxBufferedBytes: 64 * 1024 },
-      ),
+      new EventStreams({ maxBufferedBytes: 64 * 1024 }).handler({
+        feedOf: () => journal,
+        ownerOf: () => 'one-session',
+        format: dashboardFormat(() => service),
+      }),
     );
     server = await listen(app, { host: '127.0.0.1', port: 0 });
   });
@@ -92,13 +98,14 @@ describe('a client that stops reading', () => {
       properties: NO_PROPERTIES,
     };
     let sent = 0;
-    // 50 MB of events if nothing stopped them.
-    for (let i = 0; i < 10_000 && listeners.size > 0; i++) {
-      for (const listener of listeners) listener({ type: 'machine', machine: machine as never });
+    // 50 MB of events if nothing stopped them (each one a change: a new name).
+    for (let i = 0; i < 10_000 && journal.followerCount > 0; i++) {
+      for (const listener of listeners)
+        listener({ type: 'machine', machine: { ...machine, name: `${machine.name}${i}` } as never });
       sent++;
       if (i % 100 === 0) await new Promise((r) => setImmediate(r));
     }
-    expect(listeners.size).toBe(0);
+    expect(journal.followerCount).toBe(0);
     expect(sent).toBeLessThan(10_000);
     socket.resume();
     socket.destroy();
