@@ -3,6 +3,7 @@
  * and id, and the machine in the JSON of GET /api/machines/{provider}/{id}/ (no userdata).
  */
 import type { JournalEvent } from '../../core/events.js';
+import type { ProviderState } from '../../core/provider.js';
 import type { StreamFormat } from '../live/event-stream.js';
 import { machineToJson, type VmJson } from './machine-json.js';
 
@@ -16,7 +17,7 @@ export interface EventJson {
   /** machine.state: the state before. */
   previous_state?: string;
   /** provider.state: the hypervisor's connection. */
-  state?: string;
+  state?: ProviderState;
   error?: string;
   since?: string;
 }

@@ -114,11 +114,8 @@ export class EventStreams {
           mine >= perSession
             ? `you have ${mine} event streams open already (at most ${perSession})`
             : 'too many event streams are open';
-        res
-          .status(429)
-          .set({ 'Retry-After': '10', 'Cache-Control': 'no-store' })
-          .type('text/plain; charset=utf-8')
-          .send(`429 ${why}\n`);
+        // The router's error handler answers: JSON on the API, the error page on the dashboard.
+        next(new HttpError(429, why, { 'Retry-After': '10', 'Cache-Control': 'no-store' }));
         return;
       }
       this.open.set(owner, mine + 1);

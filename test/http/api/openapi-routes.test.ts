@@ -9,7 +9,8 @@ import type { Express } from 'express';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { apiDocumentation, openApiPathOf } from './openapi-helpers.js';
-import { ALICE, apiClient, DB1_ID, LEGACY_ID, startApiPanel, WEB1_ID } from './panel-fixture.js';
+import { ALICE, apiClient, authHeaders, DB1_ID, LEGACY_ID, startApiPanel, WEB1_ID } from './panel-fixture.js';
+import { openSse } from '../live/sse-client.js';
 
 type Panel = Awaited<ReturnType<typeof startApiPanel>>;
 let panel: Panel;
@@ -76,6 +77,8 @@ interface Call {
   form?: string;
   headers?: Record<string, string>;
   status: number;
+  /** A server-sent event stream: only its status and head are read. */
+  stream?: true;
 }
 
 const M = (id: string, rest = '') => `/api/machines/DEMO/${id}/${rest}`;
@@ -187,6 +190,10 @@ const CALLS: Call[] = [
   { op: 'getQuota', path: '/api/quota/', headers: ANONYMOUS, status: 401 },
   { op: 'listTokens', path: '/api/tokens/', status: 200 },
   { op: 'listTokens', path: '/api/tokens/', headers: WRONG, status: 401 },
+  { op: 'followEvents', path: '/api/events/', status: 200, stream: true },
+  { op: 'followEvents', path: '/api/events/?last_event_id=yesterday', status: 400 },
+  { op: 'followEvents', path: '/api/events/', headers: { 'Last-Event-ID': 'x' }, status: 400 },
+  { op: 'followEvents', path: '/api/events/', headers: WRONG, status: 401 },
   { op: 'getOpenApiDocument', path: '/api/openapi.json', status: 200 },
   { op: 'getOpenApiDocument', path: '/api/openapi.json', headers: ANONYMOUS, status: 401 },
 ];
@@ -218,6 +225,18 @@ function responseValidator(): (op: string, status: number) => ValidateFunction |
       `vmango-openapi#/${pointer('paths', at.path, at.method, 'responses', String(status), 'content', 'application/json', 'schema')}`,
     )!;
   };
+}
+
+/** The media type the document gives for an operation's answer with this status. */
+function documentedMediaType(op: string, status: number): string | undefined {
+  const paths = apiDocumentation().document.paths as Record<
+    string,
+    Record<string, { operationId: string; responses: Record<string, { content?: Record<string, unknown> }> }>
+  >;
+  for (const item of Object.values(paths))
+    for (const operation of Object.values(item))
+      if (operation.operationId === op) return Object.keys(operation.responses[String(status)]?.content ?? {})[0];
+  return undefined;
 }
 
 describe('every documented operation, called', () => {
@@ -255,6 +274,19 @@ describe('every documented operation, called', () => {
         init.body = call.form;
         init.headers = { 'Content-Type': 'application/x-www-form-urlencoded', ...call.headers };
       }
+      if (call.stream) {
+        const controller = new AbortController();
+        const head = await fetch(panel.base + call.path, {
+          ...init,
+          headers: { ...authHeaders(), ...(init.headers as Record<string, string>) },
+          signal: controller.signal,
+        });
+        controller.abort();
+        expect(head.status, call.path).toBe(call.status);
+        expect(head.headers.get('content-type'), call.path).toMatch(/^text\/event-stream/);
+        expect(documentedMediaType(call.op, head.status), call.path).toBe('text/event-stream');
+        continue;
+      }
       const res = await api(call.path, init);
       const what = `${call.method ?? 'GET'} ${call.path} → ${res.status} ${res.text.slice(0, 300)}`;
       expect(res.status, what).toBe(call.status);
@@ -267,6 +299,24 @@ describe('every documented operation, called', () => {
       expect(res.headers.get('content-type'), what).toBe('application/json; charset=UTF-8');
       const valid = validate!(res.json);
       expect(valid, `${what}: ${JSON.stringify(validate!.errors)}`).toBe(true);
+    }
+  });
+
+  it("sends events whose data the document's Event schema allows", async () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    ajv.addSchema({ $id: 'vmango-openapi', ...apiDocumentation().document });
+    const validate = ajv.getSchema('vmango-openapi#/components/schemas/Event')!;
+    const stream = await openSse(`${panel.base}/api/events/`, authHeaders());
+    try {
+      expect((await api(M(WEB1_ID, 'stop/'), { method: 'POST' })).status).toBe(200);
+      const event = await stream.until((e) => e.event === 'machine.state');
+      expect((await api(M(WEB1_ID, 'start/'), { method: 'POST' })).status).toBe(200);
+      const data = JSON.parse(event.data) as unknown;
+      expect(validate(data), JSON.stringify(validate.errors)).toBe(true);
+      expect(validate({ ...(data as object), extra: 1 })).toBe(false);
+    } finally {
+      await stream.close();
     }
   });
 

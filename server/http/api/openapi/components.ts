@@ -11,6 +11,8 @@ import { PROVIDER_STATES } from '../../../core/provider.js';
 import type { AvailabilityJson, PlanJson, ProviderJson, SshKeyWithFingerprintJson } from '../catalog-json.js';
 import type { ImageJson, VmJson } from '../machine-json.js';
 import type { SnapshotJson } from '../snapshot-json.js';
+import type { EventJson } from '../event-json.js';
+import { EVENT_NAMES } from '../../../core/events.js';
 
 const SCHEMAS: Record<string, TSchema> = {};
 
@@ -277,6 +279,31 @@ export const TOKEN_LIST_REF = component(
   }),
 );
 
+export const EVENT_REF = component(
+  'Event',
+  obj(
+    {
+      id: Type.String({ description: 'The event id (`Last-Event-ID` to resume after it).' }),
+      event: Type.Union(
+        EVENT_NAMES.map((name) => Type.Literal(name)),
+        { description: 'What happened.' },
+      ),
+      time: dateTime('When the panel learnt of it.'),
+      provider: Type.String(),
+      machine: Type.Optional(
+        Type.Union([MACHINE_REF, obj({ Id: Type.String(), Name: Type.String() })], {
+          description: 'machine.*: the machine (machine.deleted: as last known, or its id and name only).',
+        }),
+      ),
+      previous_state: Type.Optional(Type.String({ description: 'machine.state: the state before.' })),
+      state: Type.Optional(PROVIDER_STATE),
+      error: Type.Optional(Type.String({ description: 'provider.state: why it is not connected.' })),
+      since: Type.Optional(dateTime('provider.state: since when.')),
+    },
+    'One event: the `data:` of a GET /api/events/ message, and the body of a webhook delivery.',
+  ),
+);
+
 /**
  * The schemas say what the JSON modules write: each pair must be the same type, or this file does
  * not compile (the route walk test checks the values).
@@ -290,3 +317,4 @@ same<Static<typeof PLAN_LIST_REF>['Plans'][number], PlanJson>(true);
 same<Static<typeof KEY_LIST_REF>['SSHKeys'][number], SshKeyWithFingerprintJson>(true);
 same<Static<typeof IMAGE_LIST_REF>['Images'][string][number], ImageJson>(true);
 same<Static<typeof MACHINE_LIST_REF>['Providers'][string], AvailabilityJson>(true);
+same<Static<typeof EVENT_REF>, EventJson>(true);

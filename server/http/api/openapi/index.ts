@@ -9,6 +9,7 @@ import { accountOperations } from './account.js';
 import { catalogOperations } from './catalog.js';
 import { componentSchemas } from './components.js';
 import { documentOperations } from './document-route.js';
+import { eventOperations } from './events.js';
 import { machineChangeOperations } from './machine-changes.js';
 import { machineOperations } from './machines.js';
 import { ApiDocumentation, type ApiOperation } from './registry.js';
@@ -24,6 +25,7 @@ export const ROUTE_GROUPS: readonly (readonly ApiOperation[])[] = [
   snapshotOperations,
   catalogOperations,
   accountOperations,
+  eventOperations,
   documentOperations,
 ];
 

@@ -16,6 +16,8 @@ export interface ResponseDoc {
   description: string;
   /** The JSON body; none for 204. */
   schema?: TSchema;
+  /** A body that is not JSON (an event stream): its media type and schema, in place of `schema`. */
+  content?: { mediaType: string; schema: TSchema };
   headers?: Record<string, { description: string; schema: TSchema }>;
 }
 
@@ -148,6 +150,7 @@ export class ApiDocumentation {
             description: doc.description,
             ...(doc.headers ? { headers: doc.headers } : {}),
             ...(doc.schema ? { content: { 'application/json': { schema: doc.schema } } } : {}),
+            ...(doc.content ? { content: { [doc.content.mediaType]: { schema: doc.content.schema } } } : {}),
           },
         ]),
     );
