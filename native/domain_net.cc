@@ -14,9 +14,10 @@ namespace {
 Napi::Value InterfaceAddresses(const Napi::CallbackInfo& info) {
   HandlePtr domain = HandleFromJs(info[kFirstArg], HandleKind::Domain, "domain");
   uint32_t source = ArgUint(info, kFirstArg + 1, "source");
-  // The guest agent answers when it likes (or never): such a call waits on a side connection, so
-  // the hypervisor's other calls and its liveness probe are not queued behind it.
-  Lane lane = source == VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT ? Lane::Side : Lane::Connection;
+  // The guest agent answers when it likes (or never): such a call waits on a guest agent
+  // connection (domain_agent.cc), so the hypervisor's other calls and its liveness probe, and the
+  // side connections' starts and listings, are not queued behind it.
+  Lane lane = source == VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT ? Lane::Agent : Lane::Connection;
   return Enqueue(info, [domain, source](virConnectPtr conn) -> Value {
     DomainRef target = DomainOn(conn, domain->domain());
     virDomainInterfacePtr* ifaces = nullptr;

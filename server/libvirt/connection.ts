@@ -139,10 +139,16 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
     options: CallOptions | undefined,
     kind: CallKind = 'ordinary',
     late?: (value: Awaited<ReturnType<NativeBinding[M]>>) => void,
+    ended?: () => void,
   ): ReturnType<NativeBinding[M]> {
-    return this.run(method, args as unknown[], options, kind, late as ((value: unknown) => void) | undefined) as ReturnType<
-      NativeBinding[M]
-    >;
+    return this.run(
+      method,
+      args as unknown[],
+      options,
+      kind,
+      late as ((value: unknown) => void) | undefined,
+      ended,
+    ) as ReturnType<NativeBinding[M]>;
   }
 
   private run(
@@ -151,6 +157,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
     options: CallOptions | undefined,
     kind: CallKind,
     late?: (value: unknown) => void,
+    ended?: () => void,
   ): Promise<unknown> {
     if (this.state === 'closed' && method !== 'close') {
       return Promise.reject(
@@ -185,8 +192,10 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
     try {
       pending = fn(this.native, jobId, ...args);
     } catch (err) {
+      ended?.();
       return Promise.reject(toLibvirtError(err, method));
     }
+    if (ended !== undefined) void pending.then(ended, ended);
     let settled = pending.then(
       (value) => value,
       (err: unknown) => {
@@ -194,7 +203,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
       },
     );
     const signal = options?.signal;
-    if (signal !== undefined) settled = this.abortable(settled, signal, jobId, method);
+    if (signal !== undefined) settled = this.abortable(settled, signal, jobId, method, ended !== undefined);
     if (timeoutMs === 0) return settled;
     return new Promise((resolve, reject) => {
       let timedOut = false;
@@ -202,7 +211,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
         timedOut = true;
         // The job keeps running natively. Its late result is discarded by the addon, or handed to
         // `late` (a call that creates something undoes it: the caller was told it failed).
-        this.native.abandon(jobId, late !== undefined);
+        this.native.abandon(jobId, late !== undefined || ended !== undefined);
         reject(
           new LibvirtError(ErrorCode.TIMEOUT, `${method} on ${this.shownUri} did not complete within ${timeoutMs} ms`, {
             call: method,
@@ -231,10 +240,16 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
     });
   }
 
-  private abortable(settled: Promise<unknown>, signal: AbortSignal, jobId: number, method: string): Promise<unknown> {
+  private abortable(
+    settled: Promise<unknown>,
+    signal: AbortSignal,
+    jobId: number,
+    method: string,
+    keepLate: boolean,
+  ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
-        this.native.abandon(jobId);
+        this.native.abandon(jobId, keepLate);
         reject(new LibvirtError(ErrorCode.OPERATION_ABORTED, `${method} was abandoned by its caller`, { call: method }));
       };
       if (signal.aborted) onAbort();

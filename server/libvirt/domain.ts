@@ -13,6 +13,7 @@ import type { NativeDomainRef, NativeHandle, NativeInterface } from './native.js
 import { parseDomainStats, type DomainStats } from './stats.js';
 import { DomainSnapshot } from './snapshot.js';
 import { ConsoleSession, type ConsoleOpenOptions } from './console.js';
+import { GuestAgent } from './agent.js';
 
 export interface DomainListEntry {
   domain: Domain;
@@ -288,6 +289,11 @@ export class Domain {
       this.name,
       await this.connection.invoke('snapshotLookup', [this.handle, name], options),
     );
+  }
+
+  /** The domain's QEMU guest agent (agent.ts): calls on the guest agent connections, one at a time per domain. */
+  agent(): GuestAgent {
+    return new GuestAgent(this);
   }
 
   /** Opens the domain's console as a Duplex byte stream (console.ts); close() or destroy() ends it. */
