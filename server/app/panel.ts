@@ -25,6 +25,7 @@ import { createMachineService, type MachineServiceDeps, type MachineServiceHandl
 import { createConsoleService, type ConsoleServiceHandle } from '../services/consoles/console-service.js';
 import { createSnapshotService } from '../services/snapshots/snapshot-service.js';
 import { createResizeService } from '../services/resize/resize-service.js';
+import { createGuestService } from '../services/guest/guest-service.js';
 import { createAccessControl, type AccessControlHandle } from '../services/access/scoped-services.js';
 import type { SnapshotService } from '../core/snapshots.js';
 import { ConsoleSockets, type ConsoleSocketLimits } from '../http/live/console-sockets.js';
@@ -152,7 +153,8 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
   });
   const snapshots = createSnapshotService({ machines, logger });
   const resize = createResizeService({ config, machines, logger });
-  const access = createAccessControl({ config, machines, snapshots, resize, consoles });
+  const guest = createGuestService({ machines, logger });
+  const access = createAccessControl({ config, machines, snapshots, resize, guest, consoles });
   const routers = [createApiRouter({ access, config, authenticator, tokens, logger })];
   if (options.pages !== false) routers.push(createPagesRouter({ access, config, guard, ended, logger, options: options.pages }));
   const app = createApp({

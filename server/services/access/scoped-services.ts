@@ -10,6 +10,7 @@ import { PERMISSIONS, type AccessTarget, type Permission } from '../../core/perm
 import { can, canSomewhere, isUnrestricted, type Principal } from '../../core/principal.js';
 import type { MachineAction } from '../../core/actions.js';
 import type { ResizeRequest, ResizeResult, ResizeService } from '../../core/resize.js';
+import type { GuestService } from '../../core/guest.js';
 import type { CloneMachineRequest, CreateMachineRequest, MachineFilter, RebuildMachineRequest } from '../../core/requests.js';
 import { ServiceError } from '../../core/service-error.js';
 import type {
@@ -40,6 +41,7 @@ export interface AccessControlDeps {
   machines: MachineService;
   snapshots: SnapshotService;
   resize: ResizeService;
+  guest: GuestService;
   consoles: Pick<ConsoleService, 'issueTicket'>;
 }
 
@@ -92,6 +94,7 @@ export function createAccessControl(deps: AccessControlDeps): AccessControlHandl
           machines: deps.machines,
           snapshots: deps.snapshots,
           resize: deps.resize,
+          guest: deps.guest,
           consoles: deps.consoles,
           can: () => true,
           permissionsOn: () => everything,
@@ -111,6 +114,7 @@ class Scoped implements ScopedServices {
   readonly machines: MachineService;
   readonly snapshots: SnapshotService;
   readonly resize: ResizeService;
+  readonly guest: GuestService;
   readonly consoles: Pick<ConsoleService, 'issueTicket'>;
 
   constructor(
@@ -123,6 +127,12 @@ class Scoped implements ScopedServices {
     this.machines = new ScopedMachines(this);
     this.snapshots = new ScopedSnapshots(this);
     this.resize = new ScopedResize(this);
+    this.guest = {
+      getGuestFacts: async (provider, id) => {
+        await this.require('view', provider, id, 'read the guest facts of');
+        return deps.guest.getGuestFacts(provider, id);
+      },
+    };
     this.consoles = {
       issueTicket: async (request: OpenConsoleRequest, holder: ConsoleHolder) => {
         await this.require('console', request.provider, request.id, 'open a console of');
