@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "agent_timeout.h"
 #include "args.h"
 #include "enqueue.h"
 #include "error_info.h"
@@ -55,15 +56,7 @@ std::vector<const char*> CStrings(const std::vector<std::string>& list) {
   return pointers;
 }
 
-// The guest's answer deadline for the typed agent calls. Drivers without it (test:///) have no
-// agent to wait for either: they answer (or refuse) at once.
-void SetAgentTimeout(virDomainPtr domain, int seconds) {
-  if (virDomainAgentSetResponseTimeout(domain, seconds, 0) < 0) {
-    ErrorInfo error = CaptureLastError("virDomainAgentSetResponseTimeout");
-    if (error.code != VIR_ERR_NO_SUPPORT) throw LibvirtFailure(error);
-    virResetLastError();
-  }
-}
+void SetAgentTimeout(virDomainPtr domain, int seconds) { SetAgentResponseTimeout(domain, seconds); }
 
 // (domain, command JSON, timeoutSec, flags) -> the agent's answer (JSON text)
 Napi::Value AgentCommand(const Napi::CallbackInfo& info) {
@@ -206,6 +199,14 @@ Napi::Value ShutdownByAgent(const Napi::CallbackInfo& info) { return AgentPower<
 Napi::Value RebootByAgent(const Napi::CallbackInfo& info) { return AgentPower<virDomainReboot>(info, "virDomainReboot"); }
 
 }  // namespace
+
+void SetAgentResponseTimeout(virDomainPtr domain, int seconds) {
+  if (virDomainAgentSetResponseTimeout(domain, seconds, 0) < 0) {
+    ErrorInfo error = CaptureLastError("virDomainAgentSetResponseTimeout");
+    if (error.code != VIR_ERR_NO_SUPPORT) throw LibvirtFailure(error);
+    virResetLastError();
+  }
+}
 
 void RegisterDomainAgent(Napi::Env env, Napi::Object exports) {
   exports.Set("domainAgentCommand", Napi::Function::New(env, AgentCommand));

@@ -156,7 +156,7 @@ export class GuestAgent {
 
   /** The guest's addresses as its agent reports them (virDomainInterfaceAddresses, source agent). */
   interfaceAddresses(options?: CallOptions): ReturnType<NativeBinding['domainInterfaceAddresses']> {
-    return this.call('domainInterfaceAddresses', () => tuple(this.domain.handle, 1), options);
+    return this.call('domainInterfaceAddresses', (sec) => tuple(this.domain.handle, 1, sec), options);
   }
 
   /** Sets a guest user's password (plain text, or crypt(3) with encrypted). */

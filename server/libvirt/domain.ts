@@ -232,7 +232,9 @@ export class Domain {
     return this.connection.invoke('domainBlockResize', [this.handle, disk, bytes], options);
   }
 
+  /** From the agent: as agent().interfaceAddresses() (its turn and deadline; timeoutMs at least 1000). */
   interfaceAddresses(source: InterfaceAddressSource, options?: CallOptions): Promise<InterfaceAddresses[]> {
+    if (source === 'agent') return this.agent().interfaceAddresses(options);
     const value = INTERFACE_ADDRESS_SOURCE[source];
     if (value === undefined) {
       return Promise.reject(
@@ -242,7 +244,7 @@ export class Domain {
         ),
       );
     }
-    return this.connection.invoke('domainInterfaceAddresses', [this.handle, value], options);
+    return this.connection.invoke('domainInterfaceAddresses', [this.handle, value, 0], options);
   }
 
   /**

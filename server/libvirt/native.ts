@@ -92,7 +92,8 @@ export interface NativeBinding {
   domainSetVcpus: Call<[dom: NativeHandle, count: number, flags: number], void>;
   domainBlockResize: Call<[dom: NativeHandle, disk: string, bytes: number], void>;
   domainSetMemory: Call<[dom: NativeHandle, memoryKiB: number, flags: number], void>;
-  domainInterfaceAddresses: Call<[dom: NativeHandle, source: number], NativeInterface[]>;
+  /** timeoutSec (source agent): the guest's answer deadline, 0 for the domain's current one. */
+  domainInterfaceAddresses: Call<[dom: NativeHandle, source: number, timeoutSec: number], NativeInterface[]>;
   /** Guest agent calls (domain_agent.cc): each on a guest agent connection, timeoutSec the guest's deadline. */
   domainAgentCommand: Call<[dom: NativeHandle, command: string, timeoutSec: number, flags: number], string>;
   domainGetGuestInfo: Call<

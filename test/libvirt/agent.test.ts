@@ -68,6 +68,9 @@ describe('the guest agent binding on the test driver', () => {
     expect(shutdown.message).toMatch(/unsupported flags \(0x2\)/);
     const addresses = await agent.interfaceAddresses();
     expect(addresses[0]).toMatchObject({ name: expect.any(String), addrs: expect.any(Array) });
+    // Domain.interfaceAddresses('agent') is the same call, with the agent's turn and deadline rules.
+    expect(await one.interfaceAddresses('agent')).toEqual(addresses);
+    expect((await failure(one.interfaceAddresses('agent', { timeoutMs: 500 }))).code).toBe(ErrorCode.INVALID_ARG);
   });
 
   it('checks arguments before anything is queued', async () => {
@@ -87,6 +90,9 @@ describe('the guest agent binding on the test driver', () => {
     expect(() =>
       native.domainAuthorizedSshKeysSet(nativeConn, 999_003, one.handle, 'root', [1 as unknown as string], 0, 5),
     ).toThrow(/keys: expected an array of strings/);
+    expect(() => native.domainInterfaceAddresses(nativeConn, 999_004, one.handle, 1, 3601)).toThrow(
+      /timeoutSec: expected whole seconds from 0 to 3600/,
+    );
   });
 
   it('one call at a time per domain; past the waiting limit, calls are refused at once', async () => {
