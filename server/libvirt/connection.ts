@@ -159,13 +159,31 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
     late?: (value: unknown) => void,
     ended?: () => void,
   ): Promise<unknown> {
+    const job = this.startJob(method, args, options, kind, late, ended);
+    // No job started (refused before the native call): it has ended too.
+    if (job.refused) ended?.();
+    return job.promise;
+  }
+
+  private startJob(
+    method: NativeMethodName,
+    args: unknown[],
+    options: CallOptions | undefined,
+    kind: CallKind,
+    late?: (value: unknown) => void,
+    ended?: () => void,
+  ): { promise: Promise<unknown>; refused?: true } {
+    const refuse = (err: unknown): { promise: Promise<unknown>; refused: true } => ({
+      promise: Promise.reject(err),
+      refused: true,
+    });
     if (this.state === 'closed' && method !== 'close') {
-      return Promise.reject(
+      return refuse(
         new LibvirtError(ErrorCode.CONNECTION_CLOSED, `${method}: connection to ${this.shownUri} is closed`, { call: method }),
       );
     }
     if (this.state === 'lost' && method !== 'close') {
-      return Promise.reject(
+      return refuse(
         new LibvirtError(
           ErrorCode.CONNECTION_LOST,
           `${method}: connection to ${this.shownUri} lost (${this.lostReason ?? 'unknown'})`,
@@ -183,7 +201,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
         kind === 'long' ? this.longCallTimeoutMs : this.callTimeoutMs,
       );
     } catch (err) {
-      return Promise.reject(err);
+      return refuse(err);
     }
     const jobId = this.nextJobId;
     this.nextJobId = this.nextJobId >= 0xffff_fff0 ? 1 : this.nextJobId + 1;
@@ -192,8 +210,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
     try {
       pending = fn(this.native, jobId, ...args);
     } catch (err) {
-      ended?.();
-      return Promise.reject(toLibvirtError(err, method));
+      return refuse(toLibvirtError(err, method));
     }
     if (ended !== undefined) void pending.then(ended, ended);
     let settled = pending.then(
@@ -204,8 +221,8 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
     );
     const signal = options?.signal;
     if (signal !== undefined) settled = this.abortable(settled, signal, jobId, method, ended !== undefined);
-    if (timeoutMs === 0) return settled;
-    return new Promise((resolve, reject) => {
+    if (timeoutMs === 0) return { promise: settled };
+    const promise = new Promise((resolve, reject) => {
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
@@ -238,6 +255,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
         },
       );
     });
+    return { promise };
   }
 
   private abortable(

@@ -110,4 +110,13 @@ describe('the guest agent binding on the test driver', () => {
     if (other) expect((await failure(other.agent().ping())).code).toBe(ErrorCode.NO_SUPPORT);
     expect((await failure(agent.ping())).code).toBe(ErrorCode.NO_SUPPORT);
   });
+
+  it('a call refused before it reaches the addon (connection closed) gives the next one its turn at once', async () => {
+    const closing = await openConnection(FIXTURE_URI);
+    const domain = await closing.lookupDomainByName('one');
+    await closing.close();
+    const started = performance.now();
+    for (let i = 0; i < 3; i++) expect((await failure(domain.agent().ping())).code).toBe(ErrorCode.CONNECTION_CLOSED);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
 });
