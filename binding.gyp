@@ -9,6 +9,7 @@
         "native/connection.cc",
         "native/console.cc",
         "native/connection_info.cc",
+        "native/domain_agent.cc",
         "native/domain_devices.cc",
         "native/domain_events.cc",
         "native/domain_info.cc",
@@ -38,7 +39,7 @@
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(pkg-config --cflags-only-I libvirt | sed 's/-I//g')"
       ],
-      "libraries": ["<!@(pkg-config --libs libvirt)"],
+      "libraries": ["<!@(pkg-config --libs libvirt libvirt-qemu)"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],

@@ -22,6 +22,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterDomainInfo(env, exports);
   RegisterDomainDevices(env, exports);
   RegisterDomainNet(env, exports);
+  RegisterDomainAgent(env, exports);
   RegisterDomainStats(env, exports);
   RegisterDomainSnapshot(env, exports);
   RegisterDomainEvents(env, exports);

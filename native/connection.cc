@@ -53,6 +53,7 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   // The side connections open alongside the main one (their own ssh sessions, in parallel),
   // so the first start or bulk listing does not pay for a handshake.
   state->side->Configure(settings);
+  state->agent->Configure(settings);
   if (state->side->Enabled()) state->side->Warm(1);
   std::weak_ptr<ConnState> weak = state;
   return Enqueue(info, [weak, settings](virConnectPtr existing) -> Value {
@@ -76,6 +77,7 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   ConnStatePtr state = ConnectionFromJs(info[0]);
   state->closeRequested = true;
   state->side->Close();
+  state->agent->Close();
   std::weak_ptr<ConnState> weak = state;
   return EnqueueClosing(info, [weak](virConnectPtr conn) -> Value {
     ConnStatePtr state = weak.lock();
@@ -135,6 +137,7 @@ NativeConnection::~NativeConnection() {
     std::weak_ptr<ConnState> weak = state_;
     ConnStatePtr keep = state_;
     state_->side->Close();
+    state_->agent->Close();
     state_->worker.Post([keep] {
       if (keep->conn == nullptr) return;
       DeregisterDomainEvents(*keep);

@@ -36,6 +36,10 @@ struct ConnState {
   Worker worker;
   // Further connections for Lane::Side jobs; each is used by one thread at a time, as is `conn`.
   SidePoolPtr side = std::make_shared<SidePool>();
+  // Connections for guest agent calls (Lane::Agent), which wait on the guest: apart from `side`,
+  // so guests that do not answer never hold up starts, clones or bulk listings.
+  static constexpr size_t kAgentConnections = 3;
+  SidePoolPtr agent = std::make_shared<SidePool>(kAgentConnections);
   JsChannelPtr done;    // job completions, ref'd while calls are pending
   JsChannelPtr notify;  // events, close notices, never keeps Node alive
 

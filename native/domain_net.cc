@@ -2,6 +2,7 @@
 #include <libvirt/libvirt.h>
 #include <napi.h>
 
+#include "agent_timeout.h"
 #include "args.h"
 #include "enqueue.h"
 #include "error_info.h"
@@ -14,11 +15,16 @@ namespace {
 Napi::Value InterfaceAddresses(const Napi::CallbackInfo& info) {
   HandlePtr domain = HandleFromJs(info[kFirstArg], HandleKind::Domain, "domain");
   uint32_t source = ArgUint(info, kFirstArg + 1, "source");
-  // The guest agent answers when it likes (or never): such a call waits on a side connection, so
-  // the hypervisor's other calls and its liveness probe are not queued behind it.
-  Lane lane = source == VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT ? Lane::Side : Lane::Connection;
-  return Enqueue(info, [domain, source](virConnectPtr conn) -> Value {
+  // From the agent: the guest's answer deadline in seconds (0: the domain's current one).
+  uint32_t timeoutSec = info.Length() > kFirstArg + 2 && !info[kFirstArg + 2].IsUndefined() ? ArgUint(info, kFirstArg + 2, "timeoutSec") : 0;
+  if (timeoutSec > 3600) throw Napi::RangeError::New(info.Env(), "timeoutSec: expected whole seconds from 0 to 3600");
+  // The guest agent answers when it likes (or never): such a call waits on a guest agent
+  // connection (domain_agent.cc), so the hypervisor's other calls and its liveness probe, and the
+  // side connections' starts and listings, are not queued behind it.
+  Lane lane = source == VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT ? Lane::Agent : Lane::Connection;
+  return Enqueue(info, [domain, source, timeoutSec](virConnectPtr conn) -> Value {
     DomainRef target = DomainOn(conn, domain->domain());
+    if (source == VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT && timeoutSec > 0) SetAgentResponseTimeout(target.get(), static_cast<int>(timeoutSec));
     virDomainInterfacePtr* ifaces = nullptr;
     int count = virDomainInterfaceAddresses(target.get(), &ifaces, source, 0);
     if (count < 0) ThrowLastError("virDomainInterfaceAddresses");

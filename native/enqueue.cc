@@ -96,13 +96,13 @@ void Execute(Job* job) {
   Hand(job);
 }
 
-void RunOnSide(Job* job) {
-  if (!job->state->side->Enabled()) {
+void RunOnSide(Job* job, const SidePoolPtr& pool) {
+  if (!pool->Enabled()) {
     job->state->worker.Post([job] { Execute(job); });
     return;
   }
   job->onConnectionThread = false;
-  job->state->side->Run([job](virConnectPtr conn, const ErrorInfo* failure) {
+  pool->Run([job](virConnectPtr conn, const ErrorInfo* failure) {
     job->side = conn;
     if (failure != nullptr) {
       job->sideFailed = true;
@@ -142,7 +142,9 @@ Napi::Value Enqueue(const Napi::CallbackInfo& info, JobFn fn, Lane lane) {
   Job* job = Prepare(info, std::move(fn), deferred, false);
   if (job != nullptr) {
     if (lane == Lane::Side) {
-      RunOnSide(job);
+      RunOnSide(job, job->state->side);
+    } else if (lane == Lane::Agent) {
+      RunOnSide(job, job->state->agent);
     } else {
       job->state->worker.Post([job] { Execute(job); });
     }
@@ -155,7 +157,7 @@ Napi::Value EnqueueSideThenMain(const Napi::CallbackInfo& info, JobFn side, JobF
   Job* job = Prepare(info, std::move(side), deferred, false);
   if (job != nullptr) {
     job->then = std::move(main);
-    RunOnSide(job);
+    RunOnSide(job, job->state->side);
   }
   return deferred.Promise();
 }

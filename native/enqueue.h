@@ -22,6 +22,8 @@ enum class Lane {
   // A side connection (side_pool.h): long or waiting calls (start, clone, bulk statistics) must
   // not hold up the rest. Never returns handles: JS may only hold handles of the main connection.
   Side,
+  // A guest agent connection (ConnState::agent): calls that wait until the guest answers.
+  Agent,
 };
 
 constexpr size_t kFirstArg = 2;

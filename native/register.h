@@ -11,6 +11,7 @@ void RegisterDomainLifecycle(Napi::Env env, Napi::Object exports);
 void RegisterDomainInfo(Napi::Env env, Napi::Object exports);
 void RegisterDomainDevices(Napi::Env env, Napi::Object exports);
 void RegisterDomainNet(Napi::Env env, Napi::Object exports);
+void RegisterDomainAgent(Napi::Env env, Napi::Object exports);
 void RegisterDomainStats(Napi::Env env, Napi::Object exports);
 void RegisterDomainSnapshot(Napi::Env env, Napi::Object exports);
 void RegisterStoragePool(Napi::Env env, Napi::Object exports);

@@ -96,7 +96,7 @@ bool SidePool::TryRun(Task task) {
     if (!idle_.empty()) {
       channel = idle_.back();
       idle_.pop_back();
-    } else if (open_ < kMaxOpen) {
+    } else if (open_ < maxOpen_) {
       ++open_;
       channel = std::make_shared<Channel>();
     } else {
@@ -221,7 +221,7 @@ void SidePool::Acquire(const std::shared_ptr<SidePool>& self, std::function<void
       if (!self->idle_.empty()) {
         channel = self->idle_.back();
         self->idle_.pop_back();
-      } else if (self->open_ < kMaxOpen) {
+      } else if (self->open_ < self->maxOpen_) {
         ++self->open_;
         channel = std::make_shared<Channel>();
       } else {
@@ -243,7 +243,7 @@ void SidePool::Release(ChannelPtr channel) {
       toClose = channel;
       channel.reset();
       // A waiting task gets a fresh connection in its place.
-      if (!closed_ && !waiting_.empty() && open_ < kMaxOpen) {
+      if (!closed_ && !waiting_.empty() && open_ < maxOpen_) {
         ++open_;
         channel = std::make_shared<Channel>();
       }

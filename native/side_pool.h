@@ -39,6 +39,8 @@ class SidePool : public std::enable_shared_from_this<SidePool> {
   // Side connections at once, and kept open while idle.
   static constexpr size_t kMaxOpen = 4;
   static constexpr size_t kKeepIdle = 2;
+
+  explicit SidePool(size_t maxOpen = kMaxOpen) : maxOpen_(maxOpen) {}
   // Connections of their own for long-lived streams (consoles), beside the pool's.
   static constexpr size_t kMaxDedicated = 64;
 
@@ -99,6 +101,7 @@ class SidePool : public std::enable_shared_from_this<SidePool> {
   OpenSettings Settings();
   static void CloseChannel(const ChannelPtr& channel);
 
+  const size_t maxOpen_;
   std::mutex mutex_;
   OpenSettings settings_;
   std::vector<ChannelPtr> idle_;

@@ -25,6 +25,7 @@ import { createMachineService, type MachineServiceDeps, type MachineServiceHandl
 import { createConsoleService, type ConsoleServiceHandle } from '../services/consoles/console-service.js';
 import { createSnapshotService } from '../services/snapshots/snapshot-service.js';
 import { createResizeService } from '../services/resize/resize-service.js';
+import { createGuestService } from '../services/guest/guest-service.js';
 import { createAccessControl, type AccessControlHandle } from '../services/access/scoped-services.js';
 import type { SnapshotService } from '../core/snapshots.js';
 import { ConsoleSockets, type ConsoleSocketLimits } from '../http/live/console-sockets.js';
@@ -188,7 +189,8 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     ...(options.pages ? options.pages.stream : {}),
     ...options.events?.limits,
   });
-  const access = createAccessControl({ config, machines, snapshots, resize, consoles, events });
+  const guest = createGuestService({ machines, logger });
+  const access = createAccessControl({ config, machines, snapshots, resize, guest, consoles, events });
   const routers = [createApiRouter({ access, config, authenticator, tokens, logger, streams })];
   if (options.pages !== false)
     routers.push(createPagesRouter({ access, config, guard, ended, logger, streams, options: options.pages }));

@@ -6,7 +6,7 @@
 
 export const PERMISSIONS = [
   'list', // see a machine in lists and the live stream
-  'view', // open a machine (its page, GET /api/machines/{provider}/{id}/, its snapshots)
+  'view', // open a machine (its page, GET /api/machines/{provider}/{id}/, its snapshots, its guest facts)
   'create',
   'delete',
   'power', // start, stop, reboot, …

@@ -9,6 +9,7 @@ import type { AccessTarget, Permission } from './permissions.js';
 import type { Principal } from './principal.js';
 import type { Quota, QuotaUse } from './quota.js';
 import type { ResizeService } from './resize.js';
+import type { GuestService } from './guest.js';
 import type { SnapshotService } from './snapshots.js';
 import type { MachineAction } from './actions.js';
 import type { Image, Machine } from './machine.js';
@@ -82,6 +83,8 @@ export interface ScopedServices {
   machines: MachineService;
   snapshots: SnapshotService;
   resize: ResizeService;
+  /** Guest facts from the machine's QEMU guest agent (needs `view`). */
+  guest: GuestService;
   consoles: Pick<ConsoleService, 'issueTicket'>;
   /** The event journal as the principal may hear it (replays included): what `machines.subscribe` gives, with ids. */
   events: EventFeed;

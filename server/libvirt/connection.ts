@@ -139,10 +139,16 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
     options: CallOptions | undefined,
     kind: CallKind = 'ordinary',
     late?: (value: Awaited<ReturnType<NativeBinding[M]>>) => void,
+    ended?: () => void,
   ): ReturnType<NativeBinding[M]> {
-    return this.run(method, args as unknown[], options, kind, late as ((value: unknown) => void) | undefined) as ReturnType<
-      NativeBinding[M]
-    >;
+    return this.run(
+      method,
+      args as unknown[],
+      options,
+      kind,
+      late as ((value: unknown) => void) | undefined,
+      ended,
+    ) as ReturnType<NativeBinding[M]>;
   }
 
   private run(
@@ -151,14 +157,33 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
     options: CallOptions | undefined,
     kind: CallKind,
     late?: (value: unknown) => void,
+    ended?: () => void,
   ): Promise<unknown> {
+    const job = this.startJob(method, args, options, kind, late, ended);
+    // No job started (refused before the native call): it has ended too.
+    if (job.refused) ended?.();
+    return job.promise;
+  }
+
+  private startJob(
+    method: NativeMethodName,
+    args: unknown[],
+    options: CallOptions | undefined,
+    kind: CallKind,
+    late?: (value: unknown) => void,
+    ended?: () => void,
+  ): { promise: Promise<unknown>; refused?: true } {
+    const refuse = (err: unknown): { promise: Promise<unknown>; refused: true } => ({
+      promise: Promise.reject(err),
+      refused: true,
+    });
     if (this.state === 'closed' && method !== 'close') {
-      return Promise.reject(
+      return refuse(
         new LibvirtError(ErrorCode.CONNECTION_CLOSED, `${method}: connection to ${this.shownUri} is closed`, { call: method }),
       );
     }
     if (this.state === 'lost' && method !== 'close') {
-      return Promise.reject(
+      return refuse(
         new LibvirtError(
           ErrorCode.CONNECTION_LOST,
           `${method}: connection to ${this.shownUri} lost (${this.lostReason ?? 'unknown'})`,
@@ -176,7 +201,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
         kind === 'long' ? this.longCallTimeoutMs : this.callTimeoutMs,
       );
     } catch (err) {
-      return Promise.reject(err);
+      return refuse(err);
     }
     const jobId = this.nextJobId;
     this.nextJobId = this.nextJobId >= 0xffff_fff0 ? 1 : this.nextJobId + 1;
@@ -185,8 +210,9 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
     try {
       pending = fn(this.native, jobId, ...args);
     } catch (err) {
-      return Promise.reject(toLibvirtError(err, method));
+      return refuse(toLibvirtError(err, method));
     }
+    if (ended !== undefined) void pending.then(ended, ended);
     let settled = pending.then(
       (value) => value,
       (err: unknown) => {
@@ -194,15 +220,15 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
       },
     );
     const signal = options?.signal;
-    if (signal !== undefined) settled = this.abortable(settled, signal, jobId, method);
-    if (timeoutMs === 0) return settled;
-    return new Promise((resolve, reject) => {
+    if (signal !== undefined) settled = this.abortable(settled, signal, jobId, method, ended !== undefined);
+    if (timeoutMs === 0) return { promise: settled };
+    const promise = new Promise((resolve, reject) => {
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
         // The job keeps running natively. Its late result is discarded by the addon, or handed to
         // `late` (a call that creates something undoes it: the caller was told it failed).
-        this.native.abandon(jobId, late !== undefined);
+        this.native.abandon(jobId, late !== undefined || ended !== undefined);
         reject(
           new LibvirtError(ErrorCode.TIMEOUT, `${method} on ${this.shownUri} did not complete within ${timeoutMs} ms`, {
             call: method,
@@ -229,12 +255,19 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Invoke
         },
       );
     });
+    return { promise };
   }
 
-  private abortable(settled: Promise<unknown>, signal: AbortSignal, jobId: number, method: string): Promise<unknown> {
+  private abortable(
+    settled: Promise<unknown>,
+    signal: AbortSignal,
+    jobId: number,
+    method: string,
+    keepLate: boolean,
+  ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
-        this.native.abandon(jobId);
+        this.native.abandon(jobId, keepLate);
         reject(new LibvirtError(ErrorCode.OPERATION_ABORTED, `${method} was abandoned by its caller`, { call: method }));
       };
       if (signal.aborted) onAbort();

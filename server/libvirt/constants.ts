@@ -26,6 +26,20 @@ export const DomainShutdownFlags = {
   SIGNAL: 8,
   PARAVIRT: 16,
 } as const;
+export const DomainRebootFlags = DomainShutdownFlags;
+/** virDomainGetGuestInfo's types (0 asks for every kind). */
+export const GuestInfoTypes = {
+  USERS: 1,
+  OS: 2,
+  TIMEZONE: 4,
+  HOSTNAME: 8,
+  FILESYSTEM: 16,
+  DISKS: 32,
+  INTERFACES: 64,
+} as const;
+export const SetUserPasswordFlags = { PLAIN: 0, ENCRYPTED: 1 } as const;
+/** virDomainAuthorizedSSHKeysSet: neither flag replaces the user's keys. */
+export const AuthorizedSshKeysFlags = { REPLACE: 0, APPEND: 1, REMOVE: 2 } as const;
 export const DomainDestroyFlags = { DEFAULT: 0, GRACEFUL: 1 } as const;
 export const DomainStartFlags = { NONE: 0, PAUSED: 1, AUTODESTROY: 2, BYPASS_CACHE: 4, FORCE_BOOT: 8, VALIDATE: 16 } as const;
 export const DomainDefineFlags = { NONE: 0, VALIDATE: 1 } as const;

@@ -13,6 +13,7 @@ import type { NativeDomainRef, NativeHandle, NativeInterface } from './native.js
 import { parseDomainStats, type DomainStats } from './stats.js';
 import { DomainSnapshot } from './snapshot.js';
 import { ConsoleSession, type ConsoleOpenOptions } from './console.js';
+import { GuestAgent } from './agent.js';
 
 export interface DomainListEntry {
   domain: Domain;
@@ -231,7 +232,9 @@ export class Domain {
     return this.connection.invoke('domainBlockResize', [this.handle, disk, bytes], options);
   }
 
+  /** From the agent: as agent().interfaceAddresses() (its turn and deadline; timeoutMs at least 1000). */
   interfaceAddresses(source: InterfaceAddressSource, options?: CallOptions): Promise<InterfaceAddresses[]> {
+    if (source === 'agent') return this.agent().interfaceAddresses(options);
     const value = INTERFACE_ADDRESS_SOURCE[source];
     if (value === undefined) {
       return Promise.reject(
@@ -241,7 +244,7 @@ export class Domain {
         ),
       );
     }
-    return this.connection.invoke('domainInterfaceAddresses', [this.handle, value], options);
+    return this.connection.invoke('domainInterfaceAddresses', [this.handle, value, 0], options);
   }
 
   /**
@@ -288,6 +291,11 @@ export class Domain {
       this.name,
       await this.connection.invoke('snapshotLookup', [this.handle, name], options),
     );
+  }
+
+  /** The domain's QEMU guest agent (agent.ts): calls on the guest agent connections, one at a time per domain. */
+  agent(): GuestAgent {
+    return new GuestAgent(this);
   }
 
   /** Opens the domain's console as a Duplex byte stream (console.ts); close() or destroy() ends it. */

@@ -29,6 +29,10 @@ export const ErrorCode = {
   ARGUMENT_UNSUPPORTED: 74,
   NO_DOMAIN_METADATA: 80,
   STORAGE_VOL_EXIST: 90,
+  /** The guest agent did not answer (not running, hung, or its channel missing). */
+  AGENT_UNRESPONSIVE: 86,
+  /** The guest agent answered out of step (libvirt's guest-sync failed). */
+  AGENT_UNSYNCED: 97,
   /** Our deadline (timeoutMs) passed before libvirt answered. */
   TIMEOUT: -1000,
   /** The connection's close callback fired (keepalive timeout, EOF, error). */

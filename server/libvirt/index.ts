@@ -21,6 +21,18 @@ export type {
   InterfaceAddresses,
 } from './domain.js';
 export { DomainSnapshot } from './snapshot.js';
+export { GuestAgent, AGENT_TIMEOUT_MS, MAX_WAITING_PER_DOMAIN } from './agent.js';
+export type {
+  AgentInfo,
+  GuestInfo,
+  GuestUser,
+  GuestOs,
+  GuestTimezone,
+  GuestFilesystem,
+  GuestInterface,
+  GuestAddress,
+  GuestDisk,
+} from './agent.js';
 export { StoragePool } from './storage-pool.js';
 export type { StoragePoolListEntry, StoragePoolInfo } from './storage-pool.js';
 export { StorageVolume } from './storage-volume.js';

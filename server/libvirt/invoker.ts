@@ -43,5 +43,7 @@ export interface Invoker {
     kind?: CallKind,
     /** Called with the result when it arrives after the deadline rejected the call. */
     late?: (value: Awaited<ReturnType<NativeBinding[M]>>) => void,
+    /** Called once the native job has ended, in time or after its deadline, however it ended. */
+    ended?: () => void,
   ): ReturnType<NativeBinding[M]>;
 }

@@ -92,7 +92,25 @@ export interface NativeBinding {
   domainSetVcpus: Call<[dom: NativeHandle, count: number, flags: number], void>;
   domainBlockResize: Call<[dom: NativeHandle, disk: string, bytes: number], void>;
   domainSetMemory: Call<[dom: NativeHandle, memoryKiB: number, flags: number], void>;
-  domainInterfaceAddresses: Call<[dom: NativeHandle, source: number], NativeInterface[]>;
+  /** timeoutSec (source agent): the guest's answer deadline, 0 for the domain's current one. */
+  domainInterfaceAddresses: Call<[dom: NativeHandle, source: number, timeoutSec: number], NativeInterface[]>;
+  /** Guest agent calls (domain_agent.cc): each on a guest agent connection, timeoutSec the guest's deadline. */
+  domainAgentCommand: Call<[dom: NativeHandle, command: string, timeoutSec: number, flags: number], string>;
+  domainGetGuestInfo: Call<
+    [dom: NativeHandle, types: number, flags: number, timeoutSec: number],
+    Record<string, number | string | boolean>
+  >;
+  domainSetUserPassword: Call<[dom: NativeHandle, user: string, password: string, flags: number, timeoutSec: number], void>;
+  domainAuthorizedSshKeysGet: Call<[dom: NativeHandle, user: string, flags: number, timeoutSec: number], string[]>;
+  domainAuthorizedSshKeysSet: Call<[dom: NativeHandle, user: string, keys: string[], flags: number, timeoutSec: number], void>;
+  domainFsFreeze: Call<[dom: NativeHandle, mountpoints: string[], flags: number, timeoutSec: number], number>;
+  domainFsThaw: Call<[dom: NativeHandle, mountpoints: string[], flags: number, timeoutSec: number], number>;
+  domainFsTrim: Call<
+    [dom: NativeHandle, mountPoint: string | null, minimumBytes: number, flags: number, timeoutSec: number],
+    void
+  >;
+  domainAgentShutdown: Call<[dom: NativeHandle, flags: number, timeoutSec: number], void>;
+  domainAgentReboot: Call<[dom: NativeHandle, flags: number, timeoutSec: number], void>;
   getAllDomainStats: Call<[stats: number, flags: number], NativeStatsRecord[]>;
   domainGetStats: Call<[dom: NativeHandle, stats: number, flags: number], NativeStatsRecord[]>;
   snapshotCreate: Call<[dom: NativeHandle, xml: string, flags: number], NativeRef>;
@@ -233,6 +251,16 @@ const NATIVE_EXPORTS = [
   'domainSetMemory',
   'domainBlockResize',
   'domainInterfaceAddresses',
+  'domainAgentCommand',
+  'domainGetGuestInfo',
+  'domainSetUserPassword',
+  'domainAuthorizedSshKeysGet',
+  'domainAuthorizedSshKeysSet',
+  'domainFsFreeze',
+  'domainFsThaw',
+  'domainFsTrim',
+  'domainAgentShutdown',
+  'domainAgentReboot',
   'getAllDomainStats',
   'domainGetStats',
   'snapshotCreate',

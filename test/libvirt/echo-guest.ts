@@ -52,7 +52,12 @@ export function bootSectorOf(program: GuestProgram): Buffer {
   return bootSector;
 }
 
-export function echoDomainXml(env: HarnessEnv, name: string, diskPath: string, options: { vnc?: boolean } = {}): string {
+export function echoDomainXml(
+  env: HarnessEnv,
+  name: string,
+  diskPath: string,
+  options: { vnc?: boolean; agentChannel?: boolean } = {},
+): string {
   return `<domain type='${env.domainType}'>
   <name>${name}</name>
   <memory unit='MiB'>16</memory>
@@ -61,7 +66,7 @@ export function echoDomainXml(env: HarnessEnv, name: string, diskPath: string, o
   <devices>
     <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${diskPath}'/><target dev='hda' bus='ide'/></disk>
     <serial type='pty'><target port='0'/></serial>
-    <console type='pty'><target type='serial' port='0'/></console>${options.vnc ? "\n    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/>" : ''}
+    <console type='pty'><target type='serial' port='0'/></console>${options.agentChannel ? "\n    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>" : ''}${options.vnc ? "\n    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/>" : ''}
     <memballoon model='none'/>
   </devices>
 </domain>`;
@@ -72,7 +77,8 @@ export async function startEchoGuest(
   conn: Connection,
   env: HarnessEnv,
   name: string,
-  options: { vnc?: boolean; program?: GuestProgram } = {},
+  /** agentChannel: the guest agent's channel, which nothing in this guest ever answers. */
+  options: { vnc?: boolean; program?: GuestProgram; agentChannel?: boolean } = {},
 ): Promise<{ domain: Domain; cleanup: () => Promise<void> }> {
   const pool = await conn.lookupStoragePoolByName(env.rootPool);
   const volume = await pool.createVolume(

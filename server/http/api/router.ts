@@ -32,6 +32,7 @@ import { apiErrorHandler, apiNotFound, notImplemented } from './errors.js';
 import { machineListJson } from './machine-list-json.js';
 import { imageToJson, machineToJson } from './machine-json.js';
 import { snapshotListToJson, snapshotToJson } from './snapshot-json.js';
+import { guestFactsToJson } from './guest-json.js';
 import { machineFilterFromQuery } from './list-filter.js';
 import { etagOf, sendJson, sendJsonBytes } from './respond.js';
 import { apiDocumentation, OPENAPI_PATH } from './openapi/index.js';
@@ -154,6 +155,15 @@ export function createApiRouter({ access, config, authenticator, tokens, logger,
       const { provider, id } = machineRef(req);
       await servicesOf(res).machines.deleteMachine(provider, id);
       res.status(204).end();
+    })
+    .all(notImplemented);
+
+  // What the machine's QEMU guest agent reports (README "Guest agent"); 200 even when it does not answer.
+  router
+    .route('/api/machines/:provider/:id/guest/')
+    .get(async (req, res) => {
+      const { provider, id } = machineRef(req);
+      sendJson(res, 200, guestFactsToJson(await servicesOf(res).guest.getGuestFacts(provider, id)));
     })
     .all(notImplemented);
 

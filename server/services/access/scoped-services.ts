@@ -11,6 +11,7 @@ import { PERMISSIONS, type AccessTarget, type Permission } from '../../core/perm
 import { can, canSomewhere, isUnrestricted, type Principal } from '../../core/principal.js';
 import type { MachineAction } from '../../core/actions.js';
 import type { ResizeRequest, ResizeResult, ResizeService } from '../../core/resize.js';
+import type { GuestService } from '../../core/guest.js';
 import type { CloneMachineRequest, CreateMachineRequest, MachineFilter, RebuildMachineRequest } from '../../core/requests.js';
 import { ServiceError } from '../../core/service-error.js';
 import type {
@@ -41,6 +42,7 @@ export interface AccessControlDeps {
   machines: MachineService;
   snapshots: SnapshotService;
   resize: ResizeService;
+  guest: GuestService;
   consoles: Pick<ConsoleService, 'issueTicket'>;
   events: EventFeed;
 }
@@ -94,6 +96,7 @@ export function createAccessControl(deps: AccessControlDeps): AccessControlHandl
           machines: deps.machines,
           snapshots: deps.snapshots,
           resize: deps.resize,
+          guest: deps.guest,
           consoles: deps.consoles,
           events: deps.events,
           can: () => true,
@@ -114,6 +117,7 @@ class Scoped implements ScopedServices {
   readonly machines: MachineService;
   readonly snapshots: SnapshotService;
   readonly resize: ResizeService;
+  readonly guest: GuestService;
   readonly consoles: Pick<ConsoleService, 'issueTicket'>;
   readonly events: EventFeed;
 
@@ -141,6 +145,12 @@ class Scoped implements ScopedServices {
     };
     this.snapshots = new ScopedSnapshots(this);
     this.resize = new ScopedResize(this);
+    this.guest = {
+      getGuestFacts: async (provider, id) => {
+        await this.require('view', provider, id, 'read the guest facts of');
+        return deps.guest.getGuestFacts(provider, id);
+      },
+    };
     this.consoles = {
       issueTicket: async (request: OpenConsoleRequest, holder: ConsoleHolder) => {
         await this.require('console', request.provider, request.id, 'open a console of');

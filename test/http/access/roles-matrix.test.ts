@@ -38,6 +38,7 @@ const db1 = `/api/machines/DEMO/${DB1_ID}/`;
 const ROUTES: { permission: Permission; method: string; path: string; body?: unknown }[] = [
   { permission: 'view', method: 'GET', path: web1 },
   { permission: 'view', method: 'GET', path: `${web1}snapshots/` },
+  { permission: 'view', method: 'GET', path: `${web1}guest/` },
   { permission: 'tags', method: 'PATCH', path: web1, body: { AddTags: ['matrix'] } },
   { permission: 'console', method: 'POST', path: `${web1}console/`, body: { Kind: 'serial' } },
   { permission: 'snapshot', method: 'POST', path: `${web1}snapshots/`, body: { Name: 'matrix' } },

@@ -13,6 +13,7 @@ import { ApiAuthenticator } from '../../../server/services/auth/api-authenticato
 import { TokenVerifier } from '../../../server/services/auth/api-tokens.js';
 import { EventEmitter } from 'node:events';
 import { createAccessControl } from '../../../server/services/access/scoped-services.js';
+import { createGuestService } from '../../../server/services/guest/guest-service.js';
 import { createResizeService } from '../../../server/services/resize/resize-service.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApiRouter } from '../../../server/http/api/router.js';
@@ -53,6 +54,7 @@ describe('GET /api/machines/ with a provider that is no longer connected', () =>
           snapshots: panel.snapshots,
           resize: createResizeService({ config: panel.config, machines: panel.machines, logger: silentLogger() }),
           events: panel.events,
+          guest: createGuestService({ machines: panel.machines, logger: silentLogger() }),
         }),
         config: panel.config,
         authenticator: new ApiAuthenticator(panel.guard, new TokenVerifier([])),
