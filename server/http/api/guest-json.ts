@@ -1,9 +1,32 @@
 /** The API's JSON for guest facts (GET /api/machines/{provider}/{id}/guest/; new, 0.6 had none). */
 import type { GuestFacts } from '../../core/guest.js';
+import type { MachineState } from '../../core/machine.js';
+
+export interface GuestFactsJson {
+  Machine: { Provider: string; Id: string; Name: string; State: MachineState };
+  Agent: { Answering: true; Version: string } | { Answering: false; Error: string };
+  Os: {
+    Id: string;
+    Name: string;
+    PrettyName: string;
+    Version: string;
+    VersionId: string;
+    KernelRelease: string;
+    KernelVersion: string;
+    Machine: string;
+  } | null;
+  Hostname: string;
+  Timezone: { Name: string; OffsetSeconds: number | null } | null;
+  Users: { Name: string; Domain: string; LoginTime: string | null }[];
+  Filesystems: { Mountpoint: string; Device: string; Type: string; TotalBytes: number | null; UsedBytes: number | null }[];
+  Nics: { Name: string; Mac: string; Addresses: { Type: 'ipv4' | 'ipv6'; Address: string; Prefix: number }[] }[];
+  ReadAt: string;
+  Title: string;
+}
 
 const orNull = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
 
-export function guestFactsToJson(facts: GuestFacts): Record<string, unknown> {
+export function guestFactsToJson(facts: GuestFacts): GuestFactsJson {
   const { machine, agent, os, timezone } = facts;
   return {
     Machine: { Provider: machine.provider, Id: machine.id, Name: machine.name, State: machine.state },

@@ -135,6 +135,10 @@ const CALLS: Call[] = [
   { op: 'getMachine', path: M(LEGACY_ID), status: 200 },
   { op: 'getMachine', path: M(NO_SUCH), status: 404 },
   { op: 'getMachine', path: `/api/machines/GONE/${WEB1_ID}/`, status: 503 },
+  // The test driver has no guest agent: 200 with Agent.Answering false.
+  { op: 'getGuestFacts', path: M(WEB1_ID, 'guest/'), status: 200 },
+  { op: 'getGuestFacts', path: M(NO_SUCH, 'guest/'), status: 404 },
+  { op: 'getGuestFacts', path: `/api/machines/GONE/${WEB1_ID}/guest/`, status: 503 },
   {
     op: 'changeMachineProperties',
     path: M(WEB1_ID),

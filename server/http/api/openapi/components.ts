@@ -12,6 +12,7 @@ import type { AvailabilityJson, PlanJson, ProviderJson, SshKeyWithFingerprintJso
 import type { ImageJson, VmJson } from '../machine-json.js';
 import type { SnapshotJson } from '../snapshot-json.js';
 import type { EventJson } from '../event-json.js';
+import type { GuestFactsJson } from '../guest-json.js';
 import { EVENT_NAMES } from '../../../core/events.js';
 
 const SCHEMAS: Record<string, TSchema> = {};
@@ -279,6 +280,68 @@ export const TOKEN_LIST_REF = component(
   }),
 );
 
+const text = (description?: string) => Type.String(description ? { description } : {});
+
+export const GUEST_FACTS_REF = component(
+  'GuestFacts',
+  obj(
+    {
+      Machine: obj({
+        Provider: Type.String(),
+        Id: Type.String(),
+        Name: Type.String(),
+        State: Type.Union(MACHINE_STATES.map((state) => Type.Literal(state))),
+      }),
+      Agent: Type.Union([
+        obj({ Answering: Type.Literal(true), Version: text('The agent\'s version ("" when it did not say).') }),
+        obj({ Answering: Type.Literal(false), Error: text('Why not: "guest agent not answering: …".') }),
+      ]),
+      Os: nullable(
+        obj({
+          Id: Type.String(),
+          Name: Type.String(),
+          PrettyName: Type.String(),
+          Version: Type.String(),
+          VersionId: Type.String(),
+          KernelRelease: Type.String(),
+          KernelVersion: Type.String(),
+          Machine: Type.String(),
+        }),
+      ),
+      Hostname: Type.String(),
+      Timezone: nullable(obj({ Name: Type.String(), OffsetSeconds: nullable(Type.Integer()) })),
+      Users: Type.Array(
+        obj({ Name: Type.String(), Domain: Type.String(), LoginTime: nullable(dateTime('When they logged in.')) }),
+      ),
+      Filesystems: Type.Array(
+        obj({
+          Mountpoint: Type.String(),
+          Device: Type.String(),
+          Type: Type.String(),
+          TotalBytes: nullable(Type.Integer()),
+          UsedBytes: nullable(Type.Integer()),
+        }),
+      ),
+      Nics: Type.Array(
+        obj({
+          Name: Type.String(),
+          Mac: Type.String(),
+          Addresses: Type.Array(
+            obj({
+              Type: Type.Union([Type.Literal('ipv4'), Type.Literal('ipv6')]),
+              Address: Type.String(),
+              Prefix: Type.Integer(),
+            }),
+          ),
+        }),
+      ),
+      ReadAt: dateTime('When the agent was asked.'),
+      Title: Type.String(),
+    },
+    "What the machine's QEMU guest agent reports; with Agent.Answering false, the rest is empty.",
+  ),
+);
+
 export const EVENT_REF = component(
   'Event',
   obj(
@@ -318,3 +381,4 @@ same<Static<typeof KEY_LIST_REF>['SSHKeys'][number], SshKeyWithFingerprintJson>(
 same<Static<typeof IMAGE_LIST_REF>['Images'][string][number], ImageJson>(true);
 same<Static<typeof MACHINE_LIST_REF>['Providers'][string], AvailabilityJson>(true);
 same<Static<typeof EVENT_REF>, EventJson>(true);
+same<Static<typeof GUEST_FACTS_REF>, GuestFactsJson>(true);

@@ -2,7 +2,7 @@
 import { CREATE_BODY } from '../../create-request.js';
 import { PROPERTIES_BODY } from '../../properties-request.js';
 import { MACHINE_LIST_QUERY } from '../list-filter.js';
-import { MACHINE_DETAIL_REF, MACHINE_LIST_REF, MESSAGE_REF } from './components.js';
+import { GUEST_FACTS_REF, MACHINE_DETAIL_REF, MACHINE_LIST_REF, MESSAGE_REF } from './components.js';
 import { Type } from '@sinclair/typebox';
 import { BUSY, errorResponse, FORBIDDEN, NOT_FOUND, UNAVAILABLE, type ApiOperation } from './registry.js';
 
@@ -84,6 +84,21 @@ export const machineOperations: ApiOperation[] = [
       403: FORBIDDEN,
       404: NOT_FOUND,
       409: BUSY,
+      503: UNAVAILABLE,
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/machines/:provider/:id/guest/',
+    operationId: 'getGuestFacts',
+    summary: "What the machine's guest agent reports",
+    description:
+      'Agent alive and version, OS, kernel, hostname, timezone, users, filesystems, network cards. 200 also when the agent does not answer (Agent.Answering false, and why).',
+    tag,
+    responses: {
+      200: { description: 'The guest facts.', schema: GUEST_FACTS_REF },
+      403: FORBIDDEN,
+      404: NOT_FOUND,
       503: UNAVAILABLE,
     },
   },
