@@ -27,7 +27,9 @@ import { createSnapshotService } from '../services/snapshots/snapshot-service.js
 import { createResizeService } from '../services/resize/resize-service.js';
 import { createAccessControl, type AccessControlHandle } from '../services/access/scoped-services.js';
 import type { SnapshotService } from '../core/snapshots.js';
+import type { AuditEntry } from '../core/audit.js';
 import { ConsoleSockets, type ConsoleSocketLimits } from '../http/live/console-sockets.js';
+import { AuditLog, type AuditLogOptions } from '../services/audit/audit-log.js';
 
 export interface PanelOptions {
   /** Default: JSON lines on stdout at `logLevel` (default info). */
@@ -47,6 +49,8 @@ export interface PanelOptions {
   serverLimits?: Partial<ServerLimits>;
   /** Shut down on SIGTERM/SIGINT (the vmango command); tests close the panel themselves. */
   handleSignals?: boolean;
+  /** The audit log's tuning: tests shrink the bound of what waits for the disk. */
+  audit?: Pick<AuditLogOptions, 'maxPendingBytes' | 'window'>;
   /** Tune and trim glibc's malloc for a long-running process (the vmango command). */
   tuneMemory?: boolean;
 }
@@ -63,6 +67,8 @@ export interface Panel {
   /** The console WebSockets: the web server's 'upgrade' listener. */
   consoleSockets: ConsoleSockets;
   guard: LoginGuard;
+  /** The audit log: its file (reopened at each reload) and the recent entries for queries. */
+  audit: AuditLog;
   app: Express;
   /**
    * Applies a re-read config's users, roles, grants, quotas and tokens without a restart (open
@@ -116,6 +122,17 @@ export interface RunningPanel extends Panel {
   closed: Promise<number>;
 }
 
+function reloadEntry(outcome: 'ok' | 'failed', detail: Record<string, number>, error?: string): AuditEntry {
+  return {
+    time: new Date().toISOString(),
+    action: 'config.reload',
+    outcome,
+    durationMs: 0,
+    detail,
+    ...(error === undefined ? {} : { error }),
+  };
+}
+
 /** Wires the panel for `config` without connecting to anything or listening. */
 export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
   const logger = options.logger ?? createLogger(options.logLevel ?? 'info');
@@ -124,6 +141,7 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     ...options.connections,
     logger,
   });
+  const audit = new AuditLog({ ...options.audit, path: config.auditLog, logger });
   const machines = createMachineService({ config, hypervisors, logger, ...options.machines });
   const guard = new LoginGuard({ users: config.users, cache: options.auth?.cache, limits: options.auth?.limits });
   const tokens = new TokenVerifier(config.tokens);
@@ -144,6 +162,7 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     authenticator,
     ended,
     logger,
+    audit,
     policy: { config, ended },
     allowedHosts,
     secure: secureRequestCheck(config.trustedProxies),
@@ -152,9 +171,10 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
   });
   const snapshots = createSnapshotService({ machines, logger });
   const resize = createResizeService({ config, machines, logger });
-  const access = createAccessControl({ config, machines, snapshots, resize, consoles });
-  const routers = [createApiRouter({ access, config, authenticator, tokens, logger })];
-  if (options.pages !== false) routers.push(createPagesRouter({ access, config, guard, ended, logger, options: options.pages }));
+  const access = createAccessControl({ config, machines, snapshots, resize, consoles, audit });
+  const routers = [createApiRouter({ access, config, authenticator, tokens, logger, audit })];
+  if (options.pages !== false)
+    routers.push(createPagesRouter({ access, config, guard, ended, logger, audit, options: options.pages }));
   const app = createApp({
     logger,
     routers,
@@ -171,6 +191,7 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     await hypervisors.close();
     guard.close();
     ended.close();
+    audit.close();
   };
   const reload = (next: Config): ReloadResult => {
     const same = (a: unknown, b: unknown): boolean => JSON.stringify(a, withoutTemplates) === JSON.stringify(b, withoutTemplates);
@@ -183,14 +204,28 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     guard.replaceUsers(next.users);
     tokens.replace(next.tokens);
     access.reload(config);
-    return { users: next.users.length, roles: next.roles.length, tokens: next.tokens.length, restartNeeded };
+    if (next.auditLog !== config.auditLog) {
+      config.auditLog = next.auditLog;
+      audit.reopen(next.auditLog);
+    }
+    const result = { users: next.users.length, roles: next.roles.length, tokens: next.tokens.length, restartNeeded };
+    audit.record(reloadEntry('ok', { users: result.users, roles: result.roles, tokens: result.tokens }));
+    return result;
   };
   const reloadFromFile = (): ReloadResult | undefined => {
+    // A reload signal is also logrotate's: the audit log starts a new file at its path.
+    audit.reopen();
     let next: Config;
     try {
       next = loadConfig(config.path);
     } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
+      if (!(err instanceof ConfigError)) {
+        audit.record(reloadEntry('failed', {}, 'internal error (see the panel log)'));
+        throw err;
+      }
+      audit.record(
+        reloadEntry('failed', { problems: err.problems.length }, 'the config file has problems; the running config stays'),
+      );
       logger.error(
         { file: config.path, problems: err.problems },
         'config not reloaded: the file has problems; the running config stays',
@@ -215,6 +250,7 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     access,
     consoleSockets,
     guard,
+    audit,
     app,
     reload,
     reloadFromFile,

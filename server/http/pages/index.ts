@@ -17,6 +17,8 @@ import { identifyUser, requireLogin, sessionId, sessionUser, type SessionPolicy 
 import { sessionMiddleware } from '../session/cookie-session.js';
 import { csrfProtection } from '../session/csrf.js';
 import { catalogRoutes } from './catalog-routes.js';
+import { activityRoutes } from './activity-routes.js';
+import type { AuditSink } from '../../core/audit.js';
 import { consoleRoutes } from './console-routes.js';
 import { createRoutes } from './create-routes.js';
 import { loginRoutes } from './login-routes.js';
@@ -36,11 +38,13 @@ export interface PagesRouterDeps {
   /** Sessions ended before they expired (logouts), shared with the other replicas. */
   ended: EndedSessions;
   logger: Logger;
+  /** Where logins, failed logins and logouts are recorded. */
+  audit?: AuditSink;
   /** Tuning for tests; the defaults suit production. */
   options?: PagesOptions;
 }
 
-export function createPagesRouter({ access, config, guard, ended, logger, options = {} }: PagesRouterDeps): Router {
+export function createPagesRouter({ access, config, guard, ended, logger, audit, options = {} }: PagesRouterDeps): Router {
   const render = createViewRenderer();
   const clientAddress = clientAddressResolver(config.trustedProxies);
   const policy: SessionPolicy = { config, ended };
@@ -54,11 +58,11 @@ export function createPagesRouter({ access, config, guard, ended, logger, option
     req.method === 'GET' || req.method === 'HEAD' ? next() : readBody({ limitBytes: 256 * 1024 })(req, res, next);
   pages.use(sessionMiddleware(config));
   pages.use(identifyUser(policy));
-  pages.use(attachServices(access));
+  pages.use(attachServices(access, clientAddress));
   pages.use(readForm);
   pages.use(csrfProtection);
 
-  pages.use(loginRoutes({ render, guard, policy, clientAddress, logger }));
+  pages.use(loginRoutes({ render, guard, policy, clientAddress, logger, audit }));
   // EventSource cannot follow a redirect to a login page usefully: a plain 401 instead.
   pages.get(
     '/events/',
@@ -71,6 +75,7 @@ export function createPagesRouter({ access, config, guard, ended, logger, option
   );
   pages.use(requireLogin);
   pages.use(catalogRoutes({ render, config }));
+  pages.use(activityRoutes({ render, config }));
   pages.use(createRoutes({ render, config }));
   // Before the machine routes: /machines/P/ID/console/ is not a power action.
   pages.use(consoleRoutes({ render, logger }));
