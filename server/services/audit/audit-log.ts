@@ -107,10 +107,6 @@ export class AuditLog implements AuditSink {
     else this.file = new AuditFile(path, this.logger, this.options);
   }
 
-  get filePath(): string | undefined {
-    return this.file?.file;
-  }
-
   /** `login.failed` entries not recorded: past FAILED_LOGINS_PER_MINUTE from one address. */
   get suppressedFailures(): number {
     return this.failures.suppressed;

@@ -29,13 +29,14 @@ interface Change {
   detail?: Record<string, string | number | boolean>;
 }
 
+/** A ServiceError's kind decides the outcome: a 4xx is refused, a 5xx failed. */
 export function outcomeOf(err: unknown): { outcome: AuditOutcome; error: string } {
-  if (err instanceof ServiceError && err.kind !== 'internal' && err.kind !== 'unavailable') {
-    return { outcome: err.kind === 'unsupported' ? 'failed' : 'refused', error: err.message };
+  if (!(err instanceof ServiceError) || err.kind === 'internal') {
+    // Only a ServiceError's message is meant for the caller; anything else is logged where it happened.
+    return { outcome: 'failed', error: 'internal error (see the panel log)' };
   }
-  if (err instanceof ServiceError && err.kind === 'unavailable') return { outcome: 'failed', error: err.message };
-  // Only a ServiceError's message is meant for the caller; anything else is logged where it happened.
-  return { outcome: 'failed', error: 'internal error (see the panel log)' };
+  const failed = err.kind === 'unsupported' || err.kind === 'unavailable';
+  return { outcome: failed ? 'failed' : 'refused', error: err.message };
 }
 
 export class ChangeRecorder {
