@@ -1,10 +1,12 @@
 /** How audit entries read on the Activity page and a machine's History card. */
 import type { AuditEntry } from '../../core/audit.js';
+import { readableTime } from './format.js';
 import { machineUrl } from './machine-view.js';
 
 export interface AuditRow {
+  /** To the minute, as the other pages show times; `at` (ISO, to the millisecond) is its title. */
   time: string;
-  iso: string;
+  at: string;
   user: string;
   token?: string;
   action: string;
@@ -24,8 +26,8 @@ export function auditRow(entry: AuditEntry): AuditRow {
     .map(([key, value]) => `${key}=${String(value)}`)
     .join(' ');
   return {
-    time: `${entry.time.slice(0, 19).replace('T', ' ')} UTC`,
-    iso: entry.time,
+    time: readableTime(new Date(entry.time)),
+    at: entry.time,
     user: entry.user ?? '',
     ...(entry.token === undefined ? {} : { token: entry.token }),
     action: entry.action,
