@@ -28,12 +28,13 @@ import { createResizeService } from '../services/resize/resize-service.js';
 import { createGuestService } from '../services/guest/guest-service.js';
 import { createAccessControl, type AccessControlHandle } from '../services/access/scoped-services.js';
 import type { SnapshotService } from '../core/snapshots.js';
+import type { AuditEntry } from '../core/audit.js';
 import { ConsoleSockets, type ConsoleSocketLimits } from '../http/live/console-sockets.js';
 import { EventJournal } from '../services/events/event-journal.js';
 import { EventStreams, type StreamLimits } from '../http/live/event-stream.js';
 import { WebhookService, type WebhookTuning } from '../services/webhooks/webhook-service.js';
 import { eventJson } from '../http/api/event-json.js';
-import type { AuditSink } from '../core/audit.js';
+import { AuditLog, type AuditLogOptions } from '../services/audit/audit-log.js';
 
 export interface PanelOptions {
   /** Default: JSON lines on stdout at `logLevel` (default info). */
@@ -47,8 +48,6 @@ export interface PanelOptions {
   consoles?: { ticketLifetimeMs?: number; limits?: Partial<ConsoleSocketLimits>; maxOpen?: number };
   /** The event journal's replay window (DEFAULT_REPLAY_WINDOW), the streams' limits, webhook tuning. */
   events?: { replayWindow?: number; limits?: Partial<StreamLimits>; webhooks?: Partial<WebhookTuning> };
-  /** Where webhook delivery outcomes go (default: the panel's log, until the audit service takes them). */
-  audit?: AuditSink;
   /** The dashboard's tuning, or false to serve the API only. */
   pages?: PagesOptions | false;
   /** Where to listen instead of the config's `listen` (tests use port 0). */
@@ -57,6 +56,8 @@ export interface PanelOptions {
   serverLimits?: Partial<ServerLimits>;
   /** Shut down on SIGTERM/SIGINT (the vmango command); tests close the panel themselves. */
   handleSignals?: boolean;
+  /** The audit log's tuning: tests shrink the bound of what waits for the disk. */
+  audit?: Pick<AuditLogOptions, 'maxPendingBytes' | 'window'>;
   /** Tune and trim glibc's malloc for a long-running process (the vmango command). */
   tuneMemory?: boolean;
 }
@@ -78,6 +79,8 @@ export interface Panel {
   streams: EventStreams;
   webhooks: WebhookService;
   guard: LoginGuard;
+  /** The audit log: its file (reopened at each reload) and the recent entries for queries. */
+  audit: AuditLog;
   app: Express;
   /**
    * Applies a re-read config's users, roles, grants, quotas and tokens without a restart (open
@@ -132,12 +135,15 @@ export interface RunningPanel extends Panel {
   closed: Promise<number>;
 }
 
-/**
- * Webhook delivery outcomes as log lines, until the audit service is wired in its place (the
- * integrator passes the audit service's sink as `options.audit`).
- */
-function loggedAudit(logger: Logger): AuditSink {
-  return { record: (entry) => logger.info({ audit: entry }, `audit: ${entry.action} ${entry.outcome}`) };
+function reloadEntry(outcome: 'ok' | 'failed', detail: Record<string, number>, error?: string): AuditEntry {
+  return {
+    time: new Date().toISOString(),
+    action: 'config.reload',
+    outcome,
+    durationMs: 0,
+    detail,
+    ...(error === undefined ? {} : { error }),
+  };
 }
 
 /** Wires the panel for `config` without connecting to anything or listening. */
@@ -148,6 +154,7 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     ...options.connections,
     logger,
   });
+  const audit = new AuditLog({ ...options.audit, path: config.auditLog, logger });
   const machines = createMachineService({ config, hypervisors, logger, ...options.machines });
   const guard = new LoginGuard({ users: config.users, cache: options.auth?.cache, limits: options.auth?.limits });
   const tokens = new TokenVerifier(config.tokens);
@@ -168,6 +175,7 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     authenticator,
     ended,
     logger,
+    audit,
     policy: { config, ended },
     allowedHosts,
     secure: secureRequestCheck(config.trustedProxies),
@@ -179,7 +187,7 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
   const events = new EventJournal(machines, logger, { windowSize: options.events?.replayWindow });
   const webhooks = new WebhookService({
     feed: events,
-    audit: options.audit ?? loggedAudit(logger),
+    audit,
     logger,
     render: (event) => JSON.stringify(eventJson(event)),
     webhooks: config.webhooks,
@@ -190,10 +198,10 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     ...options.events?.limits,
   });
   const guest = createGuestService({ machines, logger });
-  const access = createAccessControl({ config, machines, snapshots, resize, guest, consoles, events });
-  const routers = [createApiRouter({ access, config, authenticator, tokens, logger, streams })];
+  const access = createAccessControl({ config, machines, snapshots, resize, guest, consoles, events, audit });
+  const routers = [createApiRouter({ access, config, authenticator, tokens, logger, streams, audit })];
   if (options.pages !== false)
-    routers.push(createPagesRouter({ access, config, guard, ended, logger, streams, options: options.pages }));
+    routers.push(createPagesRouter({ access, config, guard, ended, logger, streams, audit, options: options.pages }));
   const app = createApp({
     logger,
     routers,
@@ -212,6 +220,7 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     await hypervisors.close();
     guard.close();
     ended.close();
+    audit.close();
   };
   const reload = (next: Config): ReloadResult => {
     const same = (a: unknown, b: unknown): boolean => JSON.stringify(a, withoutTemplates) === JSON.stringify(b, withoutTemplates);
@@ -226,20 +235,36 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     tokens.replace(next.tokens);
     access.reload(config);
     webhooks.replace(next.webhooks);
-    return {
+    if (next.auditLog !== config.auditLog) {
+      config.auditLog = next.auditLog;
+      audit.reopen(next.auditLog);
+    }
+    const result = {
       users: next.users.length,
       roles: next.roles.length,
       tokens: next.tokens.length,
       webhooks: next.webhooks.length,
       restartNeeded,
     };
+    audit.record(
+      reloadEntry('ok', { users: result.users, roles: result.roles, tokens: result.tokens, webhooks: result.webhooks }),
+    );
+    return result;
   };
   const reloadFromFile = (): ReloadResult | undefined => {
+    // A reload signal is also logrotate's: the audit log starts a new file at its path.
+    audit.reopen();
     let next: Config;
     try {
       next = loadConfig(config.path);
     } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
+      if (!(err instanceof ConfigError)) {
+        audit.record(reloadEntry('failed', {}, 'internal error (see the panel log)'));
+        throw err;
+      }
+      audit.record(
+        reloadEntry('failed', { problems: err.problems.length }, 'the config file has problems; the running config stays'),
+      );
       logger.error(
         { file: config.path, problems: err.problems },
         'config not reloaded: the file has problems; the running config stays',
@@ -267,6 +292,7 @@ export function buildPanel(config: Config, options: PanelOptions = {}): Panel {
     streams,
     webhooks,
     guard,
+    audit,
     app,
     reload,
     reloadFromFile,

@@ -1,6 +1,6 @@
-import { closeSync, openSync, fstatSync } from 'node:fs';
+import { closeSync, existsSync, openSync, fstatSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError } from './config-error.js';
 import { describeValue, isPlainObject } from './describe-value.js';
 import { parseDuration } from './duration.js';
@@ -32,6 +32,7 @@ export const TOP_LEVEL_KEYS = [
   'session_lifetime',
   'console_idle_timeout',
   'state_dir',
+  'audit_log',
   'ssl_key',
   'ssl_cert',
   'hypervisor',
@@ -111,6 +112,7 @@ function parseConfigUnguarded(text: string, { filename, baseDir }: ParseConfigOp
   const stateDirText = readString(root, 'state_dir', {
     what: 'the path of a directory the panel may write, e.g. "/var/lib/vmango"',
   });
+  const auditLog = readAuditLog(root, dir);
   const tls = readTls(root, dir);
 
   const hypervisors = readLabeledBlocks(root.body, 'hypervisor', problems).map((block) => readHypervisor(block, dir));
@@ -152,7 +154,22 @@ function parseConfigUnguarded(text: string, { filename, baseDir }: ParseConfigOp
   if (tls) config.tls = tls;
   if (allowedHosts) config.allowedHosts = allowedHosts;
   if (stateDirText) config.stateDir = resolve(dir, stateDirText);
+  if (auditLog) config.auditLog = auditLog;
   return config;
+}
+
+/** The audit log file: appended to (created when missing), never a directory. */
+function readAuditLog(root: BlockReader, dir: string): string | undefined {
+  const text = readString(root, 'audit_log', {
+    what: 'the path of a file the panel appends JSON lines to, e.g. "/var/log/vmango/audit.jsonl"',
+  });
+  if (text === undefined) return undefined;
+  const path = resolve(dir, text);
+  if (text.endsWith('/') || (existsSync(path) && statSync(path).isDirectory())) {
+    root.problems.add('audit_log', `${path} is a directory; name a file in it, e.g. "${join(path, 'audit.jsonl')}"`);
+    return undefined;
+  }
+  return path;
 }
 
 function readListen(root: BlockReader): { host: string; port: number } | undefined {

@@ -109,6 +109,8 @@ export interface Config {
    * sessions, the create journal): an absolute path, or undefined to keep it in memory only.
    */
   stateDir?: string;
+  /** The audit log's file (absolute), appended to as JSON lines; undefined keeps the log in memory only. */
+  auditLog?: string;
   tls?: { keyPath: string; certPath: string };
   hypervisors: HypervisorConfig[];
   plans: PlanConfig[];

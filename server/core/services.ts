@@ -10,6 +10,7 @@ import type { Principal } from './principal.js';
 import type { Quota, QuotaUse } from './quota.js';
 import type { ResizeService } from './resize.js';
 import type { GuestService } from './guest.js';
+import type { AuditPage, AuditQuery } from './audit.js';
 import type { SnapshotService } from './snapshots.js';
 import type { MachineAction } from './actions.js';
 import type { Image, Machine } from './machine.js';
@@ -94,6 +95,25 @@ export interface ScopedServices {
   permissionsOn(machine: Machine): ReadonlySet<Permission>;
   /** The principal's quota: its limits and what it uses now. */
   quota(): Promise<QuotaReport>;
+  /** The audit log as the principal may read it (audit-read). */
+  audit: ScopedAuditLog;
+}
+
+/** Where a request came from, for the audit log (the principal carries the token id). */
+export interface RequestContext {
+  /** The client's address, as the trusted-proxy rules resolve it. */
+  address?: string;
+}
+
+export interface ScopedAuditLog {
+  /**
+   * Newest first, only entries about what the principal has `audit-read` on (entries about no
+   * hypervisor, such as logins, need it on every hypervisor). 'forbidden' naming `audit-read`
+   * without it anywhere; 'bad-request' naming the filter for a bad one.
+   */
+  query(query: AuditQuery): Promise<AuditPage>;
+  /** Whether the principal may read any of the log (what the pages offer). */
+  readable(): boolean;
 }
 
 export interface QuotaReport {
@@ -108,5 +128,6 @@ export interface AccessControl {
   principalFor(user: string): Principal | undefined;
   /** The principal of a checked API token: its user, narrowed by the token's grants. */
   principalForToken(tokenId: string): Principal | undefined;
-  servicesFor(principal: Principal): ScopedServices;
+  /** `context`: where the request came from, recorded with every change it makes. */
+  servicesFor(principal: Principal, context?: RequestContext): ScopedServices;
 }

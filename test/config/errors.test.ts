@@ -356,7 +356,7 @@ describe('unknown keys', () => {
       {
         path: 'sesion_secret',
         message:
-          "unknown key 'sesion_secret'; did you mean 'session_secret'? (allowed keys: listen, session_secret, static_cache, debug, trusted_proxies, allowed_hosts, session_idle_timeout, session_lifetime, console_idle_timeout, state_dir, ssl_key, ssl_cert, hypervisor, plan, user, role, token, webhook, ssh_key)",
+          "unknown key 'sesion_secret'; did you mean 'session_secret'? (allowed keys: listen, session_secret, static_cache, debug, trusted_proxies, allowed_hosts, session_idle_timeout, session_lifetime, console_idle_timeout, state_dir, audit_log, ssl_key, ssl_cert, hypervisor, plan, user, role, token, webhook, ssh_key)",
       },
     ]);
   });

@@ -5,6 +5,7 @@
  */
 import type { Request, RequestHandler, Response } from 'express';
 import type { IncomingMessage } from 'node:http';
+import type { AuditSink } from '../../core/audit.js';
 import type { Logger } from '../../core/log.js';
 import { bearerOf, type ApiAuthenticator } from '../../services/auth/api-authenticator.js';
 import { HttpError } from '../http-error.js';
@@ -17,13 +18,15 @@ export interface ApiAuthDeps {
   authenticator: ApiAuthenticator;
   clientAddress: (req: IncomingMessage) => string;
   logger: Logger;
+  /** Failed authentications are recorded (bounded by the login limiter: a locked-out caller is not). */
+  audit?: AuditSink;
 }
 
 /**
  * Middleware: lets the request through with `res.locals.user` (and `tokenId` for a token) set, or
  * fails it with 401/429. The token itself is never logged.
  */
-export function apiAuthentication({ authenticator, clientAddress, logger }: ApiAuthDeps): RequestHandler {
+export function apiAuthentication({ authenticator, clientAddress, logger, audit }: ApiAuthDeps): RequestHandler {
   return async (req, res, next) => {
     const { user, password, bearer } = apiCredentials(req);
     const address = clientAddress(req);
@@ -40,7 +43,18 @@ export function apiAuthentication({ authenticator, clientAddress, logger }: ApiA
       next(new HttpError(429, `${why}; try again in ${wait} seconds`, { 'Retry-After': String(wait) }));
       return;
     }
-    if (outcome.reason !== 'no credentials')
+    if (outcome.reason !== 'no credentials') {
+      const who = bearer === undefined ? { user: user?.slice(0, 100) } : { token: outcome.tokenId ?? '(malformed)' };
+      audit?.record({
+        time: new Date().toISOString(),
+        action: 'login.failed',
+        outcome: 'refused',
+        ...who,
+        address,
+        durationMs: 0,
+        error: AUTH_FAILED,
+        detail: { via: 'api', reason: outcome.reason },
+      });
       logger.warn(
         {
           ...(bearer === undefined ? { user } : { token: outcome.tokenId ?? '(malformed)' }),
@@ -49,6 +63,7 @@ export function apiAuthentication({ authenticator, clientAddress, logger }: ApiA
         },
         'api authentication failed',
       );
+    }
     next(new HttpError(401, AUTH_FAILED));
   };
 }

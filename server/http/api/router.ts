@@ -28,6 +28,9 @@ import { apiAuthentication, AUTH_FAILED, authenticatedUser } from './api-auth.js
 import { attachServices, servicesOf } from '../scoped-services.js';
 import { availabilityMap, planToJson, providerToJson, sshKeyToJson } from './catalog-json.js';
 import { quotaToJson } from './quota-json.js';
+import { auditPageToJson } from './audit-json.js';
+import { auditQueryFrom } from '../audit-query.js';
+import type { AuditSink } from '../../core/audit.js';
 import { apiErrorHandler, apiNotFound, notImplemented } from './errors.js';
 import { machineListJson } from './machine-list-json.js';
 import { imageToJson, machineToJson } from './machine-json.js';
@@ -46,6 +49,8 @@ export interface ApiRouterDeps {
   logger: Logger;
   /** GET /api/events/: the panel's event streams (shared with the dashboard's /events/). */
   streams: EventStreams;
+  /** Where failed authentications are recorded. */
+  audit?: AuditSink;
 }
 
 /** A machine list response, and what it was made of: the same key always makes the same bytes. */
@@ -82,14 +87,15 @@ function listKey(
   ]);
 }
 
-export function createApiRouter({ access, config, authenticator, tokens, logger, streams }: ApiRouterDeps): Router {
-  const authenticate = apiAuthentication({ authenticator, clientAddress: clientAddressResolver(config.trustedProxies), logger });
+export function createApiRouter({ access, config, authenticator, tokens, logger, streams, audit }: ApiRouterDeps): Router {
+  const clientAddress = clientAddressResolver(config.trustedProxies);
+  const authenticate = apiAuthentication({ authenticator, clientAddress, logger, audit });
   // The last few list responses: one per view (users with different grants) and filter in use.
   const recentLists = new Map<string, ListResponse>();
 
   // strict: 0.6 (gorilla/mux without StrictSlash) answered paths without the trailing slash with 404.
   const router = Router({ strict: true, caseSensitive: true });
-  router.use('/api', authenticate, attachServices(access), (_req, res, next) =>
+  router.use('/api', authenticate, attachServices(access, clientAddress), (_req, res, next) =>
     // A user removed from the config by a reload, between authentication and here.
     next(res.locals.services === undefined ? new HttpError(401, AUTH_FAILED) : undefined),
   );
@@ -303,6 +309,14 @@ export function createApiRouter({ access, config, authenticator, tokens, logger,
     .route('/api/quota/')
     .get(async (_req, res) => {
       sendJson(res, 200, quotaToJson(await servicesOf(res).quota()));
+    })
+    .all(notImplemented);
+
+  router
+    .route('/api/audit/')
+    .get(async (req, res) => {
+      const query = auditQueryFrom(req.query as Record<string, unknown>);
+      sendJson(res, 200, auditPageToJson(await servicesOf(res).audit.query(query)));
     })
     .all(notImplemented);
 

@@ -23,7 +23,7 @@ export interface AdmissionDeps {
 }
 
 export type Admission =
-  | { ok: true; grant: ConsoleGrant; presenter: ConsoleHolder; sessionExpiresAtMs?: number }
+  | { ok: true; grant: ConsoleGrant; presenter: ConsoleHolder; sessionExpiresAtMs?: number; tokenId?: string }
   | { ok: false; status: number; message: string; headers?: Record<string, string> };
 
 export function isConsoleSocketPath(url: string | undefined): boolean {
@@ -50,6 +50,7 @@ export async function admitConsole(req: IncomingMessage, deps: AdmissionDeps): P
   }
 
   let presenter: ConsoleHolder;
+  let tokenId: string | undefined;
   let sessionExpiresAtMs: number | undefined;
   const credentials = apiCredentials(req);
   if (credentials.user !== undefined || credentials.bearer !== undefined) {
@@ -63,6 +64,7 @@ export async function admitConsole(req: IncomingMessage, deps: AdmissionDeps): P
       return refuse(401, 'Authentication failed');
     }
     presenter = { kind: 'api', user: outcome.user };
+    tokenId = outcome.tokenId;
   } else {
     const session = sessionFromRequest(req, deps.policy.config.sessionSecret);
     const valid = session ? checkSession(session, deps.policy) : undefined;
@@ -80,7 +82,13 @@ export async function admitConsole(req: IncomingMessage, deps: AdmissionDeps): P
 
   const redeemed = deps.consoles.redeemTicket(url.searchParams.get('ticket') ?? '', presenter);
   if (!redeemed.ok) return refuse(403, `console refused: ${redeemed.reason}`);
-  return { ok: true, grant: redeemed.grant, presenter, ...(sessionExpiresAtMs !== undefined ? { sessionExpiresAtMs } : {}) };
+  return {
+    ok: true,
+    grant: redeemed.grant,
+    presenter,
+    ...(sessionExpiresAtMs !== undefined ? { sessionExpiresAtMs } : {}),
+    ...(tokenId !== undefined ? { tokenId } : {}),
+  };
 }
 
 function refuse(status: number, message: string, headers?: Record<string, string>): Admission {

@@ -10,6 +10,7 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { ConsoleChannel, ConsoleGrant, ConsoleHolder, ConsoleService } from '../../core/consoles.js';
+import type { AuditEntry, AuditOutcome, AuditSink } from '../../core/audit.js';
 import type { Logger } from '../../core/log.js';
 import { ServiceError } from '../../core/service-error.js';
 import type { MachineService } from '../../core/services.js';
@@ -44,6 +45,8 @@ export interface ConsoleSocketDeps extends Omit<AdmissionDeps, 'consoles'> {
   machines: Pick<MachineService, 'subscribe'>;
   ended: EndedSessions;
   logger: Logger;
+  /** Every console opened (or failing to open) and closed. */
+  audit?: AuditSink;
   limits?: Partial<ConsoleSocketLimits>;
 }
 
@@ -59,6 +62,7 @@ interface OpenConsole {
   timers: NodeJS.Timeout[];
   finished: boolean;
   remote: string;
+  tokenId?: string;
 }
 
 export class ConsoleSockets {
@@ -152,6 +156,7 @@ export class ConsoleSockets {
       timers: [],
       finished: false,
       remote,
+      ...(admission.tokenId !== undefined ? { tokenId: admission.tokenId } : {}),
     };
     this.consoles.add(open);
     this.watchMachines();
@@ -182,6 +187,7 @@ export class ConsoleSockets {
       if (answer.unexpected) this.deps.logger.error({ err, machine: open.grant.name }, 'console open failed');
       const code = err instanceof ServiceError ? err.kind : 'internal';
       this.send(ws, { type: 'error', code, message } satisfies ErrorMessage);
+      this.record(open, 'console.open', answer.status < 500 ? 'refused' : 'failed', { error: message });
       this.finish(open, openFailureCode(answer.status), message);
       return;
     }
@@ -198,6 +204,7 @@ export class ConsoleSockets {
       machine: channel.name,
     } satisfies ReadyMessage);
     this.deps.logger.info({ ...this.who(open), remote: open.remote }, 'console opened');
+    this.record(open, 'console.open', 'ok', { durationMs: Date.now() - open.startedAt });
     this.bridge(open, ws, channel);
   }
 
@@ -277,7 +284,33 @@ export class ConsoleSockets {
         },
         'console closed',
       );
+      this.record(open, 'console.close', 'ok', {
+        durationMs: Date.now() - open.startedAt,
+        detail: { console: open.grant.kind, bytesFromGuest: open.fromGuest, bytesToGuest: open.toGuest, reason },
+      });
     }
+  }
+
+  private record(
+    open: OpenConsole,
+    action: 'console.open' | 'console.close',
+    outcome: AuditOutcome,
+    extra: Partial<Pick<AuditEntry, 'durationMs' | 'error' | 'detail'>>,
+  ): void {
+    this.deps.audit?.record({
+      time: new Date().toISOString(),
+      action,
+      outcome,
+      user: open.presenter.user,
+      ...(open.tokenId !== undefined ? { token: open.tokenId } : {}),
+      address: open.remote,
+      provider: open.grant.provider,
+      machine: open.grant.id,
+      machineName: open.grant.name,
+      durationMs: 0,
+      detail: { console: open.grant.kind },
+      ...extra,
+    });
   }
 
   private who(open: OpenConsole): Record<string, unknown> {

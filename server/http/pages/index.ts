@@ -19,6 +19,8 @@ import { sessionMiddleware } from '../session/cookie-session.js';
 import { csrfProtection } from '../session/csrf.js';
 import { apiDocsRoutes } from './api-docs-routes.js';
 import { catalogRoutes } from './catalog-routes.js';
+import { activityRoutes } from './activity-routes.js';
+import type { AuditSink } from '../../core/audit.js';
 import { consoleRoutes } from './console-routes.js';
 import { createRoutes } from './create-routes.js';
 import { loginRoutes } from './login-routes.js';
@@ -40,11 +42,13 @@ export interface PagesRouterDeps {
   logger: Logger;
   /** /events/: the panel's event streams (shared with /api/events/). */
   streams: EventStreams;
+  /** Where logins, failed logins and logouts are recorded. */
+  audit?: AuditSink;
   /** Tuning for tests; the defaults suit production. */
   options?: PagesOptions;
 }
 
-export function createPagesRouter({ access, config, guard, ended, logger, streams }: PagesRouterDeps): Router {
+export function createPagesRouter({ access, config, guard, ended, logger, streams, audit }: PagesRouterDeps): Router {
   const render = createViewRenderer();
   const clientAddress = clientAddressResolver(config.trustedProxies);
   const policy: SessionPolicy = { config, ended };
@@ -58,11 +62,11 @@ export function createPagesRouter({ access, config, guard, ended, logger, stream
     req.method === 'GET' || req.method === 'HEAD' ? next() : readBody({ limitBytes: 256 * 1024 })(req, res, next);
   pages.use(sessionMiddleware(config));
   pages.use(identifyUser(policy));
-  pages.use(attachServices(access));
+  pages.use(attachServices(access, clientAddress));
   pages.use(readForm);
   pages.use(csrfProtection);
 
-  pages.use(loginRoutes({ render, guard, policy, clientAddress, logger }));
+  pages.use(loginRoutes({ render, guard, policy, clientAddress, logger, audit }));
   // EventSource cannot follow a redirect to a login page usefully: a plain 401 instead.
   pages.get(
     '/events/',
@@ -76,6 +80,7 @@ export function createPagesRouter({ access, config, guard, ended, logger, stream
   pages.use(requireLogin);
   pages.use(catalogRoutes({ render, config }));
   pages.use(apiDocsRoutes({ render }));
+  pages.use(activityRoutes({ render, config }));
   pages.use(createRoutes({ render, config }));
   // Before the machine routes: /machines/P/ID/console/ is not a power action.
   pages.use(consoleRoutes({ render, logger }));

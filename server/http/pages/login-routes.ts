@@ -1,5 +1,6 @@
 /** /login/ and /logout/ (POST only: a link or an image cannot log anyone out). */
 import { Router, type Request, type Response } from 'express';
+import type { AuditEntry, AuditSink } from '../../core/audit.js';
 import type { Logger } from '../../core/log.js';
 import type { LoginGuard } from '../../services/auth/login-guard.js';
 import { logIn, logOut, sessionUser, type SessionPolicy } from '../session/authentication.js';
@@ -15,10 +16,13 @@ export interface LoginRouteDeps {
   policy: SessionPolicy;
   clientAddress: (req: Request) => string;
   logger: Logger;
+  audit?: AuditSink;
 }
 
-export function loginRoutes({ render, guard, policy, clientAddress, logger }: LoginRouteDeps): Router {
+export function loginRoutes({ render, guard, policy, clientAddress, logger, audit }: LoginRouteDeps): Router {
   const router = Router({ strict: true, caseSensitive: true });
+  const record = (req: Request, entry: Omit<AuditEntry, 'time' | 'address' | 'durationMs'>): void =>
+    audit?.record({ time: new Date().toISOString(), address: clientAddress(req), durationMs: 0, ...entry });
 
   router.get('/login/', (req, res) => {
     const next = safeNextPath(req.query.next);
@@ -40,6 +44,14 @@ export function loginRoutes({ render, guard, policy, clientAddress, logger }: Lo
     }
     if (!result.ok) {
       logger.warn({ user: username.slice(0, 100), reason: result.reason, remote: clientAddress(req) }, 'authentication failed');
+      // Not for a locked-out caller (answered above): the login limiter bounds how many of these there are.
+      record(req, {
+        action: 'login.failed',
+        outcome: 'refused',
+        ...(username === '' ? {} : { user: username.slice(0, 100) }),
+        error: 'Wrong user name or password.',
+        detail: { via: 'page', reason: result.reason },
+      });
       sendPage(
         render,
         req,
@@ -57,6 +69,7 @@ export function loginRoutes({ render, guard, policy, clientAddress, logger }: Lo
     }
     logIn(req, result.user, policy);
     logger.info({ user: result.user, remote: clientAddress(req) }, 'logged in');
+    record(req, { action: 'login', outcome: 'ok', user: result.user, detail: { via: 'page' } });
     res.redirect(303, next);
   });
 
@@ -69,7 +82,9 @@ export function loginRoutes({ render, guard, policy, clientAddress, logger }: Lo
   });
 
   router.post('/logout/', (req, res) => {
+    const user = sessionUser(res);
     logOut(req, policy);
+    if (user !== undefined) record(req, { action: 'logout', outcome: 'ok', user });
     res.redirect(303, '/login/');
   });
 

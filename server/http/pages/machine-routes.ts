@@ -17,7 +17,11 @@ import { sessionUser } from '../session/authentication.js';
 import { SORT_KEYS, listQueryFrom, sortLinks, sortRows } from './machine-list.js';
 import { actionLabel, actionViews, machineSummary, machineUrl, needsConfirmation } from './machine-view.js';
 import { sendPage } from './render.js';
+import { auditRow } from './audit-view.js';
 import type { ViewRenderer } from './views.js';
+
+/** Entries on a machine's History card; the Activity page has the rest. */
+const HISTORY_SIZE = 20;
 
 export interface MachineRouteDeps {
   render: ViewRenderer;
@@ -70,6 +74,7 @@ export function machineRoutes({ render, config }: MachineRouteDeps): Router {
       ]),
     );
     const snapshotView = await snapshotsOf(res, machine);
+    const history = may.auditRead ? await historyOf(res, machine) : undefined;
     sendPage(
       render,
       req,
@@ -101,10 +106,21 @@ export function machineRoutes({ render, config }: MachineRouteDeps): Router {
         cloneName: `${machine.name}-clone`.slice(0, 63).replace(/-+$/, ''),
         planOptions: config.plans.map((plan) => ({ name: plan.name, selected: plan.name === machine.plan })),
         ...snapshotView,
+        history,
         ...extra,
       },
       status,
     );
+  }
+
+  /** The History card: the machine's latest audit entries. A failure to read them does not fail the page. */
+  async function historyOf(res: Response, machine: Machine): Promise<Record<string, unknown>> {
+    try {
+      const page = await servicesOf(res).audit.query({ provider: machine.provider, machine: machine.id, limit: HISTORY_SIZE });
+      return { rows: page.entries.map(auditRow), more: page.next !== undefined };
+    } catch (err) {
+      return { rows: [], error: answerFor(err).message };
+    }
   }
 
   /** The snapshots card: the list, or why there is none. A failure to list does not fail the page. */

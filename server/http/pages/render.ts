@@ -20,6 +20,14 @@ export function sendPage(
   const scoped = res.locals.services as ScopedServices | undefined;
   // The create links show only to a user who may create a machine (one the user would own) somewhere.
   const mayCreate = scoped ? canSomewhere(scoped.principal, 'create') : false;
-  const html = render(view, { mayCreate, ...context, csrf: csrfToken(req), ...(user !== undefined ? { user } : {}) });
+  // The Activity link shows only to a user who may read some of the audit log.
+  const mayReadAudit = scoped ? scoped.audit.readable() : false;
+  const html = render(view, {
+    mayCreate,
+    mayReadAudit,
+    ...context,
+    csrf: csrfToken(req),
+    ...(user !== undefined ? { user } : {}),
+  });
   res.status(status).set('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(html);
 }

@@ -17,7 +17,7 @@ export interface LayoutContext {
   user?: string;
   csrf: string;
   /** Which navigation entry is current. */
-  section?: 'providers' | 'machines' | 'add' | 'images' | 'plans' | 'keys';
+  section?: 'providers' | 'machines' | 'add' | 'images' | 'plans' | 'keys' | 'activity';
   /** Scripts under /static/js/ the page needs. */
   scripts?: string[];
   /** ES modules under /static/js/ the page needs. */

@@ -36,6 +36,9 @@ import type {
 import type { ProviderAvailability, ProviderSummary } from '../../core/provider.js';
 import { AccessPolicy } from './access-policy.js';
 import { machineKey, QuotaLedger, useOf, type MachineSize, type Reservation } from './quota-ledger.js';
+import { AuditLog } from '../audit/audit-log.js';
+import { auditedServices } from '../audit/audited-services.js';
+import { scopedAuditLog } from '../audit/audit-visibility.js';
 
 export interface AccessControlDeps {
   config: Pick<Config, 'users' | 'roles' | 'plans' | 'tokens'>;
@@ -45,9 +48,13 @@ export interface AccessControlDeps {
   guest: GuestService;
   consoles: Pick<ConsoleService, 'issueTicket'>;
   events: EventFeed;
+  /** Where every change is recorded (default: a log kept in memory only). */
+  audit?: AuditLog;
 }
 
 export interface AccessControlHandle extends AccessControl {
+  /** The services as the principal may use them, without the audit log (what auditedServices wraps). */
+  unaudited(principal: Principal): Omit<ScopedServices, 'audit'>;
   /** Applies a reloaded config's users, roles, grants and quotas. */
   reload(config: Pick<Config, 'users' | 'roles' | 'plans' | 'tokens'>): void;
 }
@@ -83,10 +90,15 @@ export function createAccessControl(deps: AccessControlDeps): AccessControlHandl
     },
     (machine) => planSize(machine.plan)?.diskBytes ?? 0,
   );
+  const audit = deps.audit ?? new AuditLog({});
   return {
     principalFor: (user) => policy.principalFor(user),
     principalForToken: (tokenId) => policy.principalForToken(tokenId),
-    servicesFor(principal) {
+    servicesFor(principal, context) {
+      const reader = scopedAuditLog(audit, principal, deps.machines);
+      return auditedServices(this.unaudited(principal), { log: audit, context, reader });
+    },
+    unaudited(principal: Principal): Omit<ScopedServices, 'audit'> {
       const limit = policy.quotaFor(principal.user);
       const unlimited = Object.keys(limit).length === 0;
       if (isUnrestricted(principal) && unlimited) {
@@ -113,7 +125,7 @@ export function createAccessControl(deps: AccessControlDeps): AccessControlHandl
   };
 }
 
-class Scoped implements ScopedServices {
+class Scoped implements Omit<ScopedServices, 'audit'> {
   readonly machines: MachineService;
   readonly snapshots: SnapshotService;
   readonly resize: ResizeService;

@@ -198,6 +198,11 @@ const CALLS: Call[] = [
   { op: 'followEvents', path: '/api/events/?last_event_id=yesterday', status: 400 },
   { op: 'followEvents', path: '/api/events/', headers: { 'Last-Event-ID': 'x' }, status: 400 },
   { op: 'followEvents', path: '/api/events/', headers: WRONG, status: 401 },
+  { op: 'listAuditEntries', path: '/api/audit/', status: 200 },
+  { op: 'listAuditEntries', path: '/api/audit/?action=machine.power&limit=2', status: 200 },
+  { op: 'listAuditEntries', path: '/api/audit/?action=explode', status: 400 },
+  { op: 'listAuditEntries', path: '/api/audit/?colour=red', status: 400 },
+  { op: 'listAuditEntries', path: '/api/audit/', headers: WRONG, status: 401 },
   { op: 'getOpenApiDocument', path: '/api/openapi.json', status: 200 },
   { op: 'getOpenApiDocument', path: '/api/openapi.json', headers: ANONYMOUS, status: 401 },
 ];

@@ -9,6 +9,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../../server/core/audit.js';
+import type { AuditLog } from '../../../server/services/audit/audit-log.js';
 import { parseConfig, type Config } from '../../../server/config/index.js';
 import { startTestPanel } from '../../helpers/panel.js';
 import { apiTestConfig, authHeaders, LEGACY_ID, REPO, WEB1_ID } from '../../http/api/panel-fixture.js';
@@ -93,7 +94,8 @@ function signatureValid(headers: IncomingHttpHeaders, body: string): boolean {
 
 describe('webhook deliveries', () => {
   let panel: Awaited<ReturnType<typeof startTestPanel>>;
-  const audit: AuditEntry[] = [];
+  // What the panel's audit log has of the webhooks, oldest first.
+  const audit = (): AuditEntry[] => webhookEntries(panel);
   let good: Awaited<ReturnType<typeof receiver>>;
   let slow: Awaited<ReturnType<typeof receiver>>;
   let downPort: number;
@@ -113,7 +115,6 @@ describe('webhook deliveries', () => {
     panel = await startTestPanel(config, {
       pages: false,
       connections: { backoffInitialMs: 60_000, backoffMaxMs: 60_000 },
-      audit: { record: (entry) => audit.push(entry) },
       events: { webhooks: { attemptTimeoutMs: 6_000, backoffInitialMs: 100, backoffMaxMs: 400, maxAttempts: 100 } },
     });
   });
@@ -142,8 +143,8 @@ describe('webhook deliveries', () => {
     });
     expect(body.id).toBe(delivery!.headers['x-vmango-event-id']);
     expect(panel.events.events().find((e) => e.id === body.id)?.name).toBe('machine.state');
-    await until('the audit entry', () => audit.some((e) => e.action === 'webhook.delivery' && e.detail?.webhook === 'good'));
-    expect(audit.find((e) => e.action === 'webhook.delivery' && e.detail?.webhook === 'good')).toMatchObject({
+    await until('the audit entry', () => audit().some((e) => e.action === 'webhook.delivery' && e.detail?.webhook === 'good'));
+    expect(audit().find((e) => e.action === 'webhook.delivery' && e.detail?.webhook === 'good')).toMatchObject({
       outcome: 'ok',
       provider: 'DEMO',
       machine: WEB1_ID,
@@ -163,8 +164,11 @@ describe('webhook deliveries', () => {
   });
 
   it('delivers to a receiver that was down once it is back, with the same delivery id, retried with backoff', async () => {
-    await until('failed attempts', () => audit.filter((e) => e.detail?.webhook === 'down' && e.outcome === 'failed').length >= 3);
-    const failed = audit.filter((e) => e.detail?.webhook === 'down' && e.outcome === 'failed');
+    await until(
+      'failed attempts',
+      () => audit().filter((e) => e.detail?.webhook === 'down' && e.outcome === 'failed').length >= 3,
+    );
+    const failed = audit().filter((e) => e.detail?.webhook === 'down' && e.outcome === 'failed');
     expect(failed[0]).toMatchObject({
       action: 'webhook.delivery',
       detail: { status: 0, attempt: 1 },
@@ -178,9 +182,9 @@ describe('webhook deliveries', () => {
       expect(Number(first.headers['x-vmango-attempt'])).toBeGreaterThan(3);
       // The same event the good receiver had first, under the delivery id of all its attempts.
       expect(JSON.parse(first.body).id).toBe(JSON.parse(good.received[0]!.body).id);
-      const ok = audit.find((e) => e.detail?.webhook === 'down' && e.outcome === 'ok');
-      await until('its audit entry', () => audit.some((e) => e.detail?.webhook === 'down' && e.outcome === 'ok'));
-      expect(ok ?? audit.find((e) => e.detail?.webhook === 'down' && e.outcome === 'ok')).toMatchObject({
+      const ok = audit().find((e) => e.detail?.webhook === 'down' && e.outcome === 'ok');
+      await until('its audit entry', () => audit().some((e) => e.detail?.webhook === 'down' && e.outcome === 'ok'));
+      expect(ok ?? audit().find((e) => e.detail?.webhook === 'down' && e.outcome === 'ok')).toMatchObject({
         detail: { delivery: first.headers['x-vmango-delivery'], status: 204 },
       });
       expect(failed.every((e) => e.detail?.delivery === first.headers['x-vmango-delivery'])).toBe(true);
@@ -206,7 +210,7 @@ describe('webhook deliveries', () => {
     expect(Math.max(...timings)).toBeLessThan(1_000);
     expect(panel.webhooks.stats().slow!.queued).toBeGreaterThanOrEqual(2);
     // And the receiver gets them, one after the other.
-    await until('the slow deliveries', () => audit.some((e) => e.detail?.webhook === 'slow' && e.outcome === 'ok'), 12_000);
+    await until('the slow deliveries', () => audit().some((e) => e.detail?.webhook === 'slow' && e.outcome === 'ok'), 12_000);
   }, 30_000);
 
   it('applies changed webhook blocks on reload: a removed one stops, a changed one hears its new events', async () => {
@@ -230,13 +234,12 @@ describe('webhook deliveries', () => {
 describe('a webhook whose queue is full', () => {
   it('drops new deliveries, logs and counts them, and audits webhook.drop', async () => {
     const hanging = await receiver({ delayMs: Infinity });
-    const audit: AuditEntry[] = [];
     const panel = await startTestPanel(configWith({ stuck: { port: hanging.port, events: ['machine.state'] } }), {
       pages: false,
       connections: { backoffInitialMs: 60_000, backoffMaxMs: 60_000 },
-      audit: { record: (entry) => audit.push(entry) },
       events: { webhooks: { queueSize: 2, attemptTimeoutMs: 60_000 } },
     });
+    const audit = (): AuditEntry[] => webhookEntries(panel);
     try {
       const power = (action: string) =>
         fetch(`${panel.base}/api/machines/DEMO/${WEB1_ID}/${action}/`, { method: 'POST', headers: authHeaders() });
@@ -247,7 +250,7 @@ describe('a webhook whose queue is full', () => {
       await until('five state events', () => panel.events.events().filter((e) => e.name === 'machine.state').length === 5);
       // One in flight (never answered), one waiting: the other three are dropped.
       expect(panel.webhooks.stats().stuck).toMatchObject({ queued: 2, dropped: 3, delivered: 0 });
-      const drops = audit.filter((e) => e.action === 'webhook.drop');
+      const drops = audit().filter((e) => e.action === 'webhook.drop');
       expect(drops).toHaveLength(3);
       expect(drops[0]).toMatchObject({
         outcome: 'failed',
@@ -262,3 +265,10 @@ describe('a webhook whose queue is full', () => {
     }
   }, 30_000);
 });
+
+/** The webhook entries of the panel's audit log, oldest first. */
+function webhookEntries(panel: { audit: { query: AuditLog['query'] } }): AuditEntry[] {
+  return ['webhook.delivery', 'webhook.drop']
+    .flatMap((action) => panel.audit.query({ action: action as AuditEntry['action'], limit: 500 }).entries)
+    .sort((a, b) => a.time.localeCompare(b.time));
+}

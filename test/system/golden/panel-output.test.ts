@@ -35,6 +35,7 @@ function normalize(text: string): string {
     .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)/g, '<TIME>')
     .replace(/\d{4}-\d\d-\d\d \d\d:\d\d UTC/g, '<TIME>')
     .replace(/\b\d+ (?:s|min|h|days) ago\b/g, '<AGE>')
+    .replace(/(<td data-label="Duration" class="num">)[^<]*/g, '$1<DURATION>')
     .replace(/name="csrf" value="[^"]*"/g, 'name="csrf" value="<CSRF>"')
     .replace(/(<meta name="csrf-token" content=")[^"]*"/g, '$1<CSRF>"')
     .replace(/127\.0\.0\.1:\d{4,5}/g, '127.0.0.1:<PORT>')

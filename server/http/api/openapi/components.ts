@@ -13,6 +13,8 @@ import type { ImageJson, VmJson } from '../machine-json.js';
 import type { SnapshotJson } from '../snapshot-json.js';
 import type { EventJson } from '../event-json.js';
 import type { GuestFactsJson } from '../guest-json.js';
+import type { AuditPageJson } from '../audit-json.js';
+import { AUDIT_ACTIONS } from '../../../core/audit.js';
 import { EVENT_NAMES } from '../../../core/events.js';
 
 const SCHEMAS: Record<string, TSchema> = {};
@@ -342,6 +344,40 @@ export const GUEST_FACTS_REF = component(
   ),
 );
 
+export const AUDIT_PAGE_REF = component(
+  'AuditPage',
+  obj({
+    Entries: Type.Array(
+      obj(
+        {
+          Time: dateTime('When it happened.'),
+          Action: Type.Union(AUDIT_ACTIONS.map((action) => Type.Literal(action))),
+          Outcome: Type.Union([Type.Literal('ok'), Type.Literal('refused'), Type.Literal('failed')], {
+            description: 'refused: not allowed or not valid (4xx); failed: tried and did not work.',
+          }),
+          User: Type.Optional(Type.String()),
+          Token: Type.Optional(Type.String({ description: "The API token's id (never its secret)." })),
+          Address: Type.Optional(Type.String({ description: "The client's address." })),
+          Provider: Type.Optional(Type.String()),
+          Machine: Type.Optional(Type.String({ description: "The machine's id." })),
+          MachineName: Type.Optional(Type.String()),
+          DurationMs: Type.Number(),
+          Error: Type.Optional(Type.String({ description: 'Why it was refused or failed.' })),
+          Detail: Type.Optional(
+            Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
+              description: "The change's particulars: a power action, a snapshot's name, a webhook's status, …",
+            }),
+          ),
+        },
+        'One audit entry; absent fields are left out.',
+      ),
+      { description: 'Newest first.' },
+    ),
+    Next: Type.Optional(Type.String({ description: 'The cursor of the next (older) page; absent on the last.' })),
+    Title: Type.Literal('Audit log'),
+  }),
+);
+
 export const EVENT_REF = component(
   'Event',
   obj(
@@ -382,3 +418,4 @@ same<Static<typeof IMAGE_LIST_REF>['Images'][string][number], ImageJson>(true);
 same<Static<typeof MACHINE_LIST_REF>['Providers'][string], AvailabilityJson>(true);
 same<Static<typeof EVENT_REF>, EventJson>(true);
 same<Static<typeof GUEST_FACTS_REF>, GuestFactsJson>(true);
+same<Static<typeof AUDIT_PAGE_REF>, AuditPageJson>(true);
