@@ -328,6 +328,29 @@ describe.skipIf(skipReason !== undefined || !haveChromium)('dashboard in chromiu
     await shoot(page, 'harness-machines');
   }, 120_000);
 
+  it("lists a create made through the API on the Activity page and in the machine page's History, with who and from where", async () => {
+    const name = `${PREFIX}-api`;
+    const made = await api('POST', '/api/machines/', { Provider: A, Image: IMAGE, Plan: 'tiny', SSHKey: 'brw', Name: name });
+    expect(made.status, JSON.stringify(made.json)).toBe(201);
+    await page.goto(url('/'));
+    await page.getByRole('link', { name: 'Activity' }).click();
+    await page.waitForURL(url('/activity/'));
+    const row = page.locator('tr[data-audit-action="machine.create"]').filter({ hasText: name });
+    expect(await row.count()).toBe(1);
+    expect(await row.textContent()).toContain(ADMIN.user);
+    expect(await row.textContent()).toContain('127.0.0.1');
+    expect(await row.locator('.badge').textContent()).toBe('ok');
+    await shoot(page, 'harness-activity');
+    // Its page's History has the create too.
+    await row.getByRole('link', { name }).click();
+    await page.waitForURL(/\/machines\/ALPHA\/[0-9a-f]{32}\/$/);
+    const history = page.locator('[data-history] tr[data-audit-action="machine.create"]');
+    expect(await history.count()).toBe(1);
+    const id = /\/machines\/ALPHA\/([0-9a-f]{32})\//.exec(page.url())![1]!;
+    expect((await api('DELETE', `/api/machines/${A}/${id}/`)).status).toBe(204);
+    expect(await leftovers(conn, harness, NETWORK, name)).toEqual([]);
+  }, 120_000);
+
   it('changes the state badge live, without a reload, when the machine is stopped through the REST API', async () => {
     await page.goto(url(machinePath()));
     await liveOpen();
