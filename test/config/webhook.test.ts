@@ -2,6 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { EVENT_NAMES } from '../../server/core/events.js';
 import { VALID_CONFIG, configErrorOf, makeConfigDir, parseIn } from './helpers.js';
+import { describeAuditLog, describeWebhook } from '../../server/config/describe-outputs.js';
 
 const { dir, cleanup } = makeConfigDir();
 afterAll(cleanup);
@@ -27,6 +28,15 @@ describe('webhook blocks', () => {
         secret: SECRET,
       },
     ]);
+  });
+
+  it('is summed up by -check without its query (it may hold a key), and so is the audit log', () => {
+    const [hook] = parseIn(
+      withHook(`  url = "https://hooks.example.com/vmango?k=secret"\n  events = ["machine.created"]\n  secret = "${SECRET}"`),
+      dir,
+    ).webhooks;
+    expect(describeWebhook(hook!)).toBe('webhook deploys: POST https://hooks.example.com/vmango?… on machine.created (signed)');
+    expect(describeAuditLog({ auditLog: '/var/log/vmango/audit.jsonl' })).toBe('audit log: /var/log/vmango/audit.jsonl');
   });
 
   it('refuses a url that is not http(s), or carries credentials', () => {

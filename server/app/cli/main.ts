@@ -1,4 +1,5 @@
 import { describeUserAccess } from '../../config/describe-access.js';
+import { describeAuditLog, describeWebhook } from '../../config/describe-outputs.js';
 import { AccessPolicy } from '../../services/access/access-policy.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -90,6 +91,8 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
     );
     const policy = new AccessPolicy(config);
     for (const user of config.users) io.stdout.write(`  ${describeUserAccess(user, policy.quotaFor(user.name))}\n`);
+    io.stdout.write(`  ${describeAuditLog(config)}\n`);
+    for (const hook of config.webhooks) io.stdout.write(`  ${describeWebhook(hook)}\n`);
     return 0;
   }
   // Gone before the panel starts (and gives the memory its thread left back, see startPanel).
