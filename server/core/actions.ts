@@ -1,6 +1,13 @@
 /** What can be done to a machine's power state, and in which libvirt states each action makes sense. */
 import type { LibvirtStateName } from './machine.js';
 
+/**
+ * How a shutdown or reboot reached the guest: through its QEMU guest agent when that answers, by
+ * the ACPI power button otherwise (or the driver's own way, where the driver has no agent).
+ */
+export const POWER_METHODS = ['agent', 'acpi', 'driver'] as const;
+export type PowerMethod = (typeof POWER_METHODS)[number];
+
 export const MACHINE_ACTIONS = ['start', 'stop', 'shutdown', 'reboot', 'pause', 'resume'] as const;
 export type MachineAction = (typeof MACHINE_ACTIONS)[number];
 

@@ -12,7 +12,7 @@ import type { ResizeService } from './resize.js';
 import type { GuestService } from './guest.js';
 import type { AuditPage, AuditQuery } from './audit.js';
 import type { SnapshotService } from './snapshots.js';
-import type { MachineAction } from './actions.js';
+import type { MachineAction, PowerMethod } from './actions.js';
 import type { Image, Machine } from './machine.js';
 import type { ProviderAvailability, ProviderSummary } from './provider.js';
 import type { CloneMachineRequest, CreateMachineRequest, MachineFilter, RebuildMachineRequest } from './requests.js';
@@ -42,6 +42,12 @@ export interface ImageListResult {
 
 export type { PanelEvent, PanelEventListener } from './events.js';
 
+export interface StateChange {
+  machine: Machine;
+  /** shutdown and reboot only. */
+  via?: PowerMethod;
+}
+
 export interface MachineService {
   /** Throws 'bad-request' for an unknown provider or state in the filter. */
   listMachines(filter?: MachineFilter): Promise<MachineListResult>;
@@ -62,7 +68,8 @@ export interface MachineService {
   rebuildMachine(request: RebuildMachineRequest): Promise<Machine>;
   /** Resolves with the machine as it was before deletion. */
   deleteMachine(provider: string, id: string): Promise<Machine>;
-  changeState(provider: string, id: string, action: MachineAction): Promise<Machine>;
+  /** The machine after the action, and for a shutdown or reboot how it reached the guest. */
+  changeState(provider: string, id: string, action: MachineAction): Promise<StateChange>;
   /** Tags, label, description and autostart; `by` is the user, for the log. Resolves with the machine after. */
   changeProperties(provider: string, id: string, change: PropertiesChange, by: string): Promise<Machine>;
   listImages(): Promise<ImageListResult>;

@@ -281,8 +281,9 @@ export function createApiRouter({ access, config, authenticator, tokens, logger,
     }
     if (req.method !== 'POST') throw new HttpError(501, 'Not implemented');
     const { provider, id } = machineRef(req);
-    const machine = await servicesOf(res).machines.changeState(provider, id, action);
-    sendJson(res, 200, { Message: `Action ${action} done for machine ${machine.name}` });
+    const { machine, via } = await servicesOf(res).machines.changeState(provider, id, action);
+    // Via is new (0.6 said only the Message): how a shutdown or reboot reached the guest.
+    sendJson(res, 200, { Message: `Action ${action} done for machine ${machine.name}`, ...(via ? { Via: via } : {}) });
   });
 
   router

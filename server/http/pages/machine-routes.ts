@@ -313,7 +313,7 @@ export function machineRoutes({ render, config }: MachineRouteDeps): Router {
   router.post('/machines/:provider/:id/:action/', async (req, res) => {
     const { provider, id } = ref(req);
     const action = actionOf(req);
-    const machine = await servicesOf(res).machines.changeState(provider, id, action);
+    const { machine } = await servicesOf(res).machines.changeState(provider, id, action);
     res.redirect(303, machineUrl(provider, machine.id));
   });
 

@@ -24,6 +24,7 @@ import type {
   PanelEventListener,
   QuotaReport,
   ScopedServices,
+  StateChange,
 } from '../../core/services.js';
 import type {
   CreateSnapshotRequest,
@@ -314,9 +315,10 @@ class ScopedMachines implements MachineService {
     return this.s.redact(await this.inner.deleteMachine(provider, id));
   }
 
-  async changeState(provider: string, id: string, action: MachineAction): Promise<Machine> {
+  async changeState(provider: string, id: string, action: MachineAction): Promise<StateChange> {
     await this.s.require('power', provider, id, `${action}`);
-    return this.s.redact(await this.inner.changeState(provider, id, action));
+    const change = await this.inner.changeState(provider, id, action);
+    return { ...change, machine: this.s.redact(change.machine) };
   }
 
   async changeProperties(provider: string, id: string, change: PropertiesChange): Promise<Machine> {

@@ -10,7 +10,7 @@ import type { PropertiesChange } from '../../core/machine-properties.js';
 import type { ResizeRequest, ResizeResult, ResizeService } from '../../core/resize.js';
 import type { CloneMachineRequest, CreateMachineRequest, RebuildMachineRequest } from '../../core/requests.js';
 import { ServiceError } from '../../core/service-error.js';
-import type { MachineService, RequestContext, ScopedAuditLog, ScopedServices } from '../../core/services.js';
+import type { MachineService, RequestContext, ScopedAuditLog, ScopedServices, StateChange } from '../../core/services.js';
 import type {
   CreateSnapshotRequest,
   MachineSnapshot,
@@ -173,11 +173,11 @@ class AuditedMachines implements MachineService {
     );
   }
 
-  changeState(provider: string, id: string, action: MachineAction): Promise<Machine> {
+  changeState(provider: string, id: string, action: MachineAction): Promise<StateChange> {
     return this.recorder.run(
       { action: 'machine.power', provider, machine: id, detail: { action } },
       () => this.inner.changeState(provider, id, action),
-      named,
+      (change) => ({ ...named(change.machine), detail: { action, ...(change.via ? { via: change.via } : {}) } }),
     );
   }
 

@@ -2,7 +2,7 @@
  * The machine and image services on real hypervisors: the MachineService contract
  * (server/core/services.ts) over the connection manager's live libvirt connections.
  */
-import type { MachineAction } from '../../core/actions.js';
+import type { MachineAction, PowerMethod } from '../../core/actions.js';
 import { isTag, TAG_RULE, type MachineProperties, type PropertiesChange } from '../../core/machine-properties.js';
 import type { Logger } from '../../core/log.js';
 import { isMachineState, MACHINE_STATES, type Image, type Machine } from '../../core/machine.js';
@@ -15,6 +15,7 @@ import type {
   MachineListSnapshot,
   MachineService,
   PanelEventListener,
+  StateChange,
 } from '../../core/services.js';
 import type { Config, HypervisorConfig } from '../../config/index.js';
 import type { ConnectionManager } from '../../hypervisors/connection-manager.js';
@@ -343,18 +344,19 @@ export function createMachineService(deps: MachineServiceDeps): MachineServiceHa
       );
     },
 
-    async changeState(provider: string, id: string, action: MachineAction): Promise<Machine> {
+    async changeState(provider: string, id: string, action: MachineAction): Promise<StateChange> {
       refuseWhileClosing();
       return tracked(
         onMachine(provider, id, `${action} machine`, async (conn, hv, domain) => {
           const { state } = await domain.getState();
           assertActionAllowed(domain.name, state, action);
+          let via: PowerMethod | undefined;
           try {
-            await performAction(domain, action);
+            via = await performAction(domain, action);
           } finally {
             cacheOf(provider).invalidate();
           }
-          return readMachine(conn, hv, domain, clock);
+          return { machine: await readMachine(conn, hv, domain, clock), ...(via ? { via } : {}) };
         }),
       );
     },

@@ -155,12 +155,12 @@ describe('getMachine (test driver)', () => {
 describe('changeState (test driver)', () => {
   it('stops, starts, pauses, resumes, reboots and shuts down', async () => {
     const { service } = await demo();
-    expect((await service.changeState('DEMO', WEB1_ID, 'pause')).state).toBe('paused');
-    expect((await service.changeState('DEMO', WEB1_ID, 'resume')).state).toBe('running');
-    expect((await service.changeState('DEMO', WEB1_ID, 'reboot')).state).toBe('running');
-    expect((await service.changeState('DEMO', WEB1_ID, 'stop')).state).toBe('stopped');
-    expect((await service.changeState('DEMO', WEB1_ID, 'start')).state).toBe('running');
-    expect((await service.changeState('DEMO', WEB1_ID, 'shutdown')).state).toBe('stopped');
+    expect((await service.changeState('DEMO', WEB1_ID, 'pause')).machine.state).toBe('paused');
+    expect((await service.changeState('DEMO', WEB1_ID, 'resume')).machine.state).toBe('running');
+    expect((await service.changeState('DEMO', WEB1_ID, 'reboot')).machine.state).toBe('running');
+    expect((await service.changeState('DEMO', WEB1_ID, 'stop')).machine.state).toBe('stopped');
+    expect((await service.changeState('DEMO', WEB1_ID, 'start')).machine.state).toBe('running');
+    expect((await service.changeState('DEMO', WEB1_ID, 'shutdown')).machine.state).toBe('stopped');
     const listed = (await service.listMachines()).machines.get('DEMO')!.machines.find((m) => m.name === 'web-1')!;
     expect(listed.state).toBe('stopped');
   });

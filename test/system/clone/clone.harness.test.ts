@@ -167,7 +167,7 @@ describe.skipIf(skipReason !== undefined)('clone on the harness hypervisor', () 
     await expectSourceIntact(overlaySource);
     // Both run at once: nothing of the source's (disk, drive, sockets, display port) is shared.
     const sourceRunning = await setup.service.changeState(overlaySource.provider, overlaySource.id, 'start');
-    expect(sourceRunning.state).toBe('running');
+    expect(sourceRunning.machine.state).toBe('running');
     await setup.service.changeState(overlaySource.provider, overlaySource.id, 'stop');
 
     await setup.service.deleteMachine(clone.provider, clone.id);

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_PING_MS } from '../../../server/services/machines/state-service.js';
 import { ErrorCode, LibvirtError, openConnection, type Connection, type Domain } from '../../../server/libvirt/index.js';
 import { PING_TIMEOUT_MS } from '../../../server/services/guest/guest-service.js';
 import { requireHarness } from '../../helpers/harness.js';
@@ -348,13 +349,47 @@ describe.skipIf(skipReason !== undefined)('the QEMU guest agent of a real guest'
     STRESS_SECONDS * 1000 + 240_000,
   );
 
-  it('shutdown through the agent powers the guest off', async () => {
-    await domain.agent().shutdown();
+  it(
+    'a reboot with the agent stopped goes by the ACPI power button and says so; the guest boots again',
+    async () => {
+      const bootId = (await sshOk(target, 'cat /proc/sys/kernel/random/boot_id')).trim();
+      const pid = await agentPid();
+      await sshOk(target, `sudo kill -STOP ${pid}`);
+      const started = performance.now();
+      const res = await api(panel.base, 'POST', `${location}reboot/`);
+      const ms = performance.now() - started;
+      expect(res.status, res.text).toBe(200);
+      expect(res.json).toEqual({ Message: `Action reboot done for machine ${name}`, Via: 'acpi' });
+      // The agent's ping had its 2 s; nothing waited on the stopped agent beyond it.
+      expect(ms).toBeLessThan(AGENT_PING_MS + 5_000);
+      await pollUntil(`${name}: booted again`, BOOT_TIMEOUT_MS, async () => {
+        const now = await sshRun(target, 'cat /proc/sys/kernel/random/boot_id', 10_000).catch(() => undefined);
+        return now?.code === 0 && now.stdout.trim() !== bootId ? true : undefined;
+      });
+      await pollUntil('qemu-ga runs in the guest again', 120_000, async () =>
+        (await sshRun(target, 'pidof qemu-ga')).code === 0 ? true : undefined,
+      );
+      await pollUntil('the agent answers again', 120_000, async () => ((await facts()).body.Agent.Answering ? true : undefined));
+      console.log(`ACPI reboot with the agent stopped: answered in ${ms.toFixed(0)} ms`);
+    },
+    BOOT_TIMEOUT_MS + 300_000,
+  );
+
+  it('a shutdown goes through the agent when it answers, says so, and powers the guest off', async () => {
+    const res = await api(panel.base, 'POST', `${location}shutdown/`);
+    expect(res.status, res.text).toBe(200);
+    expect(res.json).toEqual({ Message: `Action shutdown done for machine ${name}`, Via: 'agent' });
     await pollUntil(`${name}: stopped`, 240_000, async () =>
       (await getMachine(panel.base, location)).State === 'stopped' ? true : undefined,
     );
     const stopped = await facts();
     expect(stopped.status).toBe(200);
     expect(stopped.body.Agent).toEqual({ Answering: false, Error: 'guest agent not answering: the machine is stopped' });
+    // The audit log has both, with how each reached the guest.
+    const audit = await api(panel.base, 'GET', `/api/audit/?action=machine.power&machine=${location.split('/')[4]}`);
+    const vias = (audit.json as { Entries: { Detail: { action: string; via?: string } }[] }).Entries.map(
+      (e) => `${e.Detail.action}:${e.Detail.via ?? ''}`,
+    );
+    expect(vias.slice(0, 2)).toEqual(['shutdown:agent', 'reboot:acpi']);
   }, 300_000);
 });

@@ -6,6 +6,7 @@
  */
 import { Type, type Static, type TProperties, type TSchema, type TUnsafe } from '@sinclair/typebox';
 import { CONSOLE_KINDS } from '../../../core/consoles.js';
+import { POWER_METHODS } from '../../../core/actions.js';
 import { HW_ARCHES, MACHINE_STATES } from '../../../core/machine.js';
 import { PROVIDER_STATES } from '../../../core/provider.js';
 import type { AvailabilityJson, PlanJson, ProviderJson, SshKeyWithFingerprintJson } from '../catalog-json.js';
@@ -48,6 +49,25 @@ export const ERROR_REF = component(
 );
 
 export const MESSAGE_REF = component('Message', obj({ Message: Type.String() }, 'What was done.'));
+
+export const POWER_DONE_REF = component(
+  'PowerDone',
+  obj(
+    {
+      Message: Type.String(),
+      Via: Type.Optional(
+        Type.Union(
+          POWER_METHODS.map((method) => Type.Literal(method)),
+          {
+            description:
+              "shutdown and reboot: through the guest agent, by the ACPI power button (the agent did not answer), or the driver's own way (a driver without agents).",
+          },
+        ),
+      ),
+    },
+    'A power action done.',
+  ),
+);
 
 const PROVIDER_STATE = Type.Union(PROVIDER_STATES.map((state) => Type.Literal(state)));
 

@@ -5,7 +5,7 @@ import { CLONE_BODY } from '../../clone-request.js';
 import { CONSOLE_BODY } from '../../console-request.js';
 import { REBUILD_BODY } from '../../rebuild-request.js';
 import { RESIZE_BODY } from '../../resize-request.js';
-import { CONSOLE_TICKET_REF, MACHINE_CHANGED_REF, MESSAGE_REF, RESIZED_REF } from './components.js';
+import { CONSOLE_TICKET_REF, MACHINE_CHANGED_REF, POWER_DONE_REF, RESIZED_REF } from './components.js';
 import { BUSY, errorResponse, FORBIDDEN, NOT_FOUND, UNAVAILABLE, type ApiOperation } from './registry.js';
 
 const tag = 'Machine changes';
@@ -93,7 +93,11 @@ export const machineChangeOperations: ApiOperation[] = [
     tag: 'Power',
     pathParameters: { action: Type.Union(MACHINE_ACTIONS.map((action) => Type.Literal(action))) },
     responses: {
-      200: { description: '{"Message": "Action ACTION done for machine NAME"}.', schema: MESSAGE_REF },
+      200: {
+        description:
+          '{"Message": "Action ACTION done for machine NAME"}, and for shutdown and reboot how it reached the guest (Via).',
+        schema: POWER_DONE_REF,
+      },
       400: errorResponse('The action does not apply in the machine state.'),
       403: FORBIDDEN,
       404: errorResponse('An unknown action (the message lists them), provider or machine.'),
