@@ -203,6 +203,11 @@ export class WebhookService {
     const started = this.clock();
     let status = 0;
     let error: string | undefined;
+    // A timer of our own, not AbortSignal.timeout(): Node's timeout timer holds its signal weakly,
+    // and so does AbortSignal.any() its sources — the signal can be collected before it fires, and
+    // the attempt then waits forever (the clean-clone run of 7530e2c had one wait past 30 s).
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.tuning.attemptTimeoutMs);
     try {
       const t = Math.floor(Date.now() / 1000);
       const res = await fetch(config.url, {
@@ -218,18 +223,18 @@ export class WebhookService {
           [SIGNATURE_HEADER]: signatureHeader(config.secret, t, delivery.body),
         },
         body: delivery.body,
-        signal: AbortSignal.any([stop, AbortSignal.timeout(this.tuning.attemptTimeoutMs)]),
+        signal: AbortSignal.any([stop, deadline.signal]),
       });
       status = res.status;
       // The answer's body is not needed: let the connection go.
       await res.body?.cancel().catch(() => undefined);
       if (status < 200 || status > 299) error = `the receiver answered ${status}`;
     } catch (err) {
-      const name = (err as Error).name;
-      error =
-        name === 'TimeoutError'
-          ? `no answer within ${this.tuning.attemptTimeoutMs} ms`
-          : `could not deliver: ${((err as Error & { cause?: Error }).cause ?? (err as Error)).message}`;
+      error = deadline.signal.aborted
+        ? `no answer within ${this.tuning.attemptTimeoutMs} ms`
+        : `could not deliver: ${((err as Error & { cause?: Error }).cause ?? (err as Error)).message}`;
+    } finally {
+      clearTimeout(timer);
     }
     if (stop.aborted) return false;
     this.deps.audit.record({

@@ -7,6 +7,8 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../../server/core/audit.js';
 import type { AuditLog } from '../../../server/services/audit/audit-log.js';
@@ -259,6 +261,38 @@ describe('a webhook whose queue is full', () => {
       });
       expect(panel.lines.filter((l) => l.msg === 'webhook delivery dropped')).toHaveLength(3);
       expect(hanging.received).toHaveLength(1);
+    } finally {
+      await panel.close();
+      await hanging.close();
+    }
+  }, 30_000);
+});
+
+describe('an attempt that gets no answer', () => {
+  it('ends at its deadline even when the garbage collector runs meanwhile, and is tried again', async () => {
+    // Node's AbortSignal.timeout() holds its signal weakly, and AbortSignal.any() its sources: a
+    // collection during the attempt used to leave it waiting forever (the clean-clone run of 7530e2c).
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const hanging = await receiver({ delayMs: Infinity });
+    const panel = await startTestPanel(configWith({ held: { port: hanging.port, events: ['machine.state'] } }), {
+      pages: false,
+      connections: { backoffInitialMs: 60_000, backoffMaxMs: 60_000 },
+      events: { webhooks: { attemptTimeoutMs: 500, backoffInitialMs: 50, backoffMaxMs: 100 } },
+    });
+    try {
+      const res = await fetch(`${panel.base}/api/machines/DEMO/${WEB1_ID}/stop/`, { method: 'POST', headers: authHeaders() });
+      expect(res.status).toBe(200);
+      await until('the first attempt', () => hanging.received.length === 1);
+      for (let i = 0; i < 5; i++) {
+        gc();
+        await sleep(20);
+      }
+      await until("the second attempt, after the first one's deadline", () => hanging.received.length >= 2, 5_000);
+      expect(hanging.received[1]!.headers['x-vmango-attempt']).toBe('2');
+      const failed = webhookEntries(panel).filter((e) => e.action === 'webhook.delivery' && e.outcome === 'failed');
+      expect(failed[0]).toMatchObject({ error: 'no answer within 500 ms', detail: { webhook: 'held', attempt: 1 } });
+      await fetch(`${panel.base}/api/machines/DEMO/${WEB1_ID}/start/`, { method: 'POST', headers: authHeaders() });
     } finally {
       await panel.close();
       await hanging.close();
