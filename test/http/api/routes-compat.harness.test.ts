@@ -73,9 +73,9 @@ const VM_KEYS = [
   'Description',
 ];
 const RETRY_AFTER = '5';
-/** Whichever noticed first: libvirt's keepalive, a call's deadline, the manager's probe. Never an object's toString. */
+/** Whichever noticed first: libvirt's keepalive (the close event, or a call the binding refused once it knew), a call's deadline, the manager's probe. Never an object's toString. */
 const REASON =
-  /^(?!.*\[object )(connection closed: (keepalive|eof|error)$|hypervisor did not answer before the deadline$|liveness probe failed: \S|.*did not (answer|complete) within \d+ ms)/;
+  /^(?!.*\[object )(connection (closed|lost): (keepalive|eof|error)$|hypervisor did not answer before the deadline$|liveness probe failed: \S|.*did not (answer|complete) within \d+ ms)/;
 
 describe.skipIf(skipReason !== undefined)("REST API on the harness: 0.6's fixture domains, and a provider that goes away", () => {
   const harness = env!;
