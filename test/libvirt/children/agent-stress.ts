@@ -40,6 +40,8 @@ const result = {
   listings: 0,
   maxListingMs: 0,
   listingFailures: [] as string[],
+  /** Guest infos without interfaces: libvirt leaves out a part the agent did not give in time (right after the agent's pause). */
+  partial: 0,
   startedAt: Date.now(),
 };
 
@@ -53,7 +55,12 @@ const checks: Check[] = [
     const info = await guest.agent().guestInfo({ timeoutMs: AGENT_TIMEOUT_MS });
     if (info.hostname !== HOSTNAME) return `hostname ${String(info.hostname)}`;
     if (info.os?.kernelRelease !== KERNEL) return `kernel ${String(info.os?.kernelRelease)}`;
-    if (!info.interfaces?.some((nic) => nic.hwaddr?.toLowerCase() === MAC)) return `no nic ${MAC}`;
+    if (info.interfaces === undefined || info.interfaces.length === 0) {
+      result.partial++;
+      return undefined;
+    }
+    // Interfaces given, and not this guest's: that would be a wrong answer.
+    if (!info.interfaces.some((nic) => nic.hwaddr?.toLowerCase() === MAC)) return `no nic ${MAC} among ${info.interfaces.length}`;
     return undefined;
   },
   async () => {

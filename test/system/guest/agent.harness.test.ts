@@ -338,6 +338,8 @@ describe.skipIf(skipReason !== undefined)('the QEMU guest agent of a real guest'
       expect(result.echoUnexpected).toEqual([]);
       expect(result.listingFailures).toEqual([]);
       expect(result.right).toBeGreaterThan(50);
+      // Infos that lacked their interfaces (counted, not wrong): a few, around the agent's pause.
+      expect(result.partial).toBeLessThan(result.right / 10);
       expect(result.agentFailures).toBeGreaterThan(0);
       expect(result.firstFailureAt).toBeGreaterThanOrEqual(stoppedAt - 1_000);
       expect(result.lastRightAt).toBeGreaterThan(resumedAt);
