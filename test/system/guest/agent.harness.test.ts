@@ -331,6 +331,7 @@ describe.skipIf(skipReason !== undefined)('the QEMU guest agent of a real guest'
         listings: number;
         maxListingMs: number;
         listingFailures: string[];
+        partial: number;
       };
       console.log(`agent stress: ${JSON.stringify({ ...result, stoppedAt, resumedAt })}`);
       expect(result.wrong).toEqual([]);
