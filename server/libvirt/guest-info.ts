@@ -2,6 +2,8 @@
  * virDomainGetGuestInfo's flat typed parameters ("os.id", "fs.0.total-bytes", "if.1.addr.0.addr")
  * as a tree. Absent groups (not asked for, or the agent lacks the command) stay undefined.
  */
+import type { GuestOsFacts } from '../core/guest.js';
+
 export interface GuestUser {
   name: string;
   domain?: string;
@@ -9,15 +11,8 @@ export interface GuestUser {
   loginTime?: number;
 }
 
-export interface GuestOs {
-  id?: string;
-  name?: string;
-  prettyName?: string;
-  version?: string;
-  versionId?: string;
-  kernelRelease?: string;
-  kernelVersion?: string;
-  machine?: string;
+/** The OS facts the service contract names, and the variant libvirt also reports. */
+export interface GuestOs extends GuestOsFacts {
   variant?: string;
   variantId?: string;
 }
